@@ -1,0 +1,99 @@
+#include "engine/autograd/tape.h"
+
+#include <unordered_map>
+
+#include "engine/ops/elementwise.h"
+
+namespace lumen {
+
+namespace {
+thread_local bool g_grad_mode = true;
+}
+
+Tape& Tape::current() {
+  thread_local Tape tape;
+  return tape;
+}
+
+bool grad_mode_enabled() { return g_grad_mode; }
+
+NoGrad::NoGrad() : previous_(g_grad_mode) { g_grad_mode = false; }
+NoGrad::~NoGrad() { g_grad_mode = previous_; }
+
+bool needs_record(const std::vector<Tensor>& inputs) {
+  if (!g_grad_mode) return false;
+  for (const Tensor& t : inputs) {
+    if (t.requires_grad()) return true;
+  }
+  return false;
+}
+
+void record_op(const char* name, Tensor& output, std::vector<Tensor> inputs,
+               BackwardFn backward) {
+  if (!needs_record(inputs)) return;
+  output.mark_non_leaf();
+  Tape::current().push(TapeNode{name, std::move(inputs), output, std::move(backward)});
+}
+
+namespace {
+// into += g, allocating `into` as a copy of g when it is still undefined.
+void accumulate(Tensor& into, const Tensor& g) {
+  if (!into.defined()) {
+    into = g.clone();
+  } else {
+    add_inplace(into, g);
+  }
+}
+}  // namespace
+
+void run_backward(const Tensor& root) {
+  LUMEN_CHECK(root.defined() && root.numel() == 1,
+              "backward() needs a one-element tensor (a loss), got ", root.str());
+  LUMEN_CHECK(root.requires_grad(),
+              "backward(): the loss does not require grad; no parameter contributed to it, or it "
+              "was computed under NoGrad");
+  Tape& tape = Tape::current();
+  NoGrad no_grad;
+  std::unordered_map<TensorImpl*, Tensor> grads;
+  Tensor seed = Tensor::empty_like(root);
+  seed.fill(1.0);
+  if (root.is_leaf()) {
+    Tensor g = root.grad();
+    accumulate(g, seed);
+    const_cast<Tensor&>(root).set_grad(g);
+    tape.clear();
+    return;
+  }
+  grads[root.impl()] = seed;
+
+  auto& nodes = tape.nodes();
+  for (auto node = nodes.rbegin(); node != nodes.rend(); ++node) {
+    auto found = grads.find(node->output.impl());
+    if (found == grads.end()) continue;
+    Tensor grad_output = found->second;
+    grads.erase(found);
+
+    std::vector<bool> needs(node->inputs.size());
+    for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->inputs[i].requires_grad();
+    std::vector<Tensor> input_grads = node->backward(grad_output, needs);
+    LUMEN_CHECK(input_grads.size() == node->inputs.size(), "backward of ", node->name,
+                " returned ", input_grads.size(), " gradients for ", node->inputs.size(),
+                " inputs");
+    for (size_t i = 0; i < input_grads.size(); ++i) {
+      if (!needs[i] || !input_grads[i].defined()) continue;
+      Tensor& input = node->inputs[i];
+      LUMEN_CHECK(input_grads[i].shape() == input.shape(), "backward of ", node->name,
+                  " produced a gradient ", input_grads[i].str(), " for input ", input.str());
+      if (input.is_leaf()) {
+        Tensor g = input.grad();
+        accumulate(g, input_grads[i]);
+        input.set_grad(g);
+      } else {
+        accumulate(grads[input.impl()], input_grads[i]);
+      }
+    }
+  }
+  tape.clear();
+}
+
+}  // namespace lumen

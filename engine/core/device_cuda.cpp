@@ -1,0 +1,132 @@
+// CudaContext on the CUDA runtime: a non-blocking stream per context, library handles created on
+// first use, allocations from the device's default memory pool (cudaMallocAsync), which keeps freed
+// memory cached for reuse instead of returning it to the driver.
+#include <cstdio>
+#include <map>
+#include <mutex>
+
+#include "engine/core/cuda_handles.h"
+
+namespace lumen {
+
+int cuda_device_count(std::string* reason) {
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky error so later calls are not confused by it
+    if (reason) *reason = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(status);
+    return 0;
+  }
+  if (count == 0 && reason) *reason = "cudaGetDeviceCount found no device";
+  return count;
+}
+
+struct CudaContextImpl {
+  int device = 0;
+  cudaStream_t stream = nullptr;
+  cudaMemPool_t pool = nullptr;
+  cublasHandle_t cublas = nullptr;
+  cublasLtHandle_t cublaslt = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  std::mutex mutex;  // guards lazy handle creation
+};
+
+CudaContext::CudaContext(int device) : impl_(std::make_unique<CudaContextImpl>()) {
+  require_device(Device::cuda(device));
+  impl_->device = device;
+  LUMEN_CUDA_CHECK(cudaSetDevice(device));
+  LUMEN_CUDA_CHECK(cudaStreamCreateWithFlags(&impl_->stream, cudaStreamNonBlocking));
+  LUMEN_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&impl_->pool, device));
+  // Keep freed blocks in the pool between steps rather than trimming them at every sync.
+  uint64_t threshold = UINT64_MAX;
+  LUMEN_CUDA_CHECK(cudaMemPoolSetAttribute(impl_->pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+}
+
+CudaContext::~CudaContext() {
+  if (!impl_) return;
+  cudaSetDevice(impl_->device);
+  if (impl_->cudnn) cudnnDestroy(impl_->cudnn);
+  if (impl_->cublaslt) cublasLtDestroy(impl_->cublaslt);
+  if (impl_->cublas) cublasDestroy(impl_->cublas);
+  if (impl_->stream) {
+    cudaError_t status = cudaStreamSynchronize(impl_->stream);
+    if (status != cudaSuccess) {
+      std::fprintf(stderr, "lumen: CUDA error while closing a context: %s\n",
+                   cudaGetErrorString(status));
+    }
+    cudaStreamDestroy(impl_->stream);
+  }
+}
+
+std::shared_ptr<CudaContext> CudaContext::create(int device) {
+  return std::shared_ptr<CudaContext>(new CudaContext(device));
+}
+
+std::shared_ptr<CudaContext> CudaContext::default_for(int device) {
+  static std::mutex mutex;
+  static std::map<int, std::shared_ptr<CudaContext>> contexts;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& ctx = contexts[device];
+  if (!ctx) ctx = create(device);
+  return ctx;
+}
+
+int CudaContext::device() const { return impl_->device; }
+cudaStream_t CudaContext::stream() const { return impl_->stream; }
+
+void CudaContext::synchronize() const { LUMEN_CUDA_CHECK(cudaStreamSynchronize(impl_->stream)); }
+
+void* CudaContext::cublas() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (!impl_->cublas) {
+    LUMEN_CUDA_CHECK(cudaSetDevice(impl_->device));
+    LUMEN_CUBLAS_CHECK(cublasCreate(&impl_->cublas));
+    LUMEN_CUBLAS_CHECK(cublasSetStream(impl_->cublas, impl_->stream));
+  }
+  return impl_->cublas;
+}
+
+void* CudaContext::cublaslt() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (!impl_->cublaslt) {
+    LUMEN_CUDA_CHECK(cudaSetDevice(impl_->device));
+    LUMEN_CUBLAS_CHECK(cublasLtCreate(&impl_->cublaslt));
+  }
+  return impl_->cublaslt;
+}
+
+void* CudaContext::cudnn() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (!impl_->cudnn) {
+    LUMEN_CUDA_CHECK(cudaSetDevice(impl_->device));
+    LUMEN_CUDNN_CHECK(cudnnCreate(&impl_->cudnn));
+    LUMEN_CUDNN_CHECK(cudnnSetStream(impl_->cudnn, impl_->stream));
+  }
+  return impl_->cudnn;
+}
+
+void* CudaContext::allocate(size_t bytes) {
+  void* ptr = nullptr;
+  if (bytes == 0) return nullptr;
+  cudaError_t status = cudaMallocFromPoolAsync(&ptr, bytes, impl_->pool, impl_->stream);
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    size_t free_bytes = 0, total_bytes = 0;
+    cudaMemGetInfo(&free_bytes, &total_bytes);
+    LUMEN_FAIL("out of GPU memory on cuda:", impl_->device, " allocating ", bytes >> 20,
+               " MiB (", free_bytes >> 20, " MiB free of ", total_bytes >> 20,
+               " MiB); reduce loader.batch_size or the input size, or use trainer.precision=bf16");
+  }
+  LUMEN_CUDA_CHECK(status);
+  return ptr;
+}
+
+void CudaContext::release(void* ptr) noexcept {
+  if (!ptr) return;
+  cudaError_t status = cudaFreeAsync(ptr, impl_->stream);
+  if (status != cudaSuccess) {
+    std::fprintf(stderr, "lumen: cudaFreeAsync failed: %s\n", cudaGetErrorString(status));
+  }
+}
+
+}  // namespace lumen

@@ -1,0 +1,9 @@
+// All engine ops with autograd, in one include.
+#pragma once
+
+#include "engine/autograd/tape.h"
+#include "engine/ops/elementwise.h"
+#include "engine/ops/loss.h"
+#include "engine/ops/matmul.h"
+#include "engine/ops/normalize.h"
+#include "engine/ops/reduce.h"

@@ -1,0 +1,38 @@
+// Helpers shared by the test suites: device availability, tolerances, comparisons and the
+// finite-difference gradient checker.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/core/tensor.h"
+
+namespace lumen::testing {
+
+// True when a CUDA device is usable. When false, prints "skipped: no CUDA device (<reason>)" once
+// per test case; GPU test cases return early on false.
+bool cuda_or_skip();
+
+// Relative tolerance of a dtype: fp32 ~1e-5, bf16 ~1e-2, as DESIGN.md states.
+double tolerance(DType dtype);
+
+// Largest |a - b| / max(1, |b|) over all elements (a and b may live on any device or dtype).
+double max_relative_error(const Tensor& a, const Tensor& b);
+
+// CHECKs shapes equal and max_relative_error <= tol, naming `what` on failure.
+void check_close(const Tensor& actual, const Tensor& expected, double tol, const std::string& what);
+
+// A tensor of `shape` filled with NaN, so that a kernel that forgets to write an element fails.
+Tensor poisoned(const Shape& shape, DType dtype, Device device);
+
+// Central-difference gradient check in double precision on the CPU.
+//   f maps the inputs (f64, requires_grad) to a one-element loss.
+// For every element of every input: compares autograd's gradient with (f(x+h) - f(x-h)) / 2h.
+// Returns the worst relative error; CHECKs it against tol.
+double gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                 std::vector<Tensor> inputs, double tol = 1e-6, double h = 1e-6);
+
+}  // namespace lumen::testing

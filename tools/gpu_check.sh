@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The GPU check: builds Lumen with CUDA, runs every test (slow ones too) and the benchmarks, and
+# prints a short results table (also written to the file given as $1, e.g. bench/results/x.md).
+#
+# On a machine without a package registry, first run tools/fetch_gpu_deps.sh where one is
+# reachable: the .deb files it leaves in .deps/ are unpacked here into a prefix under /tmp.
+# cuDNN and NCCL are taken from the CUDA toolkit, or from PyTorch's nvidia-* wheels when the
+# toolkit lacks them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-}"
+build="${BUILD_DIR:-build-gpu}"
+cmake_args=(-DCMAKE_BUILD_TYPE=Release -DLUMEN_CUDA=ON)
+[[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
+
+if compgen -G ".deps/*.deb" >/dev/null; then
+  prefix=/tmp/lumen-deps
+  for f in .deps/*.deb; do dpkg -x "$f" "$prefix"; done
+  multiarch=$prefix/usr/lib/x86_64-linux-gnu
+  # Debian's alternatives symlinks are not unpacked by dpkg -x; point at the real OpenBLAS.
+  [[ -e $multiarch/libopenblas.so ]] || ln -sf openblas-pthread/libopenblas.so "$multiarch/libopenblas.so"
+  cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix/usr" -DCMAKE_INCLUDE_PATH="$prefix/usr/include"
+               -DCMAKE_LIBRARY_PATH="$multiarch")
+  export LD_LIBRARY_PATH="$multiarch:$multiarch/openblas-pthread:${LD_LIBRARY_PATH:-}"
+else
+  tools/setup.sh
+fi
+for lib in cudnn nccl; do
+  root=$(python3 -c "import nvidia.$lib, os; print(os.path.dirname(nvidia.$lib.__file__))" 2>/dev/null)
+  if [[ -n "$root" && ! -e /usr/local/cuda/include/$lib.h ]]; then
+    cmake_args+=(-D${lib^^}_ROOT="$root")
+    export LD_LIBRARY_PATH="$root/lib:${LD_LIBRARY_PATH:-}"
+  fi
+done
+
+cmake -S . -B "$build" "${cmake_args[@]}" || exit 1
+cmake --build "$build" -j "$(nproc)" || exit 1
+device=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)
+
+table="| suite | test cases | passed | failed | GPU cases skipped |
+| --- | --- | --- | --- | --- |"
+status=0
+for exe in "$build"/bin/test_* "$build"/bin/slow_*; do
+  [[ -x "$exe" ]] || continue
+  name=$(basename "$exe")
+  log=$(cd tests && "../$exe" 2>&1)
+  rc=$?
+  line=$(grep "test cases:" <<<"$log" | tail -1)
+  total=$(sed -E 's/.*test cases: *([0-9]+).*/\1/' <<<"$line")
+  passed=$(sed -E 's/.*\| *([0-9]+) passed.*/\1/' <<<"$line")
+  failed=$(sed -E 's/.*\| *([0-9]+) failed.*/\1/' <<<"$line")
+  skipped=$(grep -c "skipped: no CUDA device" <<<"$log")
+  [[ $rc -ne 0 ]] && { status=1; echo "$log" | tail -40; }
+  table+=$'\n'"| $name | $total | $passed | $failed | $skipped |"
+done
+
+bench_table=""
+for exe in "$build"/bin/bench_*; do
+  [[ -x "$exe" ]] || continue
+  bench_table+=$'\n'"### $(basename "$exe")"$'\n\n```\n'"$("$exe" 2>&1 | tail -40)"$'\n```\n'
+done
+
+report="# GPU check
+
+- device: ${device:-unknown}
+- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+- date: $(date -u +%Y-%m-%dT%H:%MZ)
+- command: tools/gpu_check.sh
+
+$table
+$bench_table"
+echo "$report"
+[[ -n "$out" ]] && echo "$report" >"$out"
+exit $status

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Lumen needs to build and test on Debian (run as root, or with sudo available).
+# Idempotent: packages already present are not installed again.
+#   tools/setup.sh           build and test dependencies
+#   tools/setup.sh --full    also PyTorch (CPU) for fixture scripts and benchmark baselines, and the
+#                            Fashion-MNIST dataset used by the main job
+set -euo pipefail
+
+packages=(cmake g++ make pkg-config doctest-dev libopenblas-dev libturbojpeg0-dev libpng-dev
+          libstb-dev)
+if [[ "${1:-}" == "--full" ]]; then
+  packages+=(python3-torch python3-torchvision dataset-fashion-mnist)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  echo "setup: nvcc found at /usr/local/cuda/bin; add it to PATH to build the CUDA backend"
+fi
