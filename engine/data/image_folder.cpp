@@ -112,11 +112,11 @@ FolderListing list_image_folder(const std::string& root_in) {
   return listing;
 }
 
-ImageCheck check_images(const std::string& root, const DecodeLimits& limits) {
+ImageCheck check_images(const std::string& root, const DecodeLimits& limits, bool progress) {
   const FolderListing listing = list_image_folder(root);
   std::vector<std::string> reasons(listing.size());
   std::vector<char> bad(listing.size(), 0);
-  ProgressBar progress("checking images", int64_t(listing.size()));
+  ProgressBar bar("checking images", int64_t(listing.size()), progress);
   parallel_for(int64_t(listing.size()), 0, [&](int64_t i) {
     try {
       decode_image_file(listing.path(size_t(i)), limits);
@@ -124,9 +124,9 @@ ImageCheck check_images(const std::string& root, const DecodeLimits& limits) {
       reasons[size_t(i)] = e.what();
       bad[size_t(i)] = 1;
     }
-    progress.advance();
+    bar.advance();
   });
-  progress.finish();
+  bar.finish();
   ImageCheck check;
   for (size_t i = 0; i < listing.size(); ++i) {
     if (!bad[i]) {

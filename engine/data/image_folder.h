@@ -40,6 +40,7 @@ struct ImageCheck {
   std::vector<std::string> healthy;
   std::vector<BadFile> corrupt;
 };
-ImageCheck check_images(const std::string& root, const DecodeLimits& limits = {});
+ImageCheck check_images(const std::string& root, const DecodeLimits& limits = {},
+                        bool progress = true);
 
 }  // namespace lumen::data

@@ -47,12 +47,14 @@ void ProgressBar::advance(int64_t count) {
     draw(done, false);
     return;
   }
+  if (done * 4 < total_ * next_quarter_.load()) return;
+  std::lock_guard<std::mutex> lock(draw_mutex_);
+  const int64_t now_done = done_.load();
   int quarter = next_quarter_.load();
-  if (quarter < 4 && done * 4 >= total_ * quarter &&
-      next_quarter_.compare_exchange_strong(quarter, quarter + 1)) {
-    std::lock_guard<std::mutex> lock(draw_mutex_);
-    if (!finished_) draw(done, false);
-  }
+  if (finished_ || quarter >= 4 || now_done * 4 < total_ * quarter) return;
+  while (quarter < 4 && now_done * 4 >= total_ * quarter) ++quarter;
+  next_quarter_.store(quarter);
+  draw(now_done, false);
 }
 
 void ProgressBar::finish() {

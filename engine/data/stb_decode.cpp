@@ -33,11 +33,29 @@
 
 namespace lumen::data::detail {
 
+namespace {
+uint32_t big_endian_u32(const uint8_t* p) {
+  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | uint32_t(p[3]);
+}
+uint32_t little_endian_u32(const uint8_t* p) {
+  return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | uint32_t(p[0]);
+}
+}  // namespace
+
 RgbImage decode_with_stb(const uint8_t* bytes, size_t size, ImageFormat format,
                          const DecodeLimits& limits) {
   const char* name = image_format_name(format);
   if (size > size_t(INT_MAX)) throw Error(::lumen::detail::concat(name, " file too large for the decoder"));
   const int len = int(size);
+  // Read the size from the header first, so that an oversized image gets a clear message (stb
+  // reports images above STBI_MAX_DIMENSIONS only as "unknown image type").
+  if (format == ImageFormat::png && size >= 24 && std::memcmp(bytes + 12, "IHDR", 4) == 0) {
+    check_dimensions(big_endian_u32(bytes + 16), big_endian_u32(bytes + 20), limits);
+  } else if (format == ImageFormat::bmp && size >= 26) {
+    const int64_t height = int32_t(little_endian_u32(bytes + 22));
+    check_dimensions(int32_t(little_endian_u32(bytes + 18)), height < 0 ? -height : height,
+                     limits);
+  }
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes, len, &width, &height, &channels)) {
     throw Error(::lumen::detail::concat("corrupt ", name, " header (", stbi_failure_reason(), ")"));
