@@ -129,7 +129,7 @@ TEST_CASE("NT-Xent rejects bad settings and inputs with clear errors") {
   }
   NTXentOptions bad_bank;
   bad_bank.memory_bank_size = -1;
-  CHECK_THROWS_WITH_AS(NTXentLoss(bad_bank), doctest::Contains("memory bank size"), Error);
+  CHECK_THROWS_WITH_AS(NTXentLoss{bad_bank}, doctest::Contains("memory bank size"), Error);
   NTXentLoss loss_fn;
   CHECK(loss_fn.options().temperature == 0.5);
   Tensor a = Tensor::normal({4, 8}, 1), b = Tensor::normal({4, 7}, 2);
