@@ -53,7 +53,8 @@ TEST_CASE("NT-Xent plain mode matches lightly's formula (fixtures, f32 and f64)"
     CAPTURE(name);
     Fixture f = load_fixture(name);
     for (DType dtype : {DType::f32, DType::f64}) {
-      CAPTURE(dtype_name(dtype));
+      const std::string dtype_label = dtype_name(dtype);
+      CAPTURE(dtype_label);
       const double tol = dtype == DType::f32 ? 1e-5 : 1e-10;
       Tensor out0 = f.t.at("out0").to(dtype).set_requires_grad();
       Tensor out1 = f.t.at("out1").to(dtype).set_requires_grad();
@@ -73,7 +74,8 @@ TEST_CASE("NT-Xent memory-bank mode matches lightly's formula and FIFO (fixtures
     CAPTURE(name);
     Fixture f = load_fixture(name);
     for (DType dtype : {DType::f32, DType::f64}) {
-      CAPTURE(dtype_name(dtype));
+      const std::string dtype_label = dtype_name(dtype);
+      CAPTURE(dtype_label);
       const double tol = dtype == DType::f32 ? 1e-5 : 1e-10;
       const Tensor& bank = f.t.at("bank");
       NTXentOptions options;
@@ -191,7 +193,8 @@ TEST_CASE("NT-Xent in bf16 and f16 computes in f32 and returns gradients in the 
   Tensor ref = loss_fn(a32, b32);
   ref.backward();
   for (DType t : {DType::bf16, DType::f16}) {
-    CAPTURE(dtype_name(t));
+    const std::string dtype_label = dtype_name(t);
+    CAPTURE(dtype_label);
     Tensor x = a.to(t).set_requires_grad(), y = b.to(t).set_requires_grad();
     Tensor loss = loss_fn(x, y);
     CHECK(loss.dtype() == DType::f32);
@@ -284,7 +287,8 @@ TEST_CASE("GPU: NT-Xent matches the CPU (plain and memory bank, f32/f64/bf16)") 
   const Device gpu = Device::cuda(0);
   for (DType t : {DType::f32, DType::f64, DType::bf16}) {
     for (int64_t bank_size : {int64_t(0), int64_t(300)}) {
-      CAPTURE(dtype_name(t));
+      const std::string dtype_label = dtype_name(t);
+      CAPTURE(dtype_label);
       CAPTURE(bank_size);
       const int64_t n = 67, dim = 40;  // not multiples of any block size
       Tensor a = Tensor::normal({n, dim}, 51, 0, 1, t), b = Tensor::normal({n, dim}, 52, 0, 1, t);
