@@ -1,8 +1,10 @@
 // Forward+backward images/s of a ResNet backbone in training mode (batch statistics), Lumen against
 // PyTorch on the same device in the same run.
 //
-//   bench_resnet [--arch resnet-18] [--batch 32] [--image 32] [--device cpu|cuda]
-//                [--dtype f32|bf16] [--iters 5] [--warmup 2] [--no-torch]
+//   bench_resnet [--arch resnet-18] [--batch 32] [--image 32] [--device cpu|cuda (default: cuda
+//                when a device is present)]
+//                [--dtype f32|bf16 (default: bf16 on the GPU, f32 on the CPU)] [--iters 5]
+//                [--warmup 2] [--no-torch]
 //   With no --arch: the two standard problems, ResNet-18 (small-image stem) on 32x32 and
 //   torchvision ResNet-50 on 224x224; small batches on the CPU (32 and 4), the batches on
 //   the GPU (512 and 128, bf16).
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/device.h"
 #include "engine/ops/ops.h"
 #include "layers/resnet.h"
 
@@ -31,7 +34,8 @@ struct Problem {
 
 struct Options {
   std::vector<Problem> problems;
-  std::string device = "cpu", dtype = "f32";
+  std::string device = cuda_device_count() > 0 ? "cuda" : "cpu";
+  std::string dtype;  // default: bf16 on the GPU, f32 on the CPU
   int iters = 5, warmup = 2;
   bool torch = true;
 };
@@ -124,7 +128,7 @@ Options parse(int argc, char** argv) {
     o.problems.push_back({"resnet-18", gpu ? 512 : 32, 32});
     o.problems.push_back({"torchvision/resnet50", gpu ? 128 : 4, 224});
   }
-  if (gpu && o.dtype == "f32" && custom.arch.empty()) o.dtype = "bf16";
+  if (o.dtype.empty()) o.dtype = gpu ? "bf16" : "f32";
   return o;
 }
 
