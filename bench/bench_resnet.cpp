@@ -141,12 +141,15 @@ int main(int argc, char** argv) {
     try {
       const double ours = lumen_img_per_s(p, o);
       const double theirs = o.torch ? torch_img_per_s(p, o) : -1;
+      char theirs_text[32] = "n/a", ratio_text[32] = "n/a";
+      if (theirs > 0) {
+        std::snprintf(theirs_text, sizeof(theirs_text), "%.2f", theirs);
+        std::snprintf(ratio_text, sizeof(ratio_text), "%.2f", ours / theirs);
+      }
       char row[512];
-      std::snprintf(row, sizeof(row), "| %s %lldx%lld batch %lld | %s | %s | %.1f | %s | %s |",
+      std::snprintf(row, sizeof(row), "| %s %lldx%lld batch %lld | %s | %s | %.2f | %s | %s |",
                     p.arch.c_str(), (long long)p.image, (long long)p.image, (long long)p.batch,
-                    o.device.c_str(), o.dtype.c_str(), ours,
-                    theirs > 0 ? std::to_string(theirs).substr(0, 8).c_str() : "n/a",
-                    theirs > 0 ? std::to_string(ours / theirs).substr(0, 5).c_str() : "n/a");
+                    o.device.c_str(), o.dtype.c_str(), ours, theirs_text, ratio_text);
       rows.push_back(row);
     } catch (const Error& e) {
       std::fprintf(stderr, "%s: %s\n", p.arch.c_str(), e.what());
