@@ -6,6 +6,7 @@
 
 #include "engine/ops/ops.h"
 #include "layers/layers.h"
+#include "layers/resnet.h"
 
 using namespace lumen;
 
@@ -85,4 +86,41 @@ TEST_CASE("Conv2d, pooling and Flatten modules; f32 weights drive bf16 activatio
   GlobalAvgPool gap;
   CHECK(gap(Tensor::zeros({2, 3, 3, 5})).shape() == Shape{2, 5});
   CHECK_THROWS_WITH_AS(Conv2d(3, 0, 3), doctest::Contains("positive"), Error);
+}
+
+TEST_CASE("BasicBlock and Bottleneck with downsample: input and weight gradients (f64)") {
+  for (bool bottleneck : {false, true}) {
+    CAPTURE(bottleneck);
+    std::unique_ptr<Module> block;
+    if (bottleneck) {
+      block = std::make_unique<Bottleneck>(3, 2, 2);  // 3 -> 8 channels, stride 2
+    } else {
+      block = std::make_unique<BasicBlock>(3, 4, 2);  // 3 -> 4 channels, stride 2
+    }
+    ParameterBuffer params;
+    finalize(*block, params, Device::cpu(), 11, DType::f64);
+    block->train();
+    const Tensor weights = Tensor::normal({2, 3, 3, bottleneck ? 8 : 4}, 12, 0, 1, DType::f64);
+    testing::gradcheck(
+        [&](const std::vector<Tensor>& in) { return sum(mul((*block)(in[0]), weights)); },
+        {Tensor::normal({2, 6, 5, 3}, 13, 0, 1, DType::f64)}, 1e-5);
+    // one convolution weight, through the whole block (the check perturbs the parameter view)
+    Tensor& w = params.get(bottleneck ? "conv2.weight" : "conv1.weight");
+    const Tensor x = Tensor::normal({2, 6, 5, 3}, 14, 0, 1, DType::f64);
+    params.zero_grad();
+    sum(mul((*block)(x), weights)).backward();
+    const std::vector<double> analytic = w.grad().to_doubles();
+    const double h = 1e-6;
+    for (int64_t i = 0; i < w.numel(); i += 5) {
+      double* p = w.data<double>() + i;
+      const double saved = *p;
+      NoGrad no_grad;
+      *p = saved + h;
+      const double up = sum(mul((*block)(x), weights)).item();
+      *p = saved - h;
+      const double down = sum(mul((*block)(x), weights)).item();
+      *p = saved;
+      CHECK(analytic[i] == doctest::Approx((up - down) / (2 * h)).epsilon(1e-5));
+    }
+  }
 }
