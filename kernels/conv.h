@@ -15,9 +15,9 @@ struct ConvGeometry {
   int64_t n, h, w, c;       // input (N, H, W, C)
   int64_t kh, kw;           // window
   int64_t stride, padding;  // same in both spatial dims
-  int64_t out_h() const { return (h + 2 * padding - kh) / stride + 1; }
-  int64_t out_w() const { return (w + 2 * padding - kw) / stride + 1; }
-  int64_t patch() const { return kh * kw * c; }  // one row of cols
+  LUMEN_HD int64_t out_h() const { return (h + 2 * padding - kh) / stride + 1; }
+  LUMEN_HD int64_t out_w() const { return (w + 2 * padding - kw) / stride + 1; }
+  LUMEN_HD int64_t patch() const { return kh * kw * c; }  // one row of cols
 };
 
 // cols[(n, oh, ow), (i, j, c)] = x[n, oh*s - p + i, ow*s - p + j, c] (0 outside the image)

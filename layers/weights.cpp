@@ -31,10 +31,6 @@ Tensor permute4(const Tensor& t, const std::array<int, 4>& perm) {
   return Tensor::from_vector(out, out_shape, t.dtype() == DType::f64 ? DType::f64 : DType::f32);
 }
 
-// OHWI (Lumen) <-> OIHW (PyTorch)
-Tensor ohwi_to_oihw(const Tensor& t) { return permute4(t, {0, 3, 1, 2}); }
-Tensor oihw_to_ohwi(const Tensor& t) { return permute4(t, {0, 2, 3, 1}); }
-
 Shape torch_shape(const Tensor& t) {
   const Shape& s = t.shape();
   return s.size() == 4 ? Shape{s[0], s[3], s[1], s[2]} : s;
@@ -47,6 +43,15 @@ std::vector<std::pair<std::string, Tensor>> all_entries(Module& net) {
 }
 
 }  // namespace
+
+Tensor ohwi_to_oihw(const Tensor& w) {
+  LUMEN_CHECK(w.ndim() == 4, "ohwi_to_oihw: expects a 4-D weight, got ", w.str());
+  return permute4(w, {0, 3, 1, 2});
+}
+Tensor oihw_to_ohwi(const Tensor& w) {
+  LUMEN_CHECK(w.ndim() == 4, "oihw_to_ohwi: expects a 4-D weight, got ", w.str());
+  return permute4(w, {0, 2, 3, 1});
+}
 
 std::map<std::string, Tensor> backbone_state_dict(Module& net) {
   std::map<std::string, Tensor> state;

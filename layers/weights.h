@@ -12,6 +12,10 @@
 
 namespace lumen {
 
+// Convolution weight layouts: OHWI (Lumen) <-> OIHW (PyTorch), on the host, f32 (f64 stays f64).
+Tensor ohwi_to_oihw(const Tensor& w);
+Tensor oihw_to_ohwi(const Tensor& w);
+
 // The module's parameters and buffers as CPU tensors in PyTorch layout (f32 parameters; i64
 // num_batches_tracked of shape ()).
 std::map<std::string, Tensor> backbone_state_dict(Module& net);

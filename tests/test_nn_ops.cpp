@@ -78,7 +78,7 @@ TEST_CASE("batch_norm: training normalises with batch statistics and updates run
   // one channel, values 1..4: mean 2.5, biased var 1.25, unbiased var 5/3
   Tensor x = Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {4, 1});
   Tensor rm = Tensor::zeros({1}, DType::f64), rv = Tensor::full({1}, 1.0, DType::f64);
-  Tensor y = batch_norm(x, Tensor(), Tensor(), rm, rv, /*training=*/true, 0.1, 0.0 + 1e-300);
+  Tensor y = batch_norm(x, Tensor(), Tensor(), rm, rv, /*training=*/true, 0.1, /*eps=*/1e-300);
   const std::vector<double> v = y.to_doubles();
   const double sd = std::sqrt(1.25);
   CHECK(v[0] == doctest::Approx(-1.5 / sd).epsilon(1e-12));

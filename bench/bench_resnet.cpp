@@ -1,0 +1,163 @@
+// Forward+backward images/s of a ResNet backbone in training mode (batch statistics), Lumen against
+// PyTorch on the same device in the same run.
+//
+//   bench_resnet [--arch resnet-18] [--batch 32] [--image 32] [--device cpu|cuda (default: cuda
+//                when a device is present)]
+//                [--dtype f32|bf16 (default: bf16 on the GPU, f32 on the CPU)] [--iters 5]
+//                [--warmup 2] [--no-torch]
+//   With no --arch: the two standard problems, ResNet-18 (small-image stem) on 32x32 and
+//   torchvision ResNet-50 on 224x224; small batches on the CPU (32 and 4), the batches on
+//   the GPU (512 and 128, bf16).
+// The PyTorch figure comes from bench/resnet_torch.py run with $LUMEN_PYTHON (default python3).
+// GPU steps are timed on the host around a step that ends by reading the loss (a device sync).
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "engine/core/device.h"
+#include "engine/ops/ops.h"
+#include "layers/resnet.h"
+
+using namespace lumen;
+
+namespace {
+
+struct Problem {
+  std::string arch;
+  int64_t batch, image;
+};
+
+struct Options {
+  std::vector<Problem> problems;
+  std::string device = cuda_device_count() > 0 ? "cuda" : "cpu";
+  std::string dtype;  // default: bf16 on the GPU, f32 on the CPU
+  int iters = 5, warmup = 2;
+  bool torch = true;
+};
+
+double lumen_img_per_s(const Problem& p, const Options& o) {
+  const Device device = o.device == "cuda" ? Device::cuda(0) : Device::cpu();
+  auto net = make_resnet(p.arch);
+  ParameterBuffer params;
+  finalize(*net, params, device, 0);
+  net->train();
+  Tensor x = Tensor::normal({p.batch, p.image, p.image, 3}, 1, 0, 1, DType::f32, device);
+  if (o.dtype == "bf16") x = x.to(DType::bf16);
+  std::vector<double> times;
+  for (int i = 0; i < o.warmup + o.iters; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    params.zero_grad();
+    Tensor loss = sum(to_dtype((*net)(x), DType::f32));
+    loss.backward();
+    (void)loss.item();  // waits for the device
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (i >= o.warmup) times.push_back(s);
+  }
+  std::sort(times.begin(), times.end());
+  const double median = times[times.size() / 2];
+  std::printf("lumen %s batch %lld %lldx%lld %s %s threads %d: median %.1f ms\n", p.arch.c_str(),
+              (long long)p.batch, (long long)p.image, (long long)p.image, o.device.c_str(),
+              o.dtype.c_str(), omp_get_max_threads(), median * 1000);
+  return double(p.batch) / median;
+}
+
+// Runs the PyTorch script; returns images/s, or a negative value when it could not run.
+double torch_img_per_s(const Problem& p, const Options& o) {
+  const char* python = std::getenv("LUMEN_PYTHON");
+  const std::string cmd =
+      std::string(python ? python : "python3") + " bench/resnet_torch.py --arch " + p.arch +
+      " --batch " + std::to_string(p.batch) + " --image " + std::to_string(p.image) + " --device " +
+      o.device + " --dtype " + o.dtype + " --iters " + std::to_string(o.iters) + " --warmup " +
+      std::to_string(o.warmup) + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return -1;
+  char line[512];
+  double value = -1;
+  while (std::fgets(line, sizeof(line), pipe)) {
+    if (std::sscanf(line, "torch_img_per_s %lf", &value) != 1) std::fputs(line, stdout);
+  }
+  pclose(pipe);
+  return value;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  Problem custom{"", 0, 0};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--arch")
+      custom.arch = next();
+    else if (a == "--batch")
+      custom.batch = std::stoll(next());
+    else if (a == "--image")
+      custom.image = std::stoll(next());
+    else if (a == "--device")
+      o.device = next();
+    else if (a == "--dtype")
+      o.dtype = next();
+    else if (a == "--iters")
+      o.iters = std::stoi(next());
+    else if (a == "--warmup")
+      o.warmup = std::stoi(next());
+    else if (a == "--no-torch")
+      o.torch = false;
+    else {
+      std::fprintf(stderr, "unknown option %s (see the comment at the top of bench_resnet.cpp)\n",
+                   a.c_str());
+      std::exit(2);
+    }
+  }
+  const bool gpu = o.device == "cuda";
+  if (!custom.arch.empty()) {
+    custom.batch = custom.batch ? custom.batch : 32;
+    custom.image = custom.image ? custom.image : 32;
+    o.problems.push_back(custom);
+  } else {
+    o.problems.push_back({"resnet-18", gpu ? 512 : 32, 32});
+    o.problems.push_back({"torchvision/resnet50", gpu ? 128 : 4, 224});
+  }
+  if (o.dtype.empty()) o.dtype = gpu ? "bf16" : "f32";
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  std::vector<std::string> rows;
+  for (const Problem& p : o.problems) {
+    try {
+      const double ours = lumen_img_per_s(p, o);
+      const double theirs = o.torch ? torch_img_per_s(p, o) : -1;
+      char theirs_text[32] = "n/a", ratio_text[32] = "n/a";
+      if (theirs > 0) {
+        std::snprintf(theirs_text, sizeof(theirs_text), "%.2f", theirs);
+        std::snprintf(ratio_text, sizeof(ratio_text), "%.2f", ours / theirs);
+      }
+      char row[512];
+      std::snprintf(row, sizeof(row), "| %s %lldx%lld batch %lld | %s | %s | %.2f | %s | %s |",
+                    p.arch.c_str(), (long long)p.image, (long long)p.image, (long long)p.batch,
+                    o.device.c_str(), o.dtype.c_str(), ours, theirs_text, ratio_text);
+      rows.push_back(row);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "%s: %s\n", p.arch.c_str(), e.what());
+      return 1;
+    }
+  }
+  std::printf("\n| problem | device | dtype | Lumen img/s | PyTorch img/s | Lumen / PyTorch |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- |\n");
+  for (const std::string& r : rows) std::printf("%s\n", r.c_str());
+  return 0;
+}

@@ -1,0 +1,80 @@
+"""PyTorch's side of bench_resnet: forward+backward images/s of the same ResNet on the same device.
+
+    python3 bench/resnet_torch.py --arch resnet-18 --batch 32 --image 32 --device cpu --dtype f32
+Prints one line "torch_img_per_s <value>" (plus a description line) for bench_resnet to parse.
+CPU: fp32, channels_last, as many threads as OMP_NUM_THREADS (default: torch's). GPU: bf16
+autocast and channels_last (PyTorch eager), timed with CUDA events.
+"""
+import argparse
+import contextlib
+import os
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torchvision
+
+
+def build(arch):
+    if arch.startswith("torchvision/"):
+        return getattr(torchvision.models, arch.split("/")[1])()
+    depth = {"resnet-9": (torchvision.models.resnet.BasicBlock, [1, 1, 1, 1]),
+             "resnet-18": (torchvision.models.resnet.BasicBlock, [2, 2, 2, 2]),
+             "resnet-34": (torchvision.models.resnet.BasicBlock, [3, 4, 6, 3]),
+             "resnet-50": (torchvision.models.resnet.Bottleneck, [3, 4, 6, 3])}[arch]
+    m = torchvision.models.resnet.ResNet(*depth)
+    m.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)  # small-image stem, no max-pool
+    m.maxpool = nn.Identity()
+    return m
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--arch", default="resnet-18")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--image", type=int, default=32)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--dtype", default="f32")
+    p.add_argument("--iters", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=2)
+    a = p.parse_args()
+    if "OMP_NUM_THREADS" in os.environ:
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    dev = torch.device("cuda" if a.device.startswith("cuda") else "cpu")
+    model = build(a.arch)
+    model.fc = nn.Identity()
+    model = model.to(dev).to(memory_format=torch.channels_last).train()
+    x = torch.randn(a.batch, 3, a.image, a.image, device=dev).to(memory_format=torch.channels_last)
+    autocast = dev.type == "cuda" and a.dtype == "bf16"
+
+    def step():
+        context = (torch.autocast("cuda", dtype=torch.bfloat16) if autocast
+                   else contextlib.nullcontext())
+        with context:
+            loss = model(x).float().sum()
+        loss.backward()
+
+    times = []
+    for i in range(a.warmup + a.iters):
+        if dev.type == "cuda":
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            step()
+            end.record()
+            torch.cuda.synchronize()
+            elapsed = start.elapsed_time(end) / 1000
+        else:
+            t0 = time.perf_counter()
+            step()
+            elapsed = time.perf_counter() - t0
+        if i >= a.warmup:
+            times.append(elapsed)
+    median = statistics.median(times)
+    print(f"torch {torch.__version__} {a.arch} batch {a.batch} {a.image}x{a.image} {dev.type} "
+          f"{a.dtype} threads {torch.get_num_threads()}: median {median * 1000:.1f} ms")
+    print(f"torch_img_per_s {a.batch / median:.2f}")
+
+
+if __name__ == "__main__":
+    main()
