@@ -108,6 +108,18 @@ TEST_CASE("PNG: RGB, grayscale, gray+alpha, RGBA, 16-bit and palette all become 
   }
 }
 
+TEST_CASE("PNG: an empty IDAT chunk is legal and ignored (stb 2.27 mishandles it)") {
+  const int w = 6, h = 5;
+  const auto rgb = testing::smooth_rgb(w, h, 8);
+  auto png = encode_png(w, h, 2, 8, rgb);
+  // After the signature (8) and IHDR (25 bytes): an IDAT chunk of length 0 with its CRC.
+  const std::vector<uint8_t> empty_idat = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xAF, 0x06, 0x1E};
+  png.insert(png.begin() + 33, empty_idat.begin(), empty_idat.end());
+  CHECK(decode(png).pixels == rgb);
+  png.resize(png.size() - 20);  // cuts into the real IDAT chunk
+  CHECK(contains(refusal(png), "truncated PNG"));
+}
+
 TEST_CASE("BMP and binary PPM/PGM decode exactly") {
   const int w = 7, h = 3;
   const auto rgb = testing::smooth_rgb(w, h, 1);
@@ -119,6 +131,30 @@ TEST_CASE("BMP and binary PPM/PGM decode exactly") {
     expected.insert(expected.end(), {gray[i], gray[i], gray[i]});
   }
   CHECK(decode(testing::encode_pnm(w, h, 1, gray)).pixels == expected);
+}
+
+TEST_CASE("PNM: comments, 16-bit samples, truncation and huge header numbers") {
+  const std::string commented = "P5\n# a comment\n2 1\n# another\n255\n";
+  std::vector<uint8_t> pgm(commented.begin(), commented.end());
+  pgm.insert(pgm.end(), {10, 250});
+  CHECK(decode(pgm).pixels == std::vector<uint8_t>{10, 10, 10, 250, 250, 250});
+  const std::string wide_header = "P6 1 1 65535\n";
+  std::vector<uint8_t> wide(wide_header.begin(), wide_header.end());
+  wide.insert(wide.end(), {0xFF, 0xFF, 0x80, 0x00, 0x00, 0x00});  // 65535, 32768, 0
+  CHECK(decode(wide).pixels == std::vector<uint8_t>{255, 128, 0});
+  auto ppm = testing::encode_pnm(4, 4, 3, testing::smooth_rgb(4, 4));
+  ppm.pop_back();
+  CHECK(contains(refusal(ppm), "truncated PNM data"));
+  const std::string huge = "P6 99999999999 1 255\n";
+  CHECK(contains(refusal(std::vector<uint8_t>(huge.begin(), huge.end())), "more than 9 digits"));
+  const std::string big = "P5 20000 20000 255\n";
+  CHECK(contains(refusal(std::vector<uint8_t>(big.begin(), big.end())), "too large"));
+}
+
+TEST_CASE("BMP: a file cut short is refused rather than padded with zeros") {
+  auto bmp = testing::encode_bmp(8, 8, testing::smooth_rgb(8, 8));
+  bmp.resize(bmp.size() - 10);
+  CHECK(contains(refusal(bmp), "truncated BMP data"));
 }
 
 TEST_CASE("JPEG: RGB, grayscale and CMYK decode close to their source") {

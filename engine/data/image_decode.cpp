@@ -92,8 +92,8 @@ RgbImage decode_image(const uint8_t* bytes, size_t size, const DecodeLimits& lim
   switch (format) {
     case ImageFormat::jpeg: return detail::decode_jpeg(bytes, size, limits);
     case ImageFormat::png:
-    case ImageFormat::bmp:
-    case ImageFormat::pnm: return detail::decode_with_stb(bytes, size, format, limits);
+    case ImageFormat::bmp: return detail::decode_with_stb(bytes, size, format, limits);
+    case ImageFormat::pnm: return detail::decode_pnm(bytes, size, limits);
     case ImageFormat::unknown: break;
   }
   throw Error(describe_unknown(bytes, size));
