@@ -69,7 +69,8 @@ void write_jpegs(const std::string& dir, int n, int w, int h) {
 
 std::string find_python_with_torch() {
   for (const char* candidate : {"python3", "/usr/bin/python3"}) {
-    const std::string cmd = std::string(candidate) + " -c 'import torch, torchvision, PIL' 2>/dev/null";
+    const std::string cmd =
+        std::string(candidate) + " -c 'import torch, torchvision, PIL' 2>/dev/null";
     if (std::system(cmd.c_str()) == 0) return candidate;
   }
   return "";
@@ -84,7 +85,7 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   std::map<std::string, int> args = {{"--images", 400}, {"--width", 500}, {"--height", 375},
-                                     {"--size", 224},   {"--threads", 0},  {"--list", 100000}};
+                                     {"--size", 224},   {"--threads", 0}, {"--list", 100000}};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!args.count(argv[i])) {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);

@@ -170,14 +170,17 @@ TEST_CASE("JPEG: RGB, grayscale and CMYK decode close to their source") {
     gray[i] = rgb[3 * i];
     expected_gray.insert(expected_gray.end(), {gray[i], gray[i], gray[i]});
   }
-  CHECK(max_abs_diff(decode(testing::encode_jpeg_gray(w, h, gray, 100)).pixels, expected_gray) <= 4);
+  CHECK(max_abs_diff(decode(testing::encode_jpeg_gray(w, h, gray, 100)).pixels, expected_gray) <=
+        4);
 
   // Inverted (Adobe) CMYK, as libjpeg-turbo and PIL read it: R = C * K / 255.
   std::vector<uint8_t> cmyk;
   for (int i = 0; i < w * h; ++i) {
     const uint8_t* p = &rgb[3 * i];
     const uint8_t k = std::max({p[0], p[1], p[2]});
-    auto ink = [k](uint8_t v) { return uint8_t(std::min(255, (v * 255 + k / 2) / std::max<int>(k, 1))); };
+    auto ink = [k](uint8_t v) {
+      return uint8_t(std::min(255, (v * 255 + k / 2) / std::max<int>(k, 1)));
+    };
     cmyk.insert(cmyk.end(), {ink(p[0]), ink(p[1]), ink(p[2]), k});
   }
   const RgbImage from_cmyk = decode(testing::encode_jpeg_cmyk(w, h, cmyk, 100));

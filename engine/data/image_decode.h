@@ -1,7 +1,8 @@
 // Decoding image files into 8-bit RGB. The format comes from the file's magic bytes, never from
 // its name: JPEG through libjpeg-turbo's TurboJPEG API, PNG and BMP through stb_image built with
-// only those two formats, binary PPM/PGM (8 or 16 bits) by a small reader of our own. Every image becomes RGB8 whatever it holds (grayscale,
-// gray+alpha, RGBA — alpha is dropped —, 16-bit, palette, CMYK JPEG).
+// only those two formats, binary PPM/PGM (8 or 16 bits) by a small reader of our own. Every image
+// becomes RGB8 whatever it holds (grayscale, gray+alpha, RGBA — alpha is dropped —, 16-bit,
+// palette, CMYK JPEG).
 //
 // A file that cannot be decoded cleanly throws lumen::Error whose message is the reason alone
 // ("truncated JPEG data", "not an image (starts with ...)"), so callers can print

@@ -133,7 +133,8 @@ void DataLoader::gpu_prefetch(int64_t batch) {
   GpuState::Slot& slot = g.slots[k];
   g.drop_batch(slot);
   g.wait_staging(slot);
-  if (!slot.pinned) slot.pinned = Storage::allocate_pinned(indices_at + size_t(options_.batch_size) * 8);
+  if (!slot.pinned)
+    slot.pinned = Storage::allocate_pinned(indices_at + size_t(options_.batch_size) * 8);
 
   // Host gather into pinned memory: images, labels, indices.
   auto* staging = static_cast<uint8_t*>(slot.pinned->data());

@@ -55,8 +55,8 @@ RgbImage decode_pnm(const uint8_t* bytes, size_t size, const DecodeLimits& limit
   }
   const uint8_t* samples = bytes + at;
   auto sample = [&](size_t i) -> uint8_t {
-    const uint32_t v = sample_bytes == 2 ? uint32_t(samples[2 * i]) << 8 | samples[2 * i + 1]
-                                         : samples[i];
+    const uint32_t v =
+        sample_bytes == 2 ? uint32_t(samples[2 * i]) << 8 | samples[2 * i + 1] : samples[i];
     const uint32_t clamped = v > uint32_t(maxval) ? uint32_t(maxval) : v;
     return uint8_t((clamped * 255 + uint32_t(maxval) / 2) / uint32_t(maxval));
   };

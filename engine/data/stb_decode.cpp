@@ -11,7 +11,6 @@
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #define STBI_MAX_DIMENSIONS 16384
-#define STBI_ASSERT(x) ((void)0)
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -72,7 +71,6 @@ bool drop_empty_idat_chunks(const uint8_t* bytes, size_t size, std::vector<uint8
   return true;
 }
 
-
 // stb_image reads past the end of a short BMP as zeros and reports success; a BMP whose pixel
 // rows are not all in the file is refused here instead.
 void check_bmp_size(const uint8_t* bytes, size_t size, const DecodeLimits& limits) {
@@ -98,7 +96,8 @@ void check_bmp_size(const uint8_t* bytes, size_t size, const DecodeLimits& limit
 RgbImage decode_with_stb(const uint8_t* bytes, size_t size, ImageFormat format,
                          const DecodeLimits& limits) {
   const char* name = image_format_name(format);
-  if (size > size_t(INT_MAX)) throw Error(::lumen::detail::concat(name, " file too large for the decoder"));
+  if (size > size_t(INT_MAX))
+    throw Error(::lumen::detail::concat(name, " file too large for the decoder"));
   std::vector<uint8_t> cleaned;
   if (format == ImageFormat::png) {
     if (!drop_empty_idat_chunks(bytes, size, &cleaned)) {
@@ -127,7 +126,8 @@ RgbImage decode_with_stb(const uint8_t* bytes, size_t size, ImageFormat format,
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes, len, &width, &height, &channels, 3), stbi_image_free);
   if (!pixels) {
-    throw Error(::lumen::detail::concat("corrupt or truncated ", name, " data (", stbi_failure_reason(), ")"));
+    throw Error(::lumen::detail::concat("corrupt or truncated ", name, " data (",
+                                        stbi_failure_reason(), ")"));
   }
   RgbImage image;
   image.width = width;
