@@ -48,27 +48,26 @@ std::string concat(const Args&... args) {
 }  // namespace lumen
 
 // LUMEN_CHECK(cond, "message ", value, ...): throws lumen::Error with the message when cond fails.
-#define LUMEN_CHECK(cond, ...)                                                     \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      ::lumen::detail::throw_error(__FILE__, __LINE__,                             \
-                                   ::lumen::detail::concat(__VA_ARGS__));          \
-    }                                                                              \
+#define LUMEN_CHECK(cond, ...)                                                                \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
+      ::lumen::detail::throw_error(__FILE__, __LINE__, ::lumen::detail::concat(__VA_ARGS__)); \
+    }                                                                                         \
   } while (0)
 
 #define LUMEN_FAIL(...) \
   ::lumen::detail::throw_error(__FILE__, __LINE__, ::lumen::detail::concat(__VA_ARGS__))
 
 #if defined(LUMEN_WITH_CUDA)
-#define LUMEN_CUDA_CHECK(expr)                                                              \
-  do {                                                                                      \
-    cudaError_t lumen_status_ = (expr);                                                     \
-    if (lumen_status_ != cudaSuccess) {                                                     \
-      ::lumen::detail::throw_error(                                                         \
-          __FILE__, __LINE__,                                                               \
+#define LUMEN_CUDA_CHECK(expr)                                                               \
+  do {                                                                                       \
+    cudaError_t lumen_status_ = (expr);                                                      \
+    if (lumen_status_ != cudaSuccess) {                                                      \
+      ::lumen::detail::throw_error(                                                          \
+          __FILE__, __LINE__,                                                                \
           ::lumen::detail::concat(#expr, " failed: ", cudaGetErrorName(lumen_status_), " (", \
-                                  cudaGetErrorString(lumen_status_), ")"));                 \
-    }                                                                                       \
+                                  cudaGetErrorString(lumen_status_), ")"));                  \
+    }                                                                                        \
   } while (0)
 #define LUMEN_LAUNCH_CHECK() LUMEN_CUDA_CHECK(cudaGetLastError())
 #endif

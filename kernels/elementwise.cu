@@ -8,8 +8,7 @@ __global__ void binary_kernel(BinaryOp op, const T* a, const T* b, T* y, int64_t
   LUMEN_GRID_STRIDE(i, n) y[i] = store<T>(binary_apply(op, load(a[i]), load(b[i])));
 }
 template <typename T>
-__global__ void axpby_kernel(compute_t<T> alpha, const T* x, compute_t<T> beta, T* y,
-                             int64_t n) {
+__global__ void axpby_kernel(compute_t<T> alpha, const T* x, compute_t<T> beta, T* y, int64_t n) {
   if (beta == compute_t<T>(0)) {
     LUMEN_GRID_STRIDE(i, n) y[i] = store<T>(alpha * load(x[i]));
   } else {
@@ -75,7 +74,7 @@ void relu_backward_cuda(const T* x, const T* dy, T* dx, int64_t n, cudaStream_t 
   LUMEN_LAUNCH_CHECK();
 }
 
-#define LUMEN_INSTANTIATE(T)                                                                  \
+#define LUMEN_INSTANTIATE(T)                                                                    \
   template void binary_cuda<T>(BinaryOp, const T*, const T*, T*, int64_t, cudaStream_t);        \
   template void axpby_cuda<T>(double, const T*, double, T*, int64_t, cudaStream_t);             \
   template void scale_by_scalar_cuda<T>(const T*, const T*, double, T*, int64_t, cudaStream_t); \

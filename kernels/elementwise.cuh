@@ -10,9 +10,12 @@ enum class BinaryOp : int { add, sub, mul };
 template <typename C>
 LUMEN_HD C binary_apply(BinaryOp op, C a, C b) {
   switch (op) {
-    case BinaryOp::add: return a + b;
-    case BinaryOp::sub: return a - b;
-    default: return a * b;
+    case BinaryOp::add:
+      return a + b;
+    case BinaryOp::sub:
+      return a - b;
+    default:
+      return a * b;
   }
 }
 

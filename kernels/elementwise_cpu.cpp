@@ -51,7 +51,7 @@ void relu_backward_cpu(const T* x, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] = store<T>(relu_backward_elem(load(x[i]), load(dy[i])));
 }
 
-#define LUMEN_INSTANTIATE(T)                                                    \
+#define LUMEN_INSTANTIATE(T)                                                     \
   template void binary_cpu<T>(BinaryOp, const T*, const T*, T*, int64_t);        \
   template void axpby_cpu<T>(double, const T*, double, T*, int64_t);             \
   template void scale_by_scalar_cpu<T>(const T*, const T*, double, T*, int64_t); \

@@ -48,11 +48,11 @@ void cast_cuda(const From* x, To* y, int64_t n, cudaStream_t stream) {
   LUMEN_LAUNCH_CHECK();
 }
 
-#define LUMEN_FILL_INSTANTIATE(T)                                                       \
-  template void fill_value_cuda<T>(T*, int64_t, double, cudaStream_t);                  \
+#define LUMEN_FILL_INSTANTIATE(T)                                                          \
+  template void fill_value_cuda<T>(T*, int64_t, double, cudaStream_t);                     \
   template void fill_uniform_cuda<T>(T*, int64_t, uint64_t, double, double, cudaStream_t); \
   template void fill_normal_cuda<T>(T*, int64_t, uint64_t, double, double, cudaStream_t);
-#define LUMEN_CAST_INSTANTIATE_FROM(To)                                          \
+#define LUMEN_CAST_INSTANTIATE_FROM(To)                                             \
   template void cast_cuda<To, float>(const float*, To*, int64_t, cudaStream_t);     \
   template void cast_cuda<To, double>(const double*, To*, int64_t, cudaStream_t);   \
   template void cast_cuda<To, bf16>(const bf16*, To*, int64_t, cudaStream_t);       \

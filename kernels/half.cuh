@@ -40,7 +40,7 @@ LUMEN_HD float bf16_to_float(bf16 h) { return bits_float(uint32_t(h.bits) << 16)
 LUMEN_HD bf16 float_to_bf16(float x) {
   uint32_t u = float_bits(x);
   if ((u & 0x7fffffffu) > 0x7f800000u) return bf16{uint16_t((u >> 16) | 0x40)};  // quiet NaN
-  u += 0x7fffu + ((u >> 16) & 1u);                                                 // nearest even
+  u += 0x7fffu + ((u >> 16) & 1u);                                               // nearest even
   return bf16{uint16_t(u >> 16)};
 }
 
@@ -60,7 +60,7 @@ LUMEN_HD f16 float_to_f16(float x) {
   uint32_t u = float_bits(x);
   uint16_t sign = uint16_t((u >> 16) & 0x8000u);
   uint32_t abs = u & 0x7fffffffu;
-  if (abs > 0x7f800000u) return f16{uint16_t(sign | 0x7e00u)};  // NaN
+  if (abs > 0x7f800000u) return f16{uint16_t(sign | 0x7e00u)};   // NaN
   if (abs >= 0x477ff000u) return f16{uint16_t(sign | 0x7c00u)};  // rounds to >= 65520: inf
   if (abs < 0x38800000u) {
     // below the smallest normal half (2^-14): subnormal, rounded to nearest even in units of 2^-24

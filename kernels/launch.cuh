@@ -16,8 +16,8 @@ inline unsigned grid_for(int64_t n, int block = kBlock) {
   return unsigned(blocks < 1 ? 1 : blocks);
 }
 
-#define LUMEN_GRID_STRIDE(i, n)                                                             \
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);                 \
+#define LUMEN_GRID_STRIDE(i, n)                                             \
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += int64_t(blockDim.x) * gridDim.x)
 
 }  // namespace lumen::kernels

@@ -53,16 +53,16 @@ template <typename T>
 void l2_normalize_backward_cuda(const T* y, const T* dy, const compute_t<T>* norm, T* dx,
                                 double eps, int64_t rows, int64_t cols, cudaStream_t stream) {
   if (rows == 0) return;
-  l2_normalize_backward_kernel<<<unsigned(rows), kRowBlock, 0, stream>>>(
-      y, dy, norm, dx, compute_t<T>(eps), cols);
+  l2_normalize_backward_kernel<<<unsigned(rows), kRowBlock, 0, stream>>>(y, dy, norm, dx,
+                                                                         compute_t<T>(eps), cols);
   LUMEN_LAUNCH_CHECK();
 }
 
-#define LUMEN_INSTANTIATE(T)                                                                   \
-  template void l2_normalize_forward_cuda<T>(const T*, T*, compute_t<T>*, double, int64_t,      \
-                                             int64_t, cudaStream_t);                            \
-  template void l2_normalize_backward_cuda<T>(const T*, const T*, const compute_t<T>*, T*,      \
-                                              double, int64_t, int64_t, cudaStream_t);
+#define LUMEN_INSTANTIATE(T)                                                                       \
+  template void l2_normalize_forward_cuda<T>(const T*, T*, compute_t<T>*, double, int64_t,         \
+                                             int64_t, cudaStream_t);                               \
+  template void l2_normalize_backward_cuda<T>(const T*, const T*, const compute_t<T>*, T*, double, \
+                                              int64_t, int64_t, cudaStream_t);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)
 LUMEN_INSTANTIATE(bf16)

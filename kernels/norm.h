@@ -18,8 +18,8 @@ void l2_normalize_forward_cuda(const T* x, T* y, compute_t<T>* norm, double eps,
 
 // dx from y, dy and the saved norms       y, dy, dx: (rows, cols) T; norm: (rows)
 template <typename T>
-void l2_normalize_backward_cpu(const T* y, const T* dy, const compute_t<T>* norm, T* dx,
-                               double eps, int64_t rows, int64_t cols);
+void l2_normalize_backward_cpu(const T* y, const T* dy, const compute_t<T>* norm, T* dx, double eps,
+                               int64_t rows, int64_t cols);
 template <typename T>
 void l2_normalize_backward_cuda(const T* y, const T* dy, const compute_t<T>* norm, T* dx,
                                 double eps, int64_t rows, int64_t cols, cudaStream_t stream);

@@ -18,8 +18,8 @@ void l2_normalize_forward_cpu(const T* x, T* y, compute_t<T>* norm, double eps, 
 }
 
 template <typename T>
-void l2_normalize_backward_cpu(const T* y, const T* dy, const compute_t<T>* norm, T* dx,
-                               double eps, int64_t rows, int64_t cols) {
+void l2_normalize_backward_cpu(const T* y, const T* dy, const compute_t<T>* norm, T* dx, double eps,
+                               int64_t rows, int64_t cols) {
   using C = compute_t<T>;
 #pragma omp parallel for schedule(static) if (rows * cols > 32768)
   for (int64_t r = 0; r < rows; ++r) {
@@ -27,17 +27,17 @@ void l2_normalize_backward_cpu(const T* y, const T* dy, const compute_t<T>* norm
     for (int64_t j = 0; j < cols; ++j) dot += C(load(y[r * cols + j])) * C(load(dy[r * cols + j]));
     for (int64_t j = 0; j < cols; ++j) {
       const int64_t i = r * cols + j;
-      dx[i] = store<T>(l2_normalize_backward_elem(C(load(y[i])), C(load(dy[i])), dot, norm[r],
-                                                  C(eps)));
+      dx[i] =
+          store<T>(l2_normalize_backward_elem(C(load(y[i])), C(load(dy[i])), dot, norm[r], C(eps)));
     }
   }
 }
 
-#define LUMEN_INSTANTIATE(T)                                                                   \
-  template void l2_normalize_forward_cpu<T>(const T*, T*, compute_t<T>*, double, int64_t,       \
-                                            int64_t);                                           \
-  template void l2_normalize_backward_cpu<T>(const T*, const T*, const compute_t<T>*, T*,       \
-                                             double, int64_t, int64_t);
+#define LUMEN_INSTANTIATE(T)                                                                      \
+  template void l2_normalize_forward_cpu<T>(const T*, T*, compute_t<T>*, double, int64_t,         \
+                                            int64_t);                                             \
+  template void l2_normalize_backward_cpu<T>(const T*, const T*, const compute_t<T>*, T*, double, \
+                                             int64_t, int64_t);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)
 LUMEN_INSTANTIATE(bf16)

@@ -80,11 +80,11 @@ void cross_entropy_cuda(const T* x, const int64_t* target, compute_t<T>* loss, T
   LUMEN_LAUNCH_CHECK();
 }
 
-#define LUMEN_INSTANTIATE(T)                                                                  \
-  template void log_softmax_forward_cuda<T>(const T*, T*, int64_t, int64_t, cudaStream_t);     \
-  template void log_softmax_backward_cuda<T>(const T*, const T*, T*, int64_t, int64_t,         \
-                                             cudaStream_t);                                    \
-  template void cross_entropy_cuda<T>(const T*, const int64_t*, compute_t<T>*, T*, double,     \
+#define LUMEN_INSTANTIATE(T)                                                               \
+  template void log_softmax_forward_cuda<T>(const T*, T*, int64_t, int64_t, cudaStream_t); \
+  template void log_softmax_backward_cuda<T>(const T*, const T*, T*, int64_t, int64_t,     \
+                                             cudaStream_t);                                \
+  template void cross_entropy_cuda<T>(const T*, const int64_t*, compute_t<T>*, T*, double, \
                                       int64_t, int64_t, cudaStream_t);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)

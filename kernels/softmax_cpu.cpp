@@ -23,7 +23,8 @@ void log_softmax_forward_cpu(const T* x, T* y, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
     const auto lse = row_lse(xr, cols);
-    for (int64_t j = 0; j < cols; ++j) y[r * cols + j] = store<T>(log_softmax_elem(load(xr[j]), lse));
+    for (int64_t j = 0; j < cols; ++j)
+      y[r * cols + j] = store<T>(log_softmax_elem(load(xr[j]), lse));
   }
 }
 
@@ -46,8 +47,8 @@ void cross_entropy_cpu(const T* x, const int64_t* target, compute_t<T>* loss, T*
                        double grad_scale, int64_t rows, int64_t cols) {
   using C = compute_t<T>;
   for (int64_t r = 0; r < rows; ++r) {
-    LUMEN_CHECK(target[r] >= 0 && target[r] < cols, "cross_entropy: target ", target[r],
-                " of row ", r, " is outside [0, ", cols, ")");
+    LUMEN_CHECK(target[r] >= 0 && target[r] < cols, "cross_entropy: target ", target[r], " of row ",
+                r, " is outside [0, ", cols, ")");
   }
 #pragma omp parallel for schedule(static) if (rows * cols > 32768)
   for (int64_t r = 0; r < rows; ++r) {
@@ -61,11 +62,11 @@ void cross_entropy_cpu(const T* x, const int64_t* target, compute_t<T>* loss, T*
   }
 }
 
-#define LUMEN_INSTANTIATE(T)                                                                 \
-  template void log_softmax_forward_cpu<T>(const T*, T*, int64_t, int64_t);                   \
-  template void log_softmax_backward_cpu<T>(const T*, const T*, T*, int64_t, int64_t);        \
-  template void cross_entropy_cpu<T>(const T*, const int64_t*, compute_t<T>*, T*, double,     \
-                                     int64_t, int64_t);
+#define LUMEN_INSTANTIATE(T)                                                                       \
+  template void log_softmax_forward_cpu<T>(const T*, T*, int64_t, int64_t);                        \
+  template void log_softmax_backward_cpu<T>(const T*, const T*, T*, int64_t, int64_t);             \
+  template void cross_entropy_cpu<T>(const T*, const int64_t*, compute_t<T>*, T*, double, int64_t, \
+                                     int64_t);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)
 LUMEN_INSTANTIATE(bf16)

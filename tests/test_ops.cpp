@@ -12,9 +12,7 @@ using testing::gradcheck;
 
 namespace {
 Tensor vec(std::vector<double> v, Shape shape) { return Tensor::from_vector(v, shape); }
-Tensor randn64(Shape shape, uint64_t seed) {
-  return Tensor::normal(shape, seed, 0, 1, DType::f64);
-}
+Tensor randn64(Shape shape, uint64_t seed) { return Tensor::normal(shape, seed, 0, 1, DType::f64); }
 // Values kept away from 0 by at least 0.1 so that finite differences never straddle relu's kink.
 Tensor away_from_zero(Shape shape, uint64_t seed) {
   std::vector<double> v = randn64(shape, seed).to_doubles();
@@ -43,11 +41,11 @@ TEST_CASE("reductions: exact values") {
 }
 
 TEST_CASE("matmul: exact values with every transpose and a batch") {
-  Tensor a = vec({1, 2, 3, 4, 5, 6}, {2, 3});       // (2, 3)
-  Tensor b = vec({7, 8, 9, 10, 11, 12}, {3, 2});    // (3, 2)
+  Tensor a = vec({1, 2, 3, 4, 5, 6}, {2, 3});     // (2, 3)
+  Tensor b = vec({7, 8, 9, 10, 11, 12}, {3, 2});  // (3, 2)
   CHECK(matmul(a, b).to_doubles() == std::vector<double>{58, 64, 139, 154});
-  Tensor at = vec({1, 4, 2, 5, 3, 6}, {3, 2});      // a^T stored
-  Tensor bt = vec({7, 9, 11, 8, 10, 12}, {2, 3});   // b^T stored
+  Tensor at = vec({1, 4, 2, 5, 3, 6}, {3, 2});     // a^T stored
+  Tensor bt = vec({7, 9, 11, 8, 10, 12}, {2, 3});  // b^T stored
   CHECK(matmul(at, b, true, false).to_doubles() == std::vector<double>{58, 64, 139, 154});
   CHECK(matmul(a, bt, false, true).to_doubles() == std::vector<double>{58, 64, 139, 154});
   CHECK(matmul(at, bt, true, true).to_doubles() == std::vector<double>{58, 64, 139, 154});
@@ -117,14 +115,15 @@ TEST_CASE("gradcheck: matmul, every transpose, batched") {
       Tensor a = randn64(ta ? Shape{4, 3} : Shape{3, 4}, 10 + ta);
       Tensor b = randn64(tb ? Shape{5, 4} : Shape{4, 5}, 20 + tb);
       Tensor w = randn64({3, 5}, 30);
-      gradcheck([&](const std::vector<Tensor>& in) {
-        return sum(mul(matmul(in[0], in[1], ta, tb), w));
-      }, {a, b});
+      gradcheck(
+          [&](const std::vector<Tensor>& in) { return sum(mul(matmul(in[0], in[1], ta, tb), w)); },
+          {a, b});
     }
   }
   Tensor w = randn64({2, 3, 5}, 31);
-  gradcheck([&](const std::vector<Tensor>& in) { return sum(mul(matmul(in[0], in[1], false, true), w)); },
-            {randn64({2, 3, 4}, 32), randn64({2, 5, 4}, 33)});
+  gradcheck(
+      [&](const std::vector<Tensor>& in) { return sum(mul(matmul(in[0], in[1], false, true), w)); },
+      {randn64({2, 3, 4}, 32), randn64({2, 5, 4}, 33)});
 }
 
 TEST_CASE("gradcheck: l2_normalize_rows, log_softmax_rows, cross_entropy") {

@@ -65,8 +65,10 @@ TEST_CASE("GPU: reductions match the CPU") {
       CAPTURE(n);
       // Sums of n values carry error growing with n in narrow types; scale the tolerance.
       const double grow = (t == DType::bf16 || t == DType::f16) ? 4.0 : 10.0;
-      compare_forward_backward("sum", t, {{n}}, [](auto& in) { return sum(in[0]); }, grow);
-      compare_forward_backward("mean", t, {{n}}, [](auto& in) { return mean(in[0]); }, grow);
+      compare_forward_backward(
+          "sum", t, {{n}}, [](auto& in) { return sum(in[0]); }, grow);
+      compare_forward_backward(
+          "mean", t, {{n}}, [](auto& in) { return mean(in[0]); }, grow);
     }
   }
 }
@@ -79,12 +81,13 @@ TEST_CASE("GPU: matmul matches the CPU for every transpose and a batch") {
         const Shape sa = ta ? Shape{70, 33} : Shape{33, 70};
         const Shape sb = tb ? Shape{45, 70} : Shape{70, 45};
         // K = 70 products per output: allow K-fold rounding in the narrow types.
-        compare_forward_backward("matmul", t, {sa, sb},
-                                 [=](auto& in) { return matmul(in[0], in[1], ta, tb); }, 4.0);
+        compare_forward_backward(
+            "matmul", t, {sa, sb}, [=](auto& in) { return matmul(in[0], in[1], ta, tb); }, 4.0);
       }
     }
-    compare_forward_backward("batched matmul", t, {{3, 17, 20}, {3, 20, 9}},
-                             [](auto& in) { return matmul(in[0], in[1]); }, 4.0);
+    compare_forward_backward(
+        "batched matmul", t, {{3, 17, 20}, {3, 20, 9}},
+        [](auto& in) { return matmul(in[0], in[1]); }, 4.0);
   }
 }
 
@@ -105,13 +108,13 @@ TEST_CASE("GPU: row ops match the CPU") {
     for (Shape s : {Shape{5, 3}, Shape{64, 128}, Shape{9, 2049}}) {
       compare_forward_backward("l2_normalize_rows", t, {s},
                                [](auto& in) { return l2_normalize_rows(in[0]); });
-      compare_forward_backward("log_softmax_rows", t, {s},
-                               [](auto& in) { return log_softmax_rows(in[0]); }, 2.0);
+      compare_forward_backward(
+          "log_softmax_rows", t, {s}, [](auto& in) { return log_softmax_rows(in[0]); }, 2.0);
       std::vector<double> labels;
       for (int64_t r = 0; r < s[0]; ++r) labels.push_back(double((r * 7) % s[1]));
       Tensor target = Tensor::from_vector(labels, {s[0]}, DType::i64);
-      compare_forward_backward("cross_entropy", t, {s},
-                               [&](auto& in) { return cross_entropy(in[0], target); }, 2.0);
+      compare_forward_backward(
+          "cross_entropy", t, {s}, [&](auto& in) { return cross_entropy(in[0], target); }, 2.0);
     }
   }
 }

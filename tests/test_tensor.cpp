@@ -32,13 +32,13 @@ TEST_CASE("f16 conversion matches IEEE binary16") {
   CHECK(f16_to_float(float_to_f16(1.0f)) == 1.0f);
   CHECK(float_to_f16(1.0f).bits == 0x3c00);
   CHECK(float_to_f16(-2.0f).bits == 0xc000);
-  CHECK(float_to_f16(65504.0f).bits == 0x7bff);                 // largest finite
-  CHECK(float_to_f16(70000.0f).bits == 0x7c00);                 // overflow to inf
-  CHECK(float_to_f16(5.9604644775390625e-8f).bits == 0x0001);   // smallest subnormal
+  CHECK(float_to_f16(65504.0f).bits == 0x7bff);                // largest finite
+  CHECK(float_to_f16(70000.0f).bits == 0x7c00);                // overflow to inf
+  CHECK(float_to_f16(5.9604644775390625e-8f).bits == 0x0001);  // smallest subnormal
   CHECK(f16_to_float(f16{0x0001}) == 5.9604644775390625e-8f);
-  CHECK(float_to_f16(1.0f + 1.0f / 2048).bits == 0x3c00);       // tie to even
+  CHECK(float_to_f16(1.0f + 1.0f / 2048).bits == 0x3c00);  // tie to even
   CHECK(float_to_f16(1.0f + 3.0f / 2048).bits == 0x3c02);
-  for (uint32_t bits = 0; bits < 0x7c00; bits += 7) {           // every 7th finite value roundtrips
+  for (uint32_t bits = 0; bits < 0x7c00; bits += 7) {  // every 7th finite value roundtrips
     f16 h{uint16_t(bits)};
     CHECK_MESSAGE(float_to_f16(f16_to_float(h)).bits == h.bits, "bits " << bits);
   }
@@ -147,8 +147,8 @@ TEST_CASE("GPU: copies, conversions and random fills match the CPU") {
   for (DType t : {DType::f32, DType::f64, DType::bf16}) {
     CHECK(Tensor::uniform({4097}, 5, -2, 2, t, gpu).to_doubles() ==
           Tensor::uniform({4097}, 5, -2, 2, t).to_doubles());
-    testing::check_close(Tensor::normal({4097}, 5, 0, 1, t, gpu), Tensor::normal({4097}, 5, 0, 1, t),
-                         testing::tolerance(t), "normal fill");
+    testing::check_close(Tensor::normal({4097}, 5, 0, 1, t, gpu),
+                         Tensor::normal({4097}, 5, 0, 1, t), testing::tolerance(t), "normal fill");
   }
   Tensor f = Tensor::full({300}, 1.5, DType::bf16, gpu);
   CHECK(f.to_doubles() == std::vector<double>(300, 1.5));

@@ -12,8 +12,7 @@ size_t ParameterBuffer::add(const std::string& name, const Shape& shape) {
 
 void ParameterBuffer::finalize(Device device, DType dtype) {
   LUMEN_CHECK(!finalized(), "ParameterBuffer::finalize() called twice");
-  LUMEN_CHECK(dtype_is_float(dtype), "parameters must have a float dtype, not ",
-              dtype_name(dtype));
+  LUMEN_CHECK(dtype_is_float(dtype), "parameters must have a float dtype, not ", dtype_name(dtype));
   int64_t total = 0;
   for (Entry& e : entries_) {
     e.offset = total;

@@ -33,9 +33,9 @@ class ParameterBuffer {
   Tensor& get(const std::string& name);
   bool contains(const std::string& name) const { return index_.count(name) != 0; }
 
-  Tensor values() const { return values_; }      // (total,) flat, padding included (kept 0)
-  Tensor gradients() const { return grads_; }    // (total,)
-  int64_t parameter_count() const;               // without padding
+  Tensor values() const { return values_; }    // (total,) flat, padding included (kept 0)
+  Tensor gradients() const { return grads_; }  // (total,)
+  int64_t parameter_count() const;             // without padding
   void zero_grad();
 
  private:

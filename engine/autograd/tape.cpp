@@ -28,8 +28,7 @@ bool needs_record(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-void record_op(const char* name, Tensor& output, std::vector<Tensor> inputs,
-               BackwardFn backward) {
+void record_op(const char* name, Tensor& output, std::vector<Tensor> inputs, BackwardFn backward) {
   if (!needs_record(inputs)) return;
   output.mark_non_leaf();
   Tape::current().push(TapeNode{name, std::move(inputs), output, std::move(backward)});
@@ -76,9 +75,8 @@ void run_backward(const Tensor& root) {
     std::vector<bool> needs(node->inputs.size());
     for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->inputs[i].requires_grad();
     std::vector<Tensor> input_grads = node->backward(grad_output, needs);
-    LUMEN_CHECK(input_grads.size() == node->inputs.size(), "backward of ", node->name,
-                " returned ", input_grads.size(), " gradients for ", node->inputs.size(),
-                " inputs");
+    LUMEN_CHECK(input_grads.size() == node->inputs.size(), "backward of ", node->name, " returned ",
+                input_grads.size(), " gradients for ", node->inputs.size(), " inputs");
     for (size_t i = 0; i < input_grads.size(); ++i) {
       if (!needs[i] || !input_grads[i].defined()) continue;
       Tensor& input = node->inputs[i];

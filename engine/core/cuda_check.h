@@ -19,14 +19,15 @@ inline const char* cublas_status_name(cublasStatus_t s) {
 }
 }  // namespace lumen::detail
 
-#define LUMEN_CUBLAS_CHECK(expr)                                                              \
-  do {                                                                                        \
-    cublasStatus_t lumen_status_ = (expr);                                                    \
-    if (lumen_status_ != CUBLAS_STATUS_SUCCESS) {                                             \
-      ::lumen::detail::throw_error(__FILE__, __LINE__,                                        \
-                                   ::lumen::detail::concat(#expr, " failed: ",                \
-                                       ::lumen::detail::cublas_status_name(lumen_status_)));  \
-    }                                                                                         \
+#define LUMEN_CUBLAS_CHECK(expr)                                                        \
+  do {                                                                                  \
+    cublasStatus_t lumen_status_ = (expr);                                              \
+    if (lumen_status_ != CUBLAS_STATUS_SUCCESS) {                                       \
+      ::lumen::detail::throw_error(                                                     \
+          __FILE__, __LINE__,                                                           \
+          ::lumen::detail::concat(                                                      \
+              #expr, " failed: ", ::lumen::detail::cublas_status_name(lumen_status_))); \
+    }                                                                                   \
   } while (0)
 
 #define LUMEN_CUDNN_CHECK(expr)                                                                \
@@ -42,12 +43,12 @@ inline const char* cublas_status_name(cublasStatus_t s) {
     }                                                                                          \
   } while (0)
 
-#define LUMEN_NCCL_CHECK(expr)                                                                 \
-  do {                                                                                         \
-    ncclResult_t lumen_status_ = (expr);                                                       \
-    if (lumen_status_ != ncclSuccess) {                                                        \
-      ::lumen::detail::throw_error(__FILE__, __LINE__,                                         \
-                                   ::lumen::detail::concat(#expr, " failed: ",                 \
-                                                           ncclGetErrorString(lumen_status_))); \
-    }                                                                                          \
+#define LUMEN_NCCL_CHECK(expr)                                                             \
+  do {                                                                                     \
+    ncclResult_t lumen_status_ = (expr);                                                   \
+    if (lumen_status_ != ncclSuccess) {                                                    \
+      ::lumen::detail::throw_error(                                                        \
+          __FILE__, __LINE__,                                                              \
+          ::lumen::detail::concat(#expr, " failed: ", ncclGetErrorString(lumen_status_))); \
+    }                                                                                      \
   } while (0)

@@ -39,7 +39,8 @@ CudaContext::CudaContext(int device) : impl_(std::make_unique<CudaContextImpl>()
   LUMEN_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&impl_->pool, device));
   // Keep freed blocks in the pool between steps rather than trimming them at every sync.
   uint64_t threshold = UINT64_MAX;
-  LUMEN_CUDA_CHECK(cudaMemPoolSetAttribute(impl_->pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+  LUMEN_CUDA_CHECK(
+      cudaMemPoolSetAttribute(impl_->pool, cudaMemPoolAttrReleaseThreshold, &threshold));
 }
 
 CudaContext::~CudaContext() {
@@ -113,8 +114,8 @@ void* CudaContext::allocate(size_t bytes) {
     cudaGetLastError();
     size_t free_bytes = 0, total_bytes = 0;
     cudaMemGetInfo(&free_bytes, &total_bytes);
-    LUMEN_FAIL("out of GPU memory on cuda:", impl_->device, " allocating ", bytes >> 20,
-               " MiB (", free_bytes >> 20, " MiB free of ", total_bytes >> 20,
+    LUMEN_FAIL("out of GPU memory on cuda:", impl_->device, " allocating ", bytes >> 20, " MiB (",
+               free_bytes >> 20, " MiB free of ", total_bytes >> 20,
                " MiB); reduce loader.batch_size or the input size, or use trainer.precision=bf16");
   }
   LUMEN_CUDA_CHECK(status);

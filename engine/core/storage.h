@@ -1,6 +1,6 @@
 // A block of memory on one device. CPU blocks are 64-byte aligned (page-locked when `pinned`, for
-// fast, asynchronous copies to the GPU); CUDA blocks come from the context's stream-ordered pool and
-// go back to it, in stream order, when the last tensor using them is gone.
+// fast, asynchronous copies to the GPU); CUDA blocks come from the context's stream-ordered pool
+// and go back to it, in stream order, when the last tensor using them is gone.
 #pragma once
 
 #include <cstddef>

@@ -7,9 +7,7 @@
 
 namespace lumen {
 
-cudaStream_t stream_of(const Tensor& t) {
-  return t.context() ? t.context()->stream() : nullptr;
-}
+cudaStream_t stream_of(const Tensor& t) { return t.context() ? t.context()->stream() : nullptr; }
 
 std::string shape_str(const Shape& shape) {
   std::ostringstream out;
@@ -86,8 +84,8 @@ Tensor Tensor::uniform(const Shape& shape, uint64_t seed, double low, double hig
   dispatch_all(dtype, [&](auto tag) {
     using T = decltype(tag);
     if (t.is_cuda()) {
-      LUMEN_ON_CUDA(kernels::fill_uniform_cuda(t.data<T>(), t.numel(), seed, low, high,
-                                               stream_of(t)));
+      LUMEN_ON_CUDA(
+          kernels::fill_uniform_cuda(t.data<T>(), t.numel(), seed, low, high, stream_of(t)));
     } else {
       kernels::fill_uniform_cpu(t.data<T>(), t.numel(), seed, low, high);
     }
@@ -102,8 +100,8 @@ Tensor Tensor::normal(const Shape& shape, uint64_t seed, double mean, double std
   dispatch_all(dtype, [&](auto tag) {
     using T = decltype(tag);
     if (t.is_cuda()) {
-      LUMEN_ON_CUDA(kernels::fill_normal_cuda(t.data<T>(), t.numel(), seed, mean, stddev,
-                                              stream_of(t)));
+      LUMEN_ON_CUDA(
+          kernels::fill_normal_cuda(t.data<T>(), t.numel(), seed, mean, stddev, stream_of(t)));
     } else {
       kernels::fill_normal_cpu(t.data<T>(), t.numel(), seed, mean, stddev);
     }

@@ -77,9 +77,9 @@ class Tensor {
   Tensor to(Device device) const;
   Tensor to(DType dtype) const;
   Tensor clone() const;
-  Tensor reshape(const Shape& shape) const;  // view; records a node when grads flow
+  Tensor reshape(const Shape& shape) const;         // view; records a node when grads flow
   Tensor rows(int64_t start, int64_t count) const;  // view of rows [start, start+count) of dim 0
-  void copy_from(const Tensor& src);  // same shape; converts dtype and device
+  void copy_from(const Tensor& src);                // same shape; converts dtype and device
   void fill(double value);
   void zero() { fill(0); }
 

@@ -17,8 +17,8 @@ Tensor binary_raw(kernels::BinaryOp op, const Tensor& a, const Tensor& b, const 
   dispatch_float(a.dtype(), name, [&](auto tag) {
     using T = decltype(tag);
     if (a.is_cuda()) {
-      LUMEN_ON_CUDA(kernels::binary_cuda(op, a.data<T>(), b.data<T>(), y.data<T>(), a.numel(),
-                                         stream_of(a)));
+      LUMEN_ON_CUDA(
+          kernels::binary_cuda(op, a.data<T>(), b.data<T>(), y.data<T>(), a.numel(), stream_of(a)));
     } else {
       kernels::binary_cpu(op, a.data<T>(), b.data<T>(), y.data<T>(), a.numel());
     }
@@ -60,8 +60,9 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor y = binary_raw(kernels::BinaryOp::mul, a, b, "mul");
   record_op("mul", y, {a, b}, [a, b](const Tensor& dy, const std::vector<bool>& needs) {
-    return std::vector<Tensor>{needs[0] ? binary_raw(kernels::BinaryOp::mul, dy, b, "mul") : Tensor(),
-                               needs[1] ? binary_raw(kernels::BinaryOp::mul, dy, a, "mul") : Tensor()};
+    return std::vector<Tensor>{
+        needs[0] ? binary_raw(kernels::BinaryOp::mul, dy, b, "mul") : Tensor(),
+        needs[1] ? binary_raw(kernels::BinaryOp::mul, dy, a, "mul") : Tensor()};
   });
   return y;
 }
@@ -134,8 +135,8 @@ Tensor broadcast_scalar(const Tensor& s, const Shape& shape, double alpha) {
   dispatch_float(s.dtype(), "broadcast_scalar", [&](auto tag) {
     using T = decltype(tag);
     if (s.is_cuda()) {
-      LUMEN_ON_CUDA(kernels::broadcast_scalar_cuda(s.data<T>(), alpha, y.data<T>(), y.numel(),
-                                                   stream_of(s)));
+      LUMEN_ON_CUDA(
+          kernels::broadcast_scalar_cuda(s.data<T>(), alpha, y.data<T>(), y.numel(), stream_of(s)));
     } else {
       kernels::broadcast_scalar_cpu(s.data<T>(), alpha, y.data<T>(), y.numel());
     }

@@ -25,8 +25,8 @@ GemmDims gemm_dims(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b,
   d.k = trans_a ? a_rows : a_cols;
   const int64_t k_b = trans_b ? b_cols : b_rows;
   d.n = trans_b ? b_rows : b_cols;
-  LUMEN_CHECK(d.k == k_b, op, ": inner dimensions differ: ", a.str(), (trans_a ? "^T" : ""),
-              " @ ", b.str(), (trans_b ? "^T" : ""));
+  LUMEN_CHECK(d.k == k_b, op, ": inner dimensions differ: ", a.str(), (trans_a ? "^T" : ""), " @ ",
+              b.str(), (trans_b ? "^T" : ""));
   return d;
 }
 
@@ -65,9 +65,8 @@ void gemm_cpu(const Tensor& a, const Tensor& b, Tensor& c, bool trans_a, bool tr
   Tensor b32 = narrow ? b.to(DType::f32) : b;
   Tensor c32 = narrow ? (beta != 0 ? c.to(DType::f32) : Tensor::empty(c.shape())) : c;
   for (int64_t i = 0; i < d.batch; ++i) {
-    cblas_sgemm(CblasRowMajor, ta, tb, d.m, d.n, d.k, float(alpha), a32.data<float>() + i * sa,
-                lda, b32.data<float>() + i * sb, ldb, float(beta), c32.data<float>() + i * sc,
-                ldc);
+    cblas_sgemm(CblasRowMajor, ta, tb, d.m, d.n, d.k, float(alpha), a32.data<float>() + i * sa, lda,
+                b32.data<float>() + i * sb, ldb, float(beta), c32.data<float>() + i * sc, ldc);
   }
   if (narrow) c.copy_from(c32);
 }

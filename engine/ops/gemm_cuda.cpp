@@ -17,11 +17,21 @@ void gemm_cuda(const Tensor& a, const Tensor& b, Tensor& c, bool trans_a, bool t
   cudaDataType_t type;
   cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
   switch (a.dtype()) {
-    case DType::f32: type = CUDA_R_32F; break;
-    case DType::f64: type = CUDA_R_64F; compute = CUBLAS_COMPUTE_64F; break;
-    case DType::bf16: type = CUDA_R_16BF; break;
-    case DType::f16: type = CUDA_R_16F; break;
-    default: LUMEN_FAIL("gemm: dtype ", dtype_name(a.dtype()), " is not supported on CUDA");
+    case DType::f32:
+      type = CUDA_R_32F;
+      break;
+    case DType::f64:
+      type = CUDA_R_64F;
+      compute = CUBLAS_COMPUTE_64F;
+      break;
+    case DType::bf16:
+      type = CUDA_R_16BF;
+      break;
+    case DType::f16:
+      type = CUDA_R_16F;
+      break;
+    default:
+      LUMEN_FAIL("gemm: dtype ", dtype_name(a.dtype()), " is not supported on CUDA");
   }
   const float alpha32 = float(alpha), beta32 = float(beta);
   const void* alpha_ptr = compute == CUBLAS_COMPUTE_64F ? static_cast<const void*>(&alpha)
@@ -30,9 +40,9 @@ void gemm_cuda(const Tensor& a, const Tensor& b, Tensor& c, bool trans_a, bool t
                                                        : static_cast<const void*>(&beta32);
   LUMEN_CUBLAS_CHECK(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
   LUMEN_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-      handle, op_b, op_a, int(d.n), int(d.m), int(d.k), alpha_ptr, b.raw_data(), type, int(ldb),
-      sb, a.raw_data(), type, int(lda), sa, beta_ptr, c.raw_data(), type, int(ldc), sc,
-      int(d.batch), compute, CUBLAS_GEMM_DEFAULT));
+      handle, op_b, op_a, int(d.n), int(d.m), int(d.k), alpha_ptr, b.raw_data(), type, int(ldb), sb,
+      a.raw_data(), type, int(lda), sa, beta_ptr, c.raw_data(), type, int(ldc), sc, int(d.batch),
+      compute, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace lumen

@@ -15,8 +15,8 @@ Tensor log_softmax_rows(const Tensor& x) {
   dispatch_float(x.dtype(), "log_softmax_rows", [&](auto tag) {
     using T = decltype(tag);
     if (x.is_cuda()) {
-      LUMEN_ON_CUDA(kernels::log_softmax_forward_cuda(x.data<T>(), y.data<T>(), rows, cols,
-                                                      stream_of(x)));
+      LUMEN_ON_CUDA(
+          kernels::log_softmax_forward_cuda(x.data<T>(), y.data<T>(), rows, cols, stream_of(x)));
     } else {
       kernels::log_softmax_forward_cpu(x.data<T>(), y.data<T>(), rows, cols);
     }
@@ -44,9 +44,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
   check_defined(targets, "cross_entropy");
   LUMEN_CHECK(logits.ndim() == 2 && logits.size(0) > 0,
               "cross_entropy expects logits (rows, classes) with rows > 0, got ", logits.str());
-  LUMEN_CHECK(targets.dtype() == DType::i64 && targets.ndim() == 1 &&
-                  targets.size(0) == logits.size(0),
-              "cross_entropy expects targets (", logits.size(0), ",) i64, got ", targets.str());
+  LUMEN_CHECK(
+      targets.dtype() == DType::i64 && targets.ndim() == 1 && targets.size(0) == logits.size(0),
+      "cross_entropy expects targets (", logits.size(0), ",) i64, got ", targets.str());
   const int64_t rows = logits.size(0), cols = logits.size(1);
   Tensor target_here = targets.to(logits.device());
   const DType loss_dtype = logits.dtype() == DType::f64 ? DType::f64 : DType::f32;
@@ -56,9 +56,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
     using T = decltype(tag);
     auto* loss = static_cast<compute_t<T>*>(row_loss.raw_data());
     if (logits.is_cuda()) {
-      LUMEN_ON_CUDA(kernels::cross_entropy_cuda(logits.data<T>(), target_here.data<int64_t>(),
-                                                loss, dlogits.data<T>(), 1.0 / double(rows), rows,
-                                                cols, stream_of(logits)));
+      LUMEN_ON_CUDA(kernels::cross_entropy_cuda(logits.data<T>(), target_here.data<int64_t>(), loss,
+                                                dlogits.data<T>(), 1.0 / double(rows), rows, cols,
+                                                stream_of(logits)));
     } else {
       kernels::cross_entropy_cpu(logits.data<T>(), target_here.data<int64_t>(), loss,
                                  dlogits.data<T>(), 1.0 / double(rows), rows, cols);

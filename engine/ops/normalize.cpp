@@ -26,24 +26,23 @@ Tensor l2_normalize_rows(const Tensor& x, double eps) {
       kernels::l2_normalize_forward_cpu(x.data<T>(), y.data<T>(), n, eps, rows, cols);
     }
   });
-  record_op("l2_normalize_rows", y, {x},
-            [y_saved = y.detach(), norm, eps, rows, cols](const Tensor& dy,
-                                                         const std::vector<bool>&) {
-              Tensor dx = Tensor::empty_like(dy);
-              dispatch_float(dy.dtype(), "l2_normalize_rows backward", [&](auto tag) {
-                using T = decltype(tag);
-                auto* n = static_cast<const compute_t<T>*>(norm.raw_data());
-                if (dy.is_cuda()) {
-                  LUMEN_ON_CUDA(kernels::l2_normalize_backward_cuda(
-                      y_saved.data<T>(), dy.data<T>(), n, dx.data<T>(), eps, rows, cols,
-                      stream_of(dy)));
-                } else {
-                  kernels::l2_normalize_backward_cpu(y_saved.data<T>(), dy.data<T>(), n,
-                                                     dx.data<T>(), eps, rows, cols);
-                }
-              });
-              return std::vector<Tensor>{dx};
-            });
+  record_op(
+      "l2_normalize_rows", y, {x},
+      [y_saved = y.detach(), norm, eps, rows, cols](const Tensor& dy, const std::vector<bool>&) {
+        Tensor dx = Tensor::empty_like(dy);
+        dispatch_float(dy.dtype(), "l2_normalize_rows backward", [&](auto tag) {
+          using T = decltype(tag);
+          auto* n = static_cast<const compute_t<T>*>(norm.raw_data());
+          if (dy.is_cuda()) {
+            LUMEN_ON_CUDA(kernels::l2_normalize_backward_cuda(
+                y_saved.data<T>(), dy.data<T>(), n, dx.data<T>(), eps, rows, cols, stream_of(dy)));
+          } else {
+            kernels::l2_normalize_backward_cpu(y_saved.data<T>(), dy.data<T>(), n, dx.data<T>(),
+                                               eps, rows, cols);
+          }
+        });
+        return std::vector<Tensor>{dx};
+      });
   return y;
 }
 

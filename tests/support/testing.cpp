@@ -17,11 +17,16 @@ bool cuda_or_skip() {
 
 double tolerance(DType dtype) {
   switch (dtype) {
-    case DType::f64: return 1e-10;
-    case DType::f32: return 1e-5;
-    case DType::bf16: return 1e-2;
-    case DType::f16: return 2e-3;
-    default: return 0;
+    case DType::f64:
+      return 1e-10;
+    case DType::f32:
+      return 1e-5;
+    case DType::bf16:
+      return 1e-2;
+    case DType::f16:
+      return 2e-3;
+    default:
+      return 0;
   }
 }
 

@@ -1,0 +1,196 @@
+#include "engine/io/safetensors.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "engine/io/json.h"
+
+namespace lumen {
+
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors I/O assumes little endian");
+
+const char* safetensors_dtype(DType t) {
+  switch (t) {
+    case DType::f32:
+      return "F32";
+    case DType::f64:
+      return "F64";
+    case DType::bf16:
+      return "BF16";
+    case DType::f16:
+      return "F16";
+    case DType::u8:
+      return "U8";
+    case DType::i32:
+      return "I32";
+    case DType::i64:
+      return "I64";
+  }
+  return "?";
+}
+
+DType parse_dtype(const std::string& name, const std::string& path, const std::string& key) {
+  for (DType t :
+       {DType::f32, DType::f64, DType::bf16, DType::f16, DType::u8, DType::i32, DType::i64}) {
+    if (name == safetensors_dtype(t)) return t;
+  }
+  LUMEN_FAIL(path, ": tensor '", key, "' has dtype ", name,
+             ", which Lumen does not read (F32, F64, BF16, F16, U8, I32, I64); convert it first");
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+SafetensorsFile load_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  LUMEN_CHECK(in, "cannot open '", path, "': ", errno_text());
+  const uint64_t file_size = uint64_t(in.tellg());
+  in.seekg(0);
+  LUMEN_CHECK(file_size >= 8, path, " is not a safetensors file: only ", file_size, " bytes");
+  uint64_t header_size = 0;
+  in.read(reinterpret_cast<char*>(&header_size), 8);
+  LUMEN_CHECK(header_size <= kSafetensorsMaxHeader, path, ": safetensors header of ", header_size,
+              " bytes is larger than the ", kSafetensorsMaxHeader,
+              " allowed; the file is corrupt or not safetensors");
+  LUMEN_CHECK(8 + header_size <= file_size, path, ": header of ", header_size,
+              " bytes runs past the end of the ", file_size, "-byte file (truncated?)");
+  std::string header(header_size, '\0');
+  in.read(header.data(), std::streamsize(header_size));
+  LUMEN_CHECK(in, "cannot read the header of '", path, "'");
+
+  Json json;
+  try {
+    json = Json::parse(header);
+  } catch (const Error& e) {
+    LUMEN_FAIL(path, ": malformed safetensors header: ", e.what());
+  }
+  LUMEN_CHECK(json.is_object(), path, ": safetensors header is not a JSON object");
+
+  const uint64_t data_size = file_size - 8 - header_size;
+  std::vector<char> data(data_size);
+  in.read(data.data(), std::streamsize(data_size));
+  LUMEN_CHECK(in || data_size == 0, "cannot read the data of '", path, "'");
+
+  SafetensorsFile file;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [key, entry] : json.object()) {
+    if (key == "__metadata__") {
+      for (const auto& [mkey, mvalue] : entry.object("__metadata__")) {
+        LUMEN_CHECK(mvalue.is_string(), path, ": metadata '", mkey, "' is not a string");
+        file.metadata[mkey] = mvalue.string();
+      }
+      continue;
+    }
+    const std::string what = path + ": tensor '" + key + "'";
+    LUMEN_CHECK(entry.is_object(), what, " is not described by an object");
+    const Json* dtype = entry.find("dtype");
+    const Json* shape = entry.find("shape");
+    const Json* offsets = entry.find("data_offsets");
+    LUMEN_CHECK(dtype && shape && offsets, what, " lacks dtype, shape or data_offsets");
+    const DType t = parse_dtype(dtype->string("dtype"), path, key);
+    Shape dims;
+    for (const Json& d : shape->array("shape")) {
+      const int64_t n = d.integer("shape entry");
+      LUMEN_CHECK(n >= 0 && n < (int64_t(1) << 40), what, " has an invalid dimension ", n);
+      dims.push_back(n);
+    }
+    const auto& off = offsets->array("data_offsets");
+    LUMEN_CHECK(off.size() == 2, what, ": data_offsets needs [begin, end]");
+    const int64_t begin = off[0].integer("data_offsets"), end = off[1].integer("data_offsets");
+    LUMEN_CHECK(begin >= 0 && begin <= end && uint64_t(end) <= data_size, what, ": data_offsets [",
+                begin, ", ", end, "] lie outside the ", data_size,
+                "-byte data section (truncated file?)");
+    int64_t numel = 1;
+    for (int64_t d : dims) {
+      LUMEN_CHECK(d == 0 || numel <= (int64_t(1) << 50) / d, what, " is too large");
+      numel *= d;
+    }
+    LUMEN_CHECK(uint64_t(end - begin) == uint64_t(numel) * dtype_size(t), what, " of shape ",
+                shape_str(dims), " needs ", uint64_t(numel) * dtype_size(t), " bytes but has ",
+                end - begin);
+    ranges.emplace_back(uint64_t(begin), uint64_t(end));
+    Tensor tensor = Tensor::empty(dims, t);
+    if (end > begin) std::memcpy(tensor.raw_data(), data.data() + begin, size_t(end - begin));
+    file.tensors.emplace(key, tensor);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    LUMEN_CHECK(ranges[i].first >= ranges[i - 1].second, path,
+                ": tensors overlap in the data section; the file is corrupt");
+  }
+  return file;
+}
+
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  std::string header = "{";
+  bool first = true;
+  if (!metadata.empty()) {
+    header += "\"__metadata__\":{";
+    for (const auto& [key, value] : metadata) {
+      header += (first ? "" : ",") + json_quote(key) + ":" + json_quote(value);
+      first = false;
+    }
+    header += "}";
+  }
+  std::vector<Tensor> host;
+  uint64_t offset = 0;
+  for (const auto& [key, tensor] : tensors) {
+    LUMEN_CHECK(key != "__metadata__", "'__metadata__' cannot name a tensor");
+    check_defined(tensor, "save_safetensors");
+    host.push_back(tensor.to(Device::cpu()));
+    std::string shape;
+    for (int64_t d : tensor.shape()) shape += (shape.empty() ? "" : ",") + std::to_string(d);
+    header += std::string(header.size() > 1 ? "," : "") + json_quote(key) + ":{\"dtype\":\"" +
+              safetensors_dtype(tensor.dtype()) + "\",\"shape\":[" + shape +
+              "],\"data_offsets\":[" + std::to_string(offset) + "," +
+              std::to_string(offset + tensor.nbytes()) + "]}";
+    offset += tensor.nbytes();
+  }
+  header += "}";
+  header.append((8 - header.size() % 8) % 8, ' ');  // align the data section to 8 bytes
+
+  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  FILE* out = std::fopen(temp.c_str(), "wb");
+  LUMEN_CHECK(out, "cannot write '", temp, "': ", errno_text(),
+              "; check that the folder exists and is writable");
+  const uint64_t header_size = header.size();
+  bool ok = std::fwrite(&header_size, 8, 1, out) == 1 &&
+            std::fwrite(header.data(), 1, header.size(), out) == header.size();
+  for (const Tensor& t : host) {
+    if (!ok) break;
+    ok = t.nbytes() == 0 || std::fwrite(t.raw_data(), 1, t.nbytes(), out) == t.nbytes();
+  }
+  ok = ok && std::fflush(out) == 0 && ::fsync(::fileno(out)) == 0;
+  const std::string failure = ok ? "" : errno_text();
+  ok = (std::fclose(out) == 0) && ok;
+  if (!ok) {
+    std::remove(temp.c_str());
+    LUMEN_FAIL("writing '", path, "' failed: ", failure.empty() ? errno_text() : failure,
+               " (disk full?); the previous file, if any, is untouched");
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string reason = errno_text();
+    std::remove(temp.c_str());
+    LUMEN_FAIL("cannot rename '", temp, "' to '", path, "': ", reason);
+  }
+  // Make the rename itself durable.
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace lumen
