@@ -36,6 +36,9 @@ echo "fuzz: building $build/fuzz_decode"
 echo "fuzz: running for ${seconds}s"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+parallel=()
+((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
+cd "$build"  # libFuzzer writes its logs (fuzz-N.log with -jobs) into the working folder
 "$build/fuzz_decode" "$build/corpus" "$root/tests/fuzz/corpus" \
-  -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-  -jobs="$jobs" -workers="$jobs" -artifact_prefix="$build/crashes/" -print_final_stats=1
+  -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 "${parallel[@]}" \
+  -artifact_prefix="$build/crashes/" -print_final_stats=1
