@@ -7,6 +7,7 @@
 
 #include "engine/data/image_decode.h"
 #include "engine/data/resize.h"
+#include "engine/io/safetensors.h"
 #include "support/images.h"
 #include "support/testing.h"
 
@@ -263,7 +264,7 @@ TEST_CASE("resize: same size is the identity; wider images keep their centre") {
   // 2s x s: no scaling, the crop keeps columns [round(s / 2), round(s / 2) + s).
   const auto wide = testing::smooth_rgb(2 * s, s, 6);
   resize_shorter_and_center_crop(wide.data(), 2 * s, s, out.data(), s);
-  const int offset = 5;  // round(4.5) = 4 with banker's rounding in Python; lround gives 5
+  const int offset = 4;  // torchvision: int(round(4.5)) = 4, Python rounds half to even
   for (int y = 0; y < s; ++y) {
     for (int x = 0; x < s * 3; ++x) {
       REQUIRE(out[(y * s) * 3 + x] == wide[(y * 2 * s + offset) * 3 + x]);
@@ -286,4 +287,31 @@ TEST_CASE("resize: halving uses the antialiased triangle filter (1, 3, 3, 1) / 8
   std::vector<uint8_t> flat(50 * 30 * 3, 77), small(7 * 7 * 3);
   resize_shorter_and_center_crop(flat.data(), 50, 30, small.data(), 7);
   CHECK(std::all_of(small.begin(), small.end(), [](uint8_t v) { return v == 77; }));
+}
+
+TEST_CASE("resize matches torchvision's Resize(S) + CenterCrop(S) on PIL images") {
+  const SafetensorsFile golden = load_safetensors("fixtures/data_resize.safetensors");
+  const int cases = std::stoi(golden.metadata.at("cases"));
+  REQUIRE(cases >= 6);
+  for (int i = 0; i < cases; ++i) {
+    const Tensor in = golden.tensors.at("in_" + std::to_string(i));
+    const Tensor expected = golden.tensors.at("out_" + std::to_string(i));
+    const int h = int(in.size(0)), w = int(in.size(1)), s = int(expected.size(0));
+    CAPTURE(h);
+    CAPTURE(w);
+    CAPTURE(s);
+    std::vector<uint8_t> out(size_t(s) * s * 3);
+    resize_shorter_and_center_crop(in.data<uint8_t>(), w, h, out.data(), s);
+    const uint8_t* want = expected.data<uint8_t>();
+    int worst = 0;
+    size_t off_by_one = 0;
+    for (size_t k = 0; k < out.size(); ++k) {
+      const int d = std::abs(int(out[k]) - int(want[k]));
+      worst = std::max(worst, d);
+      off_by_one += d == 1;
+    }
+    // Same fixed-point arithmetic and u8 intermediate as PIL: bit-exact.
+    CHECK(worst == 0);
+    CHECK(off_by_one == 0);
+  }
 }
