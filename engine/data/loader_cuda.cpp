@@ -63,6 +63,8 @@ struct DataLoader::GpuState {
       }
     }
     for (Slot& slot : slots) {
+      // The staging buffer is freed with the slot: its last copy must be over.
+      if (slot.in_use) cudaEventSynchronize(slot.copied);
       if (slot.copied) cudaEventDestroy(slot.copied);
     }
     if (allocated) cudaEventDestroy(allocated);
