@@ -3,6 +3,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <algorithm>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 
 #include "engine/data/image_decode.h"
@@ -314,4 +315,24 @@ TEST_CASE("resize matches torchvision's Resize(S) + CenterCrop(S) on PIL images"
     CHECK(worst == 0);
     CHECK(off_by_one == 0);
   }
+}
+
+TEST_CASE("JPEG decoding matches PIL's Image.open(...).convert(\"RGB\")") {
+  const SafetensorsFile golden = load_safetensors("fixtures/data_decode.safetensors");
+  std::stringstream names(golden.metadata.at("cases"));
+  std::string name;
+  int cases = 0;
+  while (std::getline(names, name, ',')) {
+    CAPTURE(name);
+    const Tensor file = golden.tensors.at(name + "_file");
+    const Tensor expected = golden.tensors.at(name + "_rgb");
+    const RgbImage img = decode_image(file.data<uint8_t>(), size_t(file.numel()));
+    REQUIRE(img.height == expected.size(0));
+    REQUIRE(img.width == expected.size(1));
+    const std::vector<uint8_t> want(expected.data<uint8_t>(),
+                                    expected.data<uint8_t>() + expected.numel());
+    CHECK(max_abs_diff(img.pixels, want) == 0);
+    ++cases;
+  }
+  CHECK(cases == 5);
 }
