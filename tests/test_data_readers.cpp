@@ -132,4 +132,11 @@ TEST_CASE("Fashion-MNIST from the Debian package") {
   for (int c = 0; c < 10; ++c) CHECK(per_class[size_t(c)] == 1000);  // the test split is balanced
   CHECK(d.labels[0] == 9);  // the first test image is an ankle boot
   CHECK(d.class_names[9] == "Ankle boot");
+  const ImageDataset train = read_idx_dataset(root + "/train-images-idx3-ubyte.gz",
+                                              root + "/train-labels-idx1-ubyte.gz", "train");
+  CHECK(train.size() == 60000);
+  std::vector<int> train_per_class(10, 0);
+  for (int64_t l : train.labels) train_per_class[size_t(l)]++;
+  for (int c = 0; c < 10; ++c) CHECK(train_per_class[size_t(c)] == 6000);
+  CHECK(train.filenames.back() == "train/59999.png");
 }
