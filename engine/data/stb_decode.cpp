@@ -82,7 +82,8 @@ void check_bmp_size(const uint8_t* bytes, size_t size, const DecodeLimits& limit
   const uint64_t data_offset = little_endian_u32(bytes + 10);
   const uint64_t bits = uint64_t(bytes[28]) | uint64_t(bytes[29]) << 8;
   const uint32_t compression = little_endian_u32(bytes + 30);
-  if (compression != 0 && compression != 3) return;  // stb refuses RLE and other encodings
+  if (compression == 1 || compression == 2) return;  // RLE: stb refuses it
+  // Any other value is decoded by stb as uncompressed rows, so they must all be in the file.
   const uint64_t row_bytes = (uint64_t(width) * bits + 31) / 32 * 4;
   const uint64_t rows = uint64_t(height < 0 ? -height : height);
   if (data_offset + row_bytes * rows > size) {
