@@ -120,6 +120,8 @@ TEST_CASE("PNG: an empty IDAT chunk is legal and ignored (stb 2.27 mishandles it
   CHECK(decode(png).pixels == rgb);
   png.resize(png.size() - 20);  // cuts into the real IDAT chunk
   CHECK(contains(refusal(png), "truncated PNG"));
+  png.resize(33 + 11);  // the empty IDAT chunk missing its last CRC byte (found by the fuzzer)
+  CHECK(contains(refusal(png), "truncated PNG"));
 }
 
 TEST_CASE("BMP and binary PPM/PGM decode exactly") {

@@ -61,8 +61,12 @@ bool drop_empty_idat_chunks(const uint8_t* bytes, size_t size, std::vector<uint8
     }
     const bool end = std::memcmp(bytes + at + 4, "IEND", 4) == 0;
     at += 12 + length;
-    if (end) break;
+    if (end) {
+      at = size;
+      break;
+    }
   }
+  if (at < size) return false;  // a chunk cut short (fewer than 12 bytes left)
   if (!found) return true;
   cleaned->assign(bytes, bytes + 8);
   for (const auto& [start, count] : keep) {
