@@ -20,8 +20,8 @@ __global__ void gather_i64_kernel(const int64_t* values, const int64_t* indices,
   LUMEN_GRID_STRIDE(i, count) dst[i] = values[indices[i]];
 }
 
-void gather_rows_cuda(const uint8_t* src, int64_t row_bytes, const int64_t* indices,
-                      int64_t count, uint8_t* dst, cudaStream_t stream) {
+void gather_rows_cuda(const uint8_t* src, int64_t row_bytes, const int64_t* indices, int64_t count,
+                      uint8_t* dst, cudaStream_t stream) {
   if (count == 0 || row_bytes == 0) return;
   const unsigned blocks = unsigned(count < 65535 ? count : 65535);
   const bool wide = row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(src) % 16 == 0 &&

@@ -12,8 +12,8 @@ namespace lumen::kernels {
 // Indices are trusted to lie in [0, rows); callers check them.
 void gather_rows_cpu(const uint8_t* src, int64_t row_bytes, const int64_t* indices, int64_t count,
                      uint8_t* dst);
-void gather_rows_cuda(const uint8_t* src, int64_t row_bytes, const int64_t* indices,
-                      int64_t count, uint8_t* dst, cudaStream_t stream);
+void gather_rows_cuda(const uint8_t* src, int64_t row_bytes, const int64_t* indices, int64_t count,
+                      uint8_t* dst, cudaStream_t stream);
 
 // dst: (count) i64  ←  values: (n) i64 at indices: (count) i64.
 void gather_i64_cuda(const int64_t* values, const int64_t* indices, int64_t count, int64_t* dst,

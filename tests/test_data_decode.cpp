@@ -3,10 +3,12 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <algorithm>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 
 #include "engine/data/image_decode.h"
 #include "engine/data/resize.h"
+#include "engine/io/safetensors.h"
 #include "support/images.h"
 #include "support/testing.h"
 
@@ -108,6 +110,20 @@ TEST_CASE("PNG: RGB, grayscale, gray+alpha, RGBA, 16-bit and palette all become 
   }
 }
 
+TEST_CASE("PNG: an empty IDAT chunk is legal and ignored (stb 2.27 mishandles it)") {
+  const int w = 6, h = 5;
+  const auto rgb = testing::smooth_rgb(w, h, 8);
+  auto png = encode_png(w, h, 2, 8, rgb);
+  // After the signature (8) and IHDR (25 bytes): an IDAT chunk of length 0 with its CRC.
+  const std::vector<uint8_t> empty_idat = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xAF, 0x06, 0x1E};
+  png.insert(png.begin() + 33, empty_idat.begin(), empty_idat.end());
+  CHECK(decode(png).pixels == rgb);
+  png.resize(png.size() - 20);  // cuts into the real IDAT chunk
+  CHECK(contains(refusal(png), "truncated PNG"));
+  png.resize(33 + 11);  // the empty IDAT chunk missing its last CRC byte (found by the fuzzer)
+  CHECK(contains(refusal(png), "truncated PNG"));
+}
+
 TEST_CASE("BMP and binary PPM/PGM decode exactly") {
   const int w = 7, h = 3;
   const auto rgb = testing::smooth_rgb(w, h, 1);
@@ -119,6 +135,32 @@ TEST_CASE("BMP and binary PPM/PGM decode exactly") {
     expected.insert(expected.end(), {gray[i], gray[i], gray[i]});
   }
   CHECK(decode(testing::encode_pnm(w, h, 1, gray)).pixels == expected);
+}
+
+TEST_CASE("PNM: comments, 16-bit samples, truncation and huge header numbers") {
+  const std::string commented = "P5\n# a comment\n2 1\n# another\n255\n";
+  std::vector<uint8_t> pgm(commented.begin(), commented.end());
+  pgm.insert(pgm.end(), {10, 250});
+  CHECK(decode(pgm).pixels == std::vector<uint8_t>{10, 10, 10, 250, 250, 250});
+  const std::string wide_header = "P6 1 1 65535\n";
+  std::vector<uint8_t> wide(wide_header.begin(), wide_header.end());
+  wide.insert(wide.end(), {0xFF, 0xFF, 0x80, 0x00, 0x00, 0x00});  // 65535, 32768, 0
+  CHECK(decode(wide).pixels == std::vector<uint8_t>{255, 128, 0});
+  auto ppm = testing::encode_pnm(4, 4, 3, testing::smooth_rgb(4, 4));
+  ppm.pop_back();
+  CHECK(contains(refusal(ppm), "truncated PNM data"));
+  const std::string huge = "P6 99999999999 1 255\n";
+  CHECK(contains(refusal(std::vector<uint8_t>(huge.begin(), huge.end())), "more than 9 digits"));
+  const std::string big = "P5 20000 20000 255\n";
+  CHECK(contains(refusal(std::vector<uint8_t>(big.begin(), big.end())), "too large"));
+}
+
+TEST_CASE("BMP: a file cut short is refused rather than padded with zeros") {
+  auto bmp = testing::encode_bmp(8, 8, testing::smooth_rgb(8, 8));
+  bmp.resize(bmp.size() - 10);
+  CHECK(contains(refusal(bmp), "truncated BMP data"));
+  bmp[30] = 8;  // an unknown compression, which stb reads as plain rows (found by the fuzzer)
+  CHECK(contains(refusal(bmp), "truncated BMP data"));
 }
 
 TEST_CASE("JPEG: RGB, grayscale and CMYK decode close to their source") {
@@ -134,14 +176,17 @@ TEST_CASE("JPEG: RGB, grayscale and CMYK decode close to their source") {
     gray[i] = rgb[3 * i];
     expected_gray.insert(expected_gray.end(), {gray[i], gray[i], gray[i]});
   }
-  CHECK(max_abs_diff(decode(testing::encode_jpeg_gray(w, h, gray, 100)).pixels, expected_gray) <= 4);
+  CHECK(max_abs_diff(decode(testing::encode_jpeg_gray(w, h, gray, 100)).pixels, expected_gray) <=
+        4);
 
   // Inverted (Adobe) CMYK, as libjpeg-turbo and PIL read it: R = C * K / 255.
   std::vector<uint8_t> cmyk;
   for (int i = 0; i < w * h; ++i) {
     const uint8_t* p = &rgb[3 * i];
     const uint8_t k = std::max({p[0], p[1], p[2]});
-    auto ink = [k](uint8_t v) { return uint8_t(std::min(255, (v * 255 + k / 2) / std::max<int>(k, 1))); };
+    auto ink = [k](uint8_t v) {
+      return uint8_t(std::min(255, (v * 255 + k / 2) / std::max<int>(k, 1)));
+    };
     cmyk.insert(cmyk.end(), {ink(p[0]), ink(p[1]), ink(p[2]), k});
   }
   const RgbImage from_cmyk = decode(testing::encode_jpeg_cmyk(w, h, cmyk, 100));
@@ -224,7 +269,7 @@ TEST_CASE("resize: same size is the identity; wider images keep their centre") {
   // 2s x s: no scaling, the crop keeps columns [round(s / 2), round(s / 2) + s).
   const auto wide = testing::smooth_rgb(2 * s, s, 6);
   resize_shorter_and_center_crop(wide.data(), 2 * s, s, out.data(), s);
-  const int offset = 5;  // round(4.5) = 4 with banker's rounding in Python; lround gives 5
+  const int offset = 4;  // torchvision: int(round(4.5)) = 4, Python rounds half to even
   for (int y = 0; y < s; ++y) {
     for (int x = 0; x < s * 3; ++x) {
       REQUIRE(out[(y * s) * 3 + x] == wide[(y * 2 * s + offset) * 3 + x]);
@@ -247,4 +292,51 @@ TEST_CASE("resize: halving uses the antialiased triangle filter (1, 3, 3, 1) / 8
   std::vector<uint8_t> flat(50 * 30 * 3, 77), small(7 * 7 * 3);
   resize_shorter_and_center_crop(flat.data(), 50, 30, small.data(), 7);
   CHECK(std::all_of(small.begin(), small.end(), [](uint8_t v) { return v == 77; }));
+}
+
+TEST_CASE("resize matches torchvision's Resize(S) + CenterCrop(S) on PIL images") {
+  const SafetensorsFile golden = load_safetensors("fixtures/data_resize.safetensors");
+  const int cases = std::stoi(golden.metadata.at("cases"));
+  REQUIRE(cases >= 6);
+  for (int i = 0; i < cases; ++i) {
+    const Tensor in = golden.tensors.at("in_" + std::to_string(i));
+    const Tensor expected = golden.tensors.at("out_" + std::to_string(i));
+    const int h = int(in.size(0)), w = int(in.size(1)), s = int(expected.size(0));
+    CAPTURE(h);
+    CAPTURE(w);
+    CAPTURE(s);
+    std::vector<uint8_t> out(size_t(s) * s * 3);
+    resize_shorter_and_center_crop(in.data<uint8_t>(), w, h, out.data(), s);
+    const uint8_t* want = expected.data<uint8_t>();
+    int worst = 0;
+    size_t off_by_one = 0;
+    for (size_t k = 0; k < out.size(); ++k) {
+      const int d = std::abs(int(out[k]) - int(want[k]));
+      worst = std::max(worst, d);
+      off_by_one += d == 1;
+    }
+    // Same fixed-point arithmetic and u8 intermediate as PIL: bit-exact.
+    CHECK(worst == 0);
+    CHECK(off_by_one == 0);
+  }
+}
+
+TEST_CASE("JPEG decoding matches PIL's Image.open(...).convert(\"RGB\")") {
+  const SafetensorsFile golden = load_safetensors("fixtures/data_decode.safetensors");
+  std::stringstream names(golden.metadata.at("cases"));
+  std::string name;
+  int cases = 0;
+  while (std::getline(names, name, ',')) {
+    CAPTURE(name);
+    const Tensor file = golden.tensors.at(name + "_file");
+    const Tensor expected = golden.tensors.at(name + "_rgb");
+    const RgbImage img = decode_image(file.data<uint8_t>(), size_t(file.numel()));
+    REQUIRE(img.height == expected.size(0));
+    REQUIRE(img.width == expected.size(1));
+    const std::vector<uint8_t> want(expected.data<uint8_t>(),
+                                    expected.data<uint8_t>() + expected.numel());
+    CHECK(max_abs_diff(img.pixels, want) == 0);
+    ++cases;
+  }
+  CHECK(cases == 5);
 }

@@ -169,7 +169,8 @@ TEST_CASE("check_images sorts files into healthy and corrupt") {
 
 TEST_CASE("cache file: built once, reused, rebuilt when stale") {
   TempDir dir, out;
-  for (int i = 0; i < 6; ++i) write_file(dir / ("img" + std::to_string(i) + ".png"), png_file(12, 9, i));
+  for (int i = 0; i < 6; ++i)
+    write_file(dir / ("img" + std::to_string(i) + ".png"), png_file(12, 9, i));
   FolderDatasetOptions options = quiet(6);
   options.cache_path = out / "images.cache";
   const FolderDataset first = load_image_folder(dir.path(), options);
@@ -221,8 +222,8 @@ TEST_CASE("cache file with skipped files: reuse repeats the policy") {
   CHECK(reused.dataset.size() == 8);
   CHECK(reused.bad_files.size() == 4);
   options.on_error = OnBadFile::error;
-  CHECK_THROWS_WITH_AS(load_image_folder(dir.path(), options),
-                       doctest::Contains("bad/notes.jpg"), Error);
+  CHECK_THROWS_WITH_AS(load_image_folder(dir.path(), options), doctest::Contains("bad/notes.jpg"),
+                       Error);
 }
 
 TEST_CASE("a folder where nothing decodes is an error even with skip") {

@@ -143,6 +143,10 @@ TEST_CASE("loader errors say what to do") {
   DataLoader loader(d, options);
   Batch batch;
   CHECK_THROWS_WITH_AS(loader.next(&batch), doctest::Contains("before start_epoch"), Error);
+  if (!cuda_available()) {
+    options.device = Device::cuda(0);
+    CHECK_THROWS_WITH_AS(DataLoader(d, options), doctest::Contains("device=cpu"), Error);
+  }
 }
 
 TEST_CASE("GPU loader: resident and streamed paths give the CPU path's batches") {

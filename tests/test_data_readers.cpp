@@ -48,7 +48,8 @@ TEST_CASE("idx images and labels, plain and gzip, become RGB with index names") 
   CHECK(d.height == h);
   CHECK(d.width == w);
   CHECK(d.labels == std::vector<int64_t>{7, 0, 3});
-  CHECK(d.filenames == std::vector<std::string>{"test/00000.png", "test/00001.png", "test/00002.png"});
+  CHECK(d.filenames ==
+        std::vector<std::string>{"test/00000.png", "test/00001.png", "test/00002.png"});
   const uint8_t* second = d.image(1);
   for (int p = 0; p < h * w; ++p) {
     for (int c = 0; c < 3; ++c) REQUIRE(second[3 * p + c] == pixels[h * w + p]);
@@ -90,8 +91,8 @@ TEST_CASE("CIFAR-10 and CIFAR-100 batches: planes become (32, 32, 3), batches co
   b2.insert(b2.end(), more.begin(), more.end());
   write_file(dir / "data_batch_1.bin", b1);
   write_file(dir / "data_batch_2.bin", b2);
-  const ImageDataset d = read_cifar_batches({dir / "data_batch_1.bin", dir / "data_batch_2.bin"},
-                                            CifarKind::cifar10);
+  const ImageDataset d =
+      read_cifar_batches({dir / "data_batch_1.bin", dir / "data_batch_2.bin"}, CifarKind::cifar10);
   CHECK(d.size() == 3);
   CHECK(d.height == 32);
   CHECK(d.labels == std::vector<int64_t>{3, 9, 0});
@@ -131,4 +132,11 @@ TEST_CASE("Fashion-MNIST from the Debian package") {
   for (int c = 0; c < 10; ++c) CHECK(per_class[size_t(c)] == 1000);  // the test split is balanced
   CHECK(d.labels[0] == 9);  // the first test image is an ankle boot
   CHECK(d.class_names[9] == "Ankle boot");
+  const ImageDataset train = read_idx_dataset(root + "/train-images-idx3-ubyte.gz",
+                                              root + "/train-labels-idx1-ubyte.gz", "train");
+  CHECK(train.size() == 60000);
+  std::vector<int> train_per_class(10, 0);
+  for (int64_t l : train.labels) train_per_class[size_t(l)]++;
+  for (int c = 0; c < 10; ++c) CHECK(train_per_class[size_t(c)] == 6000);
+  CHECK(train.filenames.back() == "train/59999.png");
 }

@@ -15,8 +15,9 @@ struct ImageDataset {
   int width = 0;
   // (N, height, width, 3) u8, row-major; owned here or memory-mapped from a cache file.
   std::shared_ptr<const uint8_t> pixels;
-  std::vector<int64_t> labels;         // (N); 0 for every image of a flat folder
-  std::vector<std::string> filenames;  // (N); relative to the root ("cat/0001.png", "train/00012.png")
+  std::vector<int64_t> labels;  // (N); 0 for every image of a flat folder
+  std::vector<std::string>
+      filenames;  // (N); relative to the root ("cat/0001.png", "train/00012.png")
   std::vector<std::string> class_names;  // label i is class_names[i]; empty for a flat folder
 
   int64_t size() const { return int64_t(labels.size()); }

@@ -82,19 +82,22 @@ void report_bad_files(const std::string& root, size_t total, const std::vector<B
   std::ostringstream list;
   for (const BadFile& b : bad) list << "\n  " << b.filename << ": " << b.reason;
   if (policy == OnBadFile::error) {
-    throw Error(::lumen::detail::concat(bad.size(), " of ", total, " images in ", root,
-                               " cannot be decoded:", list.str(),
-                               "\nFix or remove them, or pass data.on_error=skip to leave them out "
-                               "(with a warning)."));
+    throw Error(::lumen::detail::concat(
+        bad.size(), " of ", total, " images in ", root, " cannot be decoded:", list.str(),
+        "\nFix or remove them, or pass data.on_error=skip to leave them out "
+        "(with a warning)."));
   }
-  std::fprintf(stderr, "lumen: warning: leaving out %zu of %zu images in %s that cannot be decoded "
-               "(data.on_error=skip):%s\n", bad.size(), total, root.c_str(), list.str().c_str());
+  std::fprintf(stderr,
+               "lumen: warning: leaving out %zu of %zu images in %s that cannot be decoded "
+               "(data.on_error=skip):%s\n",
+               bad.size(), total, root.c_str(), list.str().c_str());
   LUMEN_CHECK(bad.size() < total, "none of the ", total, " images in ", root,
               " can be decoded; check input_dir");
 }
 
 // Assembles a dataset from decoded slots: keeps the slots listed in `kept` (listing indices).
-ImageDataset make_dataset(const FolderListing& listing, int s, std::shared_ptr<const uint8_t> pixels,
+ImageDataset make_dataset(const FolderListing& listing, int s,
+                          std::shared_ptr<const uint8_t> pixels,
                           const std::vector<uint32_t>& kept) {
   ImageDataset d;
   d.height = d.width = s;
@@ -198,13 +201,11 @@ bool try_map_cache(const std::string& path, const FolderListing& listing, int s,
     *why = "not a Lumen image cache of this version";
     return false;
   }
-  if (h.image_size != uint32_t(s) || h.listing_count != listing.size() ||
-      h.listing_hash != hash) {
+  if (h.image_size != uint32_t(s) || h.listing_count != listing.size() || h.listing_hash != hash) {
     *why = "stale (the folder or the storage size changed)";
     return false;
   }
-  if (h.kept_count > h.listing_count ||
-      h.bad_offset != pixel_offset + h.kept_count * image_bytes ||
+  if (h.kept_count > h.listing_count || h.bad_offset != pixel_offset + h.kept_count * image_bytes ||
       h.bad_offset + h.bad_bytes != file_bytes) {
     *why = "malformed (sizes do not add up)";
     return false;
@@ -224,8 +225,8 @@ bool try_map_cache(const std::string& path, const FolderListing& listing, int s,
     *why = "malformed (bad-file records)";
     return false;
   }
-  out->dataset = make_dataset(listing, s, std::shared_ptr<const uint8_t>(mapping, bytes + pixel_offset),
-                              kept);
+  out->dataset =
+      make_dataset(listing, s, std::shared_ptr<const uint8_t>(mapping, bytes + pixel_offset), kept);
   out->bad_files = std::move(bad);
   out->from_cache = true;
   return true;
@@ -314,8 +315,8 @@ FolderDataset load_image_folder(const std::string& root, const FolderDatasetOpti
   LUMEN_CHECK(options.image_size >= 1 && options.image_size <= 4096, "image size ",
               options.image_size, " is out of range; use a storage size between 1 and 4096");
   const FolderListing listing = list_image_folder(root);
-  LUMEN_CHECK(listing.size() < (size_t(1) << 32), "image folder ", root, " holds ",
-              listing.size(), " images; at most 2^32 - 1 are supported");
+  LUMEN_CHECK(listing.size() < (size_t(1) << 32), "image folder ", root, " holds ", listing.size(),
+              " images; at most 2^32 - 1 are supported");
   const int s = options.image_size;
   const size_t image_bytes = size_t(s) * size_t(s) * 3;
   FolderDataset result;

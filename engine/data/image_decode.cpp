@@ -10,11 +10,16 @@ namespace lumen::data {
 
 const char* image_format_name(ImageFormat format) {
   switch (format) {
-    case ImageFormat::jpeg: return "JPEG";
-    case ImageFormat::png: return "PNG";
-    case ImageFormat::bmp: return "BMP";
-    case ImageFormat::pnm: return "PNM";
-    case ImageFormat::unknown: break;
+    case ImageFormat::jpeg:
+      return "JPEG";
+    case ImageFormat::png:
+      return "PNG";
+    case ImageFormat::bmp:
+      return "BMP";
+    case ImageFormat::pnm:
+      return "PNM";
+    case ImageFormat::unknown:
+      break;
   }
   return "unknown";
 }
@@ -47,8 +52,8 @@ std::string describe_unknown(const uint8_t* bytes, size_t size) {
     std::snprintf(buf, sizeof(buf), "%s%02x", i ? " " : "", c);
     hex += buf;
   }
-  std::string what = "not a JPEG, PNG, BMP or PPM/PGM image whatever its name says (starts with " +
-                     hex + ")";
+  std::string what =
+      "not a JPEG, PNG, BMP or PPM/PGM image whatever its name says (starts with " + hex + ")";
   if (text) what += "; it looks like a text file";
   return what;
 }
@@ -73,11 +78,10 @@ void check_dimensions(int64_t width, int64_t height, const DecodeLimits& limits)
   if (width <= 0 || height <= 0) {
     throw Error(::lumen::detail::concat("invalid image size ", width, "x", height));
   }
-  if (width > limits.max_side || height > limits.max_side ||
-      width * height > limits.max_pixels) {
-    throw Error(::lumen::detail::concat("image too large: ", width, "x", height, " (limits: ",
-                               limits.max_side, " pixels a side, ", limits.max_pixels,
-                               " pixels in all); shrink it or leave it out"));
+  if (width > limits.max_side || height > limits.max_side || width * height > limits.max_pixels) {
+    throw Error(::lumen::detail::concat(
+        "image too large: ", width, "x", height, " (limits: ", limits.max_side, " pixels a side, ",
+        limits.max_pixels, " pixels in all); shrink it or leave it out"));
   }
 }
 }  // namespace detail
@@ -85,16 +89,20 @@ void check_dimensions(int64_t width, int64_t height, const DecodeLimits& limits)
 RgbImage decode_image(const uint8_t* bytes, size_t size, const DecodeLimits& limits) {
   if (size == 0) throw Error("empty file (0 bytes)");
   if (size > limits.max_file_bytes) {
-    throw Error(::lumen::detail::concat("file too large: ", size, " bytes (limit ", limits.max_file_bytes,
-                               ")"));
+    throw Error(::lumen::detail::concat("file too large: ", size, " bytes (limit ",
+                                        limits.max_file_bytes, ")"));
   }
   const ImageFormat format = detect_image_format(bytes, size);
   switch (format) {
-    case ImageFormat::jpeg: return detail::decode_jpeg(bytes, size, limits);
+    case ImageFormat::jpeg:
+      return detail::decode_jpeg(bytes, size, limits);
     case ImageFormat::png:
     case ImageFormat::bmp:
-    case ImageFormat::pnm: return detail::decode_with_stb(bytes, size, format, limits);
-    case ImageFormat::unknown: break;
+      return detail::decode_with_stb(bytes, size, format, limits);
+    case ImageFormat::pnm:
+      return detail::decode_pnm(bytes, size, limits);
+    case ImageFormat::unknown:
+      break;
   }
   throw Error(describe_unknown(bytes, size));
 }

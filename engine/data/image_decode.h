@@ -1,7 +1,8 @@
 // Decoding image files into 8-bit RGB. The format comes from the file's magic bytes, never from
-// its name: JPEG through libjpeg-turbo's TurboJPEG API, PNG/BMP/PNM (ppm, pgm) through stb_image
-// built with only those three formats. Every image becomes RGB8 whatever it holds (grayscale,
-// gray+alpha, RGBA — alpha is dropped —, 16-bit, palette, CMYK JPEG).
+// its name: JPEG through libjpeg-turbo's TurboJPEG API, PNG and BMP through stb_image built with
+// only those two formats, binary PPM/PGM (8 or 16 bits) by a small reader of our own. Every image
+// becomes RGB8 whatever it holds (grayscale, gray+alpha, RGBA — alpha is dropped —, 16-bit,
+// palette, CMYK JPEG).
 //
 // A file that cannot be decoded cleanly throws lumen::Error whose message is the reason alone
 // ("truncated JPEG data", "not an image (starts with ...)"), so callers can print
@@ -13,6 +14,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "kernels/common.h"
 
 namespace lumen::data {
 
@@ -49,7 +52,8 @@ namespace detail {
 // The two decoders behind decode_image (format already detected, limits passed through).
 RgbImage decode_jpeg(const uint8_t* bytes, size_t size, const DecodeLimits& limits);
 RgbImage decode_with_stb(const uint8_t* bytes, size_t size, ImageFormat format,
-                         const DecodeLimits& limits);
+                         const DecodeLimits& limits);  // PNG, BMP
+RgbImage decode_pnm(const uint8_t* bytes, size_t size, const DecodeLimits& limits);
 // Throws when width x height breaks the limits.
 void check_dimensions(int64_t width, int64_t height, const DecodeLimits& limits);
 }  // namespace detail

@@ -20,7 +20,9 @@ struct TjHandleDeleter {
 // One decompressor per thread, reused across images.
 tjhandle thread_decompressor() {
   thread_local std::unique_ptr<void, TjHandleDeleter> handle(tjInitDecompress());
-  if (!handle) throw Error(::lumen::detail::concat("cannot create a JPEG decompressor: ", tjGetErrorStr2(nullptr)));
+  if (!handle)
+    throw Error(
+        ::lumen::detail::concat("cannot create a JPEG decompressor: ", tjGetErrorStr2(nullptr)));
   return handle.get();
 }
 
@@ -46,7 +48,8 @@ RgbImage decode_jpeg(const uint8_t* bytes, size_t size, const DecodeLimits& limi
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
     std::vector<uint8_t> cmyk(pixels * 4);
     if (tjDecompress2(tj, bytes, len, cmyk.data(), width, 0, height, TJPF_CMYK, flags) != 0) {
-      throw Error(::lumen::detail::concat("corrupt or truncated JPEG data (", tjGetErrorStr2(tj), ")"));
+      throw Error(
+          ::lumen::detail::concat("corrupt or truncated JPEG data (", tjGetErrorStr2(tj), ")"));
     }
     for (size_t i = 0; i < pixels; ++i) {
       const uint8_t* p = &cmyk[4 * i];
@@ -57,7 +60,8 @@ RgbImage decode_jpeg(const uint8_t* bytes, size_t size, const DecodeLimits& limi
     return image;
   }
   if (tjDecompress2(tj, bytes, len, image.pixels.data(), width, 0, height, TJPF_RGB, flags) != 0) {
-    throw Error(::lumen::detail::concat("corrupt or truncated JPEG data (", tjGetErrorStr2(tj), ")"));
+    throw Error(
+        ::lumen::detail::concat("corrupt or truncated JPEG data (", tjGetErrorStr2(tj), ")"));
   }
   return image;
 }

@@ -30,8 +30,7 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool s
 DataLoader::DataLoader(ImageDataset dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), options_(options) {
   dataset_.validate();
-  LUMEN_CHECK(options_.batch_size >= 1, "batch_size=", options_.batch_size,
-              " must be at least 1");
+  LUMEN_CHECK(options_.batch_size >= 1, "batch_size=", options_.batch_size, " must be at least 1");
   LUMEN_CHECK(dataset_.size() > 0, "the dataset is empty; check input_dir");
   LUMEN_CHECK(!options_.drop_last || dataset_.size() >= options_.batch_size, "the dataset has ",
               dataset_.size(), " images, fewer than batch_size=", options_.batch_size,

@@ -38,9 +38,9 @@ struct LoaderOptions {
 };
 
 struct Batch {
-  Tensor images;   // (B, H, W, 3) u8
-  Tensor labels;   // (B) i64
-  Tensor indices;  // (B) i64, positions in the dataset
+  Tensor images;                      // (B, H, W, 3) u8
+  Tensor labels;                      // (B) i64
+  Tensor indices;                     // (B) i64, positions in the dataset
   std::vector<int64_t> host_indices;  // the same indices on the host (for filenames)
 };
 

@@ -63,6 +63,8 @@ struct DataLoader::GpuState {
       }
     }
     for (Slot& slot : slots) {
+      // The staging buffer is freed with the slot: its last copy must be over.
+      if (slot.in_use) cudaEventSynchronize(slot.copied);
       if (slot.copied) cudaEventDestroy(slot.copied);
     }
     if (allocated) cudaEventDestroy(allocated);
@@ -133,7 +135,8 @@ void DataLoader::gpu_prefetch(int64_t batch) {
   GpuState::Slot& slot = g.slots[k];
   g.drop_batch(slot);
   g.wait_staging(slot);
-  if (!slot.pinned) slot.pinned = Storage::allocate_pinned(indices_at + size_t(options_.batch_size) * 8);
+  if (!slot.pinned)
+    slot.pinned = Storage::allocate_pinned(indices_at + size_t(options_.batch_size) * 8);
 
   // Host gather into pinned memory: images, labels, indices.
   auto* staging = static_cast<uint8_t*>(slot.pinned->data());

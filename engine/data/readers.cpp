@@ -126,7 +126,9 @@ ImageDataset read_cifar_batches(const std::vector<std::string>& batch_paths, Cif
   ImageDataset d;
   d.height = d.width = 32;
   std::shared_ptr<uint8_t> pixels = allocate_pixels(n * kPlane * 3);
-  const int64_t max_label = kind == CifarKind::cifar10 ? 9 : kind == CifarKind::cifar100_coarse ? 19 : 99;
+  const int64_t max_label = kind == CifarKind::cifar10           ? 9
+                            : kind == CifarKind::cifar100_coarse ? 19
+                                                                 : 99;
   size_t i = 0;
   for (size_t f = 0; f < files.size(); ++f) {
     const std::vector<uint8_t>& bytes = files[f];

@@ -2,9 +2,12 @@
 //
 // The storage transform is torchvision's Resize(S) followed by CenterCrop(S): the shorter side
 // becomes S (the longer one int(S * long / short)), then the centre S x S square is kept (offset
-// round((L - S) / 2)). Resampling is antialiased bilinear, i.e. a triangle filter whose support
-// widens with the downscale factor — what PIL's BILINEAR and torchvision's antialias=True do — so
-// that large images shrink without aliasing. Only the pixels inside the crop are computed.
+// round((L - S) / 2), Python's round half to even). Resampling is antialiased bilinear, i.e. a
+// triangle filter whose support widens with the downscale factor, so that large images shrink
+// without aliasing — PIL's BILINEAR, which torchvision's Resize uses on PIL images, computed the
+// way PIL computes it (22-bit fixed-point weights, horizontal pass rounded to u8, then vertical)
+// so the cache is bit-identical to lightly's PIL pipeline (tested against a torchvision fixture).
+// Only the pixels inside the crop are computed.
 #pragma once
 
 #include <cstdint>

@@ -67,8 +67,11 @@ std::vector<uint8_t> tj_compress(int width, int height, const uint8_t* pixels, i
 std::vector<uint8_t> encode_png(int width, int height, int color_type, int bit_depth,
                                 const std::vector<uint8_t>& samples,
                                 const std::vector<uint8_t>& palette) {
-  const int channels = color_type == 0 ? 1 : color_type == 2 ? 3 : color_type == 3 ? 1
-                       : color_type == 4 ? 2 : 4;
+  const int channels = color_type == 0   ? 1
+                       : color_type == 2 ? 3
+                       : color_type == 3 ? 1
+                       : color_type == 4 ? 2
+                                         : 4;
   const size_t row_bytes = (size_t(width) * channels * bit_depth + 7) / 8;
   std::vector<uint8_t> raw;
   for (int y = 0; y < height; ++y) {
