@@ -212,6 +212,25 @@ LUMEN_HD BilinearTap bilinear_tap(int d, int in_size, int out_size) {
   return {i0, i1, 1.0f - w1, w1};
 }
 
+// A u8 channel value as a float in [0, 1] (ToTensor: v / 255). The host reads a table of the same
+// correctly rounded quotients the device computes.
+struct U8UnitTable {
+  float value[256];
+  constexpr U8UnitTable() : value() {
+    for (int v = 0; v < 256; ++v) value[v] = float(v) / 255.0f;
+  }
+};
+#if !defined(__CUDA_ARCH__)
+inline constexpr U8UnitTable kU8Unit{};
+#endif
+LUMEN_HD float u8_to_unit(uint8_t v) {
+#if defined(__CUDA_ARCH__)
+  return float(v) / 255.0f;
+#else
+  return kU8Unit.value[v];
+#endif
+}
+
 // Bilinear sample of the resized crop at (cy, cx), straight from the u8 source (src_h, src_w, 3).
 LUMEN_HD void resized_crop_pixel(const uint8_t* src, int src_w, const ViewParams& p, int out_h,
                                  int out_w, int cy, int cx, float rgb[3]) {
@@ -220,8 +239,8 @@ LUMEN_HD void resized_crop_pixel(const uint8_t* src, int src_w, const ViewParams
   const uint8_t* r0 = src + (int64_t(p.crop_top + ty.i0) * src_w + p.crop_left) * 3;
   const uint8_t* r1 = src + (int64_t(p.crop_top + ty.i1) * src_w + p.crop_left) * 3;
   for (int c = 0; c < 3; ++c) {
-    const float a = float(r0[tx.i0 * 3 + c]) / 255.0f, b = float(r0[tx.i1 * 3 + c]) / 255.0f;
-    const float d = float(r1[tx.i0 * 3 + c]) / 255.0f, e = float(r1[tx.i1 * 3 + c]) / 255.0f;
+    const float a = u8_to_unit(r0[tx.i0 * 3 + c]), b = u8_to_unit(r0[tx.i1 * 3 + c]);
+    const float d = u8_to_unit(r1[tx.i0 * 3 + c]), e = u8_to_unit(r1[tx.i1 * 3 + c]);
     rgb[c] = ty.w0 * (tx.w0 * a + tx.w1 * b) + ty.w1 * (tx.w0 * d + tx.w1 * e);
   }
 }
@@ -270,7 +289,9 @@ LUMEN_HD void adjust_hue(float rgb[3], float factor) {
   } else {
     h = 4.0f + gc - rc;
   }
-  h = fmodf(h / 6.0f + 1.0f, 1.0f);
+  // fmod(h / 6 + 1, 1): h / 6 + 1 lies in [5/6, 11/6], where fmod is exactly "minus 1 if >= 1"
+  h = h / 6.0f + 1.0f;
+  if (h >= 1.0f) h -= 1.0f;
   // (h + factor) % 1.0 with Python's sign convention
   h = h + factor;
   h = h - floorf(h);

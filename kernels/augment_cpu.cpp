@@ -48,25 +48,41 @@ void make_view(const uint8_t* src, int src_w, const ViewParams& p, const Augment
   const int r = p.blur_radius;
   float weights[2 * kMaxBlurRadius + 1];
   gaussian_weights(p.blur_sigma, r, weights);
-  // horizontal pass: stage -> tmp
+  // horizontal pass: stage -> tmp. Taps are summed in the order k = -r..r, as on the GPU; only
+  // pixels within r of an edge pay for the reflection.
   for (int y = 0; y < h; ++y) {
+    const float* row = &stage[size_t(y) * w * 3];
+    float* dst = &tmp[size_t(y) * w * 3];
     for (int x = 0; x < w; ++x) {
+      const bool inside = x >= r && x + r < w;
       for (int c = 0; c < 3; ++c) {
         float acc = 0;
-        for (int k = -r; k <= r; ++k) {
-          acc += weights[k + r] * stage[(size_t(y) * w + reflect_index(x + k, w)) * 3 + c];
+        if (inside) {
+          const float* taps = row + (x - r) * 3 + c;
+          for (int k = 0; k <= 2 * r; ++k) acc += weights[k] * taps[k * 3];
+        } else {
+          for (int k = -r; k <= r; ++k)
+            acc += weights[k + r] * row[reflect_index(x + k, w) * 3 + c];
         }
-        tmp[(size_t(y) * w + x) * 3 + c] = acc;
+        dst[x * 3 + c] = acc;
       }
     }
   }
   // vertical pass: tmp -> out, with the final step
+  const size_t stride = size_t(w) * 3;
   for (int y = 0; y < h; ++y) {
+    const bool inside = y >= r && y + r < h;
     for (int x = 0; x < w; ++x) {
       for (int c = 0; c < 3; ++c) {
         float acc = 0;
-        for (int k = -r; k <= r; ++k) {
-          acc += weights[k + r] * tmp[(size_t(reflect_index(y + k, h)) * w + x) * 3 + c];
+        const size_t col = size_t(x) * 3 + c;
+        if (inside) {
+          const float* taps = &tmp[size_t(y - r) * stride + col];
+          for (int k = 0; k <= 2 * r; ++k) acc += weights[k] * taps[k * stride];
+        } else {
+          for (int k = -r; k <= r; ++k) {
+            acc += weights[k + r] * tmp[size_t(reflect_index(y + k, h)) * stride + col];
+          }
         }
         out[(int64_t(y) * w + x) * 3 + c] = store<T>(compute_t<T>(finish_value(spec, p, c, acc)));
       }
