@@ -221,3 +221,23 @@ TEST_CASE("pipeline: make_views is reproducible, keyed by index, and in range") 
     REQUIRE(v <= (1 - 0.406) / 0.225 + 1e-5);
   }
 }
+
+TEST_CASE("pipeline: make_views applies exactly the parameters sample_view draws") {
+  Tensor batch = Tensor::uniform({4, 30, 26, 3}, 8, 0, 255, DType::f32).to(DType::u8);
+  const std::vector<double> index_values{5, 900, 17, 3};
+  Tensor idx = Tensor::from_vector(index_values, {4}, DType::i64);
+  TransformConfig config = byol_transform(20);  // asymmetric views: blur and solarize differ
+  config.views[1].rr_prob = 0.5f;
+  config.views[1].vf_prob = 0.5f;
+  std::vector<Tensor> views = make_views(batch, idx, 77, 6, config);
+  std::vector<ViewParams> params;
+  for (int v = 0; v < 2; ++v) {
+    for (int b = 0; b < 4; ++b) {
+      params.push_back(sample_view(config.views[v], 30, 26, 77, 6, int64_t(index_values[b]), v));
+    }
+  }
+  std::vector<Tensor> applied = apply_views_cpu(batch, params, config);
+  for (int v = 0; v < 2; ++v) {
+    check_close(views[v], applied[v], 0.0, "sampled vs applied, view " + std::to_string(v));
+  }
+}
