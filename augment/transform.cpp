@@ -248,6 +248,15 @@ std::vector<Tensor> apply_views_cpu(const Tensor& batch,
                     (p.blur_radius == 0 || p.blur_sigma > 0.0f),
                 op, ": blur radius ", p.blur_radius, " / sigma ", p.blur_sigma, " is invalid");
     LUMEN_CHECK(p.jitter_ops >= 0 && p.jitter_ops <= 4, op, ": jitter_ops must be in [0, 4]");
+    for (int k = 0; k < p.jitter_ops; ++k) {
+      LUMEN_CHECK(p.order[k] >= 0 && p.order[k] <= 3, op, ": jitter order entry ", p.order[k],
+                  " is not an op (0 brightness, 1 contrast, 2 saturation, 3 hue)");
+    }
+    LUMEN_CHECK(p.hue >= -0.5f && p.hue <= 0.5f && p.brightness >= 0 && p.contrast >= 0 &&
+                    p.saturation >= 0,
+                op,
+                ": jitter factors out of range (brightness, contrast, saturation >= 0; hue in "
+                "[-0.5, 0.5])");
   }
   std::vector<Tensor> out = allocate_views(batch, specs, out_dtype);
   if (b == 0) return out;

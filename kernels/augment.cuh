@@ -126,7 +126,7 @@ LUMEN_HD void sample_crop(const AugmentViewSpec& spec, int src_h, int src_w, Vie
 
 // Parameters of one view of one sample. Draws, in this fixed layout: 40 for the crop, then one
 // each for rotation, hflip, vflip, jitter-apply, 3 for the permutation, 4 for the jitter factors,
-// grayscale, blur-apply, sigma, solarize (59 of kAugmentDrawsPerView). A probability p applies
+// grayscale, blur-apply, sigma, solarize (55 of kAugmentDrawsPerView). A probability p applies
 // when its uniform u < p (p = 0 never, p = 1 always).
 LUMEN_HD ViewParams sample_view_params(const AugmentViewSpec& spec, int src_h, int src_w,
                                        uint64_t seed, uint64_t epoch, int64_t sample, int view) {
