@@ -1,0 +1,74 @@
+// Optimizers over a ParameterBuffer: one fused update of the whole flat buffer per step (see
+// kernels/optim.h), with per-parameter weight decay decided when the optimizer is built.
+//
+//   ParameterBuffer params;  ...  params.finalize(device);
+//   SGD sgd(params, {.lr = 0.06, .momentum = 0.9, .weight_decay = 5e-4},
+//           no_decay_for_bias_and_norm);
+//   loss.backward(); sgd.step(); params.zero_grad();
+//
+// Optimizer state (momentum buffers, Adam moments, the step count) is flat like the parameters and
+// is exposed by name for checkpoints: state_tensors() / load_state_tensors().
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/autograd/parameters.h"
+#include "kernels/optim.cuh"
+
+namespace lumen {
+
+// Decides whether a parameter receives weight decay (and, for LARS, layer-wise scaling).
+using WeightDecayRule = std::function<bool(const std::string& name, const Tensor& param)>;
+
+// Every parameter decays.
+bool decay_all(const std::string& name, const Tensor& param);
+// Biases and normalisation parameters do not decay: names ending in ".bias" and every parameter
+// with at most one dimension (batch-norm weight and bias, and any other vector).
+bool no_decay_for_bias_and_norm(const std::string& name, const Tensor& param);
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // One update of every parameter from the gradient buffer, with the current learning rate.
+  void step();
+
+  double lr() const { return lr_; }
+  void set_lr(double lr);
+  int64_t steps_taken() const { return steps_; }
+  const char* name() const { return name_; }
+  // The weight decay parameter i of the buffer receives (0 where the rule excluded it).
+  double weight_decay_of(size_t i) const { return segments_.at(i).weight_decay; }
+
+  // "step" (1,) i64 and the flat state buffers, each (total,) in the parameters' dtype, e.g.
+  // "momentum_buffer" (SGD, LARS) or "exp_avg", "exp_avg_sq" (AdamW). Views, not copies.
+  std::map<std::string, Tensor> state_tensors() const;
+  // Restores what state_tensors() returned (copied in; names, shapes must match).
+  void load_state_tensors(const std::map<std::string, Tensor>& state);
+
+ protected:
+  // kind and the per-step scalars; weight_decay applies to the parameters the rule selects.
+  Optimizer(ParameterBuffer& params, const char* name, double lr, double weight_decay,
+            const WeightDecayRule& decays, std::vector<std::string> state_names);
+  // The step's scalars (lr and first_step are filled in by step()).
+  virtual kernels::OptimizerHyper hyper() const = 0;
+
+ private:
+  ParameterBuffer& params_;
+  const char* name_;
+  double lr_;
+  int64_t steps_ = 0;
+  std::vector<kernels::OptimizerSegment> segments_;
+  std::vector<kernels::OptimizerChunk> chunks_;
+  Tensor segment_table_, chunk_table_;  // the tables above, on the parameters' device (u8)
+  Tensor segment_work_, chunk_work_;    // LARS scratch: (2 * segments), (2 * chunks)
+  std::vector<std::string> state_names_;
+  std::vector<Tensor> state_;  // (total,) each, zero-initialised
+};
+
+}  // namespace lumen

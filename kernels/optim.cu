@@ -1,0 +1,98 @@
+#include "kernels/launch.cuh"
+#include "kernels/optim.h"
+
+namespace lumen::kernels {
+
+constexpr int kOptimizerBlock = 256;  // one block per chunk
+
+template <typename C>
+__global__ void lars_chunk_norms_kernel(const C* param, const C* grad, const OptimizerChunk* chunks,
+                                        C* chunk_work) {
+  __shared__ C scratch[32];
+  const OptimizerChunk chunk = chunks[blockIdx.x];
+  C pp = 0, gg = 0;
+  for (int64_t i = chunk.begin + threadIdx.x; i < chunk.end; i += blockDim.x) {
+    pp += param[i] * param[i];
+    gg += grad[i] * grad[i];
+  }
+  pp = block_sum(pp, scratch);
+  gg = block_sum(gg, scratch);
+  if (threadIdx.x == 0) {
+    chunk_work[2 * blockIdx.x] = pp;
+    chunk_work[2 * blockIdx.x + 1] = gg;
+  }
+}
+
+template <typename C>
+__global__ void lars_segment_factors_kernel(const OptimizerSegment* segments, int64_t num_segments,
+                                            const C* chunk_work, C* segment_work,
+                                            OptimizerHyper h) {
+  LUMEN_GRID_STRIDE(s, num_segments) {
+    const OptimizerSegment seg = segments[s];
+    C pp = 0, gg = 0;
+    for (int64_t c = seg.first_chunk; c < seg.first_chunk + seg.num_chunks; ++c) {
+      pp += chunk_work[2 * c];
+      gg += chunk_work[2 * c + 1];
+    }
+    lars_factors(math_sqrt(pp), math_sqrt(gg), C(seg.weight_decay), C(h.trust_coefficient),
+                 C(h.eps), segment_work[2 * s], segment_work[2 * s + 1]);
+  }
+}
+
+template <typename C>
+__global__ void optimizer_step_kernel(C* param, const C* grad, C* state0, C* state1,
+                                      const OptimizerSegment* segments,
+                                      const OptimizerChunk* chunks, const C* segment_work,
+                                      OptimizerHyper h) {
+  const OptimizerChunk chunk = chunks[blockIdx.x];
+  const int64_t s = chunk.segment;
+  const C decay = C(segments[s].weight_decay);
+  for (int64_t i = chunk.begin + threadIdx.x; i < chunk.end; i += blockDim.x) {
+    C p = param[i];
+    switch (h.kind) {
+      case OptimizerKind::sgd:
+        momentum_sgd_update(p, grad[i], state0 ? state0 + i : nullptr, decay, C(1), h);
+        break;
+      case OptimizerKind::lars:
+        momentum_sgd_update(p, grad[i], state0 ? state0 + i : nullptr, segment_work[2 * s],
+                            segment_work[2 * s + 1], h);
+        break;
+      case OptimizerKind::adamw: {
+        C m = state0[i], v = state1[i];
+        adamw_update(p, grad[i], m, v, decay, h);
+        state0[i] = m;
+        state1[i] = v;
+        break;
+      }
+    }
+    param[i] = p;
+  }
+}
+
+template <typename C>
+void optimizer_step_cuda(C* param, const C* grad, C* state0, C* state1,
+                         const OptimizerSegment* segments, int64_t num_segments,
+                         const OptimizerChunk* chunks, int64_t num_chunks, C* segment_work,
+                         C* chunk_work, const OptimizerHyper& hyper, cudaStream_t stream) {
+  if (num_chunks == 0) return;
+  if (hyper.kind == OptimizerKind::lars) {
+    lars_chunk_norms_kernel<<<unsigned(num_chunks), kOptimizerBlock, 0, stream>>>(
+        param, grad, chunks, chunk_work);
+    LUMEN_LAUNCH_CHECK();
+    lars_segment_factors_kernel<<<grid_for(num_segments), kBlock, 0, stream>>>(
+        segments, num_segments, chunk_work, segment_work, hyper);
+    LUMEN_LAUNCH_CHECK();
+  }
+  optimizer_step_kernel<<<unsigned(num_chunks), kOptimizerBlock, 0, stream>>>(
+      param, grad, state0, state1, segments, chunks, segment_work, hyper);
+  LUMEN_LAUNCH_CHECK();
+}
+
+#define LUMEN_INSTANTIATE(C)                                                                   \
+  template void optimizer_step_cuda<C>(C*, const C*, C*, C*, const OptimizerSegment*, int64_t, \
+                                       const OptimizerChunk*, int64_t, C*, C*,                 \
+                                       const OptimizerHyper&, cudaStream_t);
+LUMEN_INSTANTIATE(float)
+LUMEN_INSTANTIATE(double)
+
+}  // namespace lumen::kernels

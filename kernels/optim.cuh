@@ -1,0 +1,83 @@
+// Per-element math of the fused optimizer update over a flat parameter buffer, shared by the CPU
+// loop and the CUDA kernel. C is the compute and storage type of the master weights (float or
+// double).
+//
+//   SGD   (torch.optim.SGD):  d = g + wd p; momentum: buf = d on the first step, else
+//                             buf = mu buf + (1 - dampening) d; d = nesterov ? d + mu buf : buf;
+//                             p -= lr d
+//   LARS  (lightly's LARS):   as SGD with d = (g + wd p) * trust * |p| / (|g| + wd |p| + eps) per
+//                             parameter where wd != 0 and |p|, |g| != 0; otherwise d = g
+//   AdamW (torch.optim.AdamW): p *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+//                             p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/half.cuh"
+
+namespace lumen::kernels {
+
+enum class OptimizerKind : int32_t { sgd = 0, lars = 1, adamw = 2 };
+
+// Scalars of one step (the same for every parameter).
+struct OptimizerHyper {
+  OptimizerKind kind = OptimizerKind::sgd;
+  double lr = 0;
+  double momentum = 0, dampening = 0;  // SGD, LARS
+  int32_t nesterov = 0;
+  int32_t first_step = 0;             // momentum buffers start as the first update
+  double trust_coefficient = 0.001;   // LARS
+  double eps = 1e-8;                  // LARS, AdamW
+  double beta1 = 0.9, beta2 = 0.999;  // AdamW
+  double bias_correction1 = 1;        // 1 - beta1^t
+  double sqrt_bias_correction2 = 1;   // sqrt(1 - beta2^t)
+};
+
+// One parameter of the flat buffer: elements [offset, offset + count).
+struct OptimizerSegment {
+  int64_t offset = 0, count = 0;
+  double weight_decay = 0;
+  int64_t first_chunk = 0, num_chunks = 0;  // its chunks in the chunk table (contiguous)
+};
+// A piece of at most kOptimizerChunk elements of one segment: the unit of parallel work.
+struct OptimizerChunk {
+  int64_t segment = 0, begin = 0, end = 0;  // element range in the flat buffer
+};
+constexpr int64_t kOptimizerChunk = 4096;
+
+// LARS: the weight decay and gradient scale of a parameter from its norms.
+template <typename C>
+LUMEN_HD void lars_factors(C p_norm, C g_norm, C weight_decay, C trust, C eps, C& wd_out,
+                           C& scale_out) {
+  if (weight_decay != C(0) && p_norm != C(0) && g_norm != C(0)) {
+    wd_out = weight_decay;
+    scale_out = trust * p_norm / (g_norm + p_norm * weight_decay + eps);
+  } else {
+    wd_out = C(0);
+    scale_out = C(1);
+  }
+}
+
+// SGD and LARS: d = (g + wd p) * scale, then momentum and the step.   buf: null without momentum
+template <typename C>
+LUMEN_HD void momentum_sgd_update(C& p, C g, C* buf, C wd, C scale, const OptimizerHyper& h) {
+  C d = (g + wd * p) * scale;
+  if (h.momentum != 0) {
+    const C mu = C(h.momentum);
+    const C b = h.first_step ? d : mu * *buf + C(1 - h.dampening) * d;
+    *buf = b;
+    d = h.nesterov ? d + mu * b : b;
+  }
+  p -= C(h.lr) * d;
+}
+
+template <typename C>
+LUMEN_HD void adamw_update(C& p, C g, C& m, C& v, C wd, const OptimizerHyper& h) {
+  p *= C(1) - C(h.lr) * wd;
+  m = C(h.beta1) * m + C(1 - h.beta1) * g;
+  v = C(h.beta2) * v + C(1 - h.beta2) * g * g;
+  const C denom = math_sqrt(v) / C(h.sqrt_bias_correction2) + C(h.eps);
+  p -= C(h.lr / h.bias_correction1) * m / denom;
+}
+
+}  // namespace lumen::kernels

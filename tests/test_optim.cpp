@@ -1,0 +1,258 @@
+// Optimizers and schedules: three steps of SGD / LARS / AdamW against PyTorch fixtures (f32 and
+// f64), weight-decay exclusion, state round trips for checkpoints, argument errors, lightly's
+// cosine warmup schedule against torch's LambdaLR, and the GPU update against the CPU.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "support/testing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "engine/io/safetensors.h"
+#include "engine/train/adamw.h"
+#include "engine/train/lars.h"
+#include "engine/train/schedule.h"
+#include "engine/train/sgd.h"
+
+using namespace lumen;
+
+namespace {
+
+const std::vector<std::pair<std::string, Shape>> kShapes = {
+    {"conv.weight", {4, 3, 3, 3}}, {"bn.weight", {4}},    {"bn.bias", {4}},
+    {"big.weight", {70, 64}},      {"fc.weight", {5, 4}}, {"fc.bias", {5}}};
+
+const std::map<std::string, Tensor>& fixture() {
+  static const std::map<std::string, Tensor> tensors =
+      load_safetensors("fixtures/optim_steps.safetensors").tensors;
+  return tensors;
+}
+
+double scaled_error(const Tensor& actual, const Tensor& expected) {
+  REQUIRE(actual.shape() == expected.shape());
+  const std::vector<double> a = actual.to_doubles(), b = expected.to_doubles();
+  double diff = 0, scale = 1e-30;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::fabs(a[i] - b[i]));
+    scale = std::max(scale, std::fabs(b[i]));
+  }
+  return std::isnan(diff) ? INFINITY : diff / scale;
+}
+
+std::unique_ptr<ParameterBuffer> make_params(DType dtype, Device device = Device::cpu()) {
+  auto params = std::make_unique<ParameterBuffer>();
+  for (const auto& [name, shape] : kShapes) params->add(name, shape);
+  params->finalize(device, dtype);
+  for (const auto& [name, shape] : kShapes)
+    params->get(name).copy_from(fixture().at("init." + name));
+  return params;
+}
+
+void set_grads(ParameterBuffer& params, int step) {
+  for (const auto& [name, shape] : kShapes) {
+    Tensor g = params.get(name).grad();
+    g.copy_from(fixture().at("grad" + std::to_string(step) + "." + name));
+  }
+}
+
+using Factory = std::function<std::unique_ptr<Optimizer>(ParameterBuffer&)>;
+
+std::map<std::string, Factory> configs() {
+  std::map<std::string, Factory> c;
+  c["sgd_plain"] = [](ParameterBuffer& p) { return std::make_unique<SGD>(p, SGDOptions{0.1}); };
+  c["sgd_momentum_wd_excluded"] = [](ParameterBuffer& p) {
+    SGDOptions o;
+    o.lr = 0.1, o.momentum = 0.9, o.weight_decay = 5e-4;
+    return std::make_unique<SGD>(p, o, no_decay_for_bias_and_norm);
+  };
+  c["sgd_nesterov_wd"] = [](ParameterBuffer& p) {
+    SGDOptions o;
+    o.lr = 0.1, o.momentum = 0.9, o.nesterov = true, o.weight_decay = 1e-3;
+    return std::make_unique<SGD>(p, o);
+  };
+  c["sgd_dampening"] = [](ParameterBuffer& p) {
+    SGDOptions o;
+    o.lr = 0.1, o.momentum = 0.8, o.dampening = 0.3, o.weight_decay = 1e-2;
+    return std::make_unique<SGD>(p, o);
+  };
+  c["lars_momentum_wd_excluded"] = [](ParameterBuffer& p) {
+    LARSOptions o;
+    o.lr = 0.1, o.momentum = 0.9, o.weight_decay = 1e-2, o.trust_coefficient = 0.02;
+    return std::make_unique<LARS>(p, o, no_decay_for_bias_and_norm);
+  };
+  c["lars_nesterov"] = [](ParameterBuffer& p) {
+    LARSOptions o;
+    o.lr = 0.1, o.momentum = 0.9, o.nesterov = true, o.weight_decay = 5e-3;
+    return std::make_unique<LARS>(p, o);
+  };
+  c["adamw_wd_excluded"] = [](ParameterBuffer& p) {
+    AdamWOptions o;
+    o.lr = 0.1, o.beta1 = 0.8, o.beta2 = 0.95, o.eps = 1e-6, o.weight_decay = 0.05;
+    return std::make_unique<AdamW>(p, o, no_decay_for_bias_and_norm);
+  };
+  c["adamw_default"] = [](ParameterBuffer& p) {
+    AdamWOptions o;
+    o.lr = 0.1;
+    return std::make_unique<AdamW>(p, o);
+  };
+  return c;
+}
+
+// Three steps with the fixture's gradients and learning rates.
+void run_steps(ParameterBuffer& params, Optimizer& opt, int first = 0, int last = 3) {
+  const std::vector<double> lrs = fixture().at("lrs").to_doubles();
+  for (int step = first; step < last; ++step) {
+    set_grads(params, step);
+    opt.set_lr(lrs[size_t(step)]);
+    opt.step();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("optimizers match PyTorch over three steps (SGD, LARS, AdamW; f32 and f64)") {
+  for (const auto& [config, make] : configs()) {
+    for (DType dtype : {DType::f32, DType::f64}) {
+      CAPTURE(config);
+      const std::string dtype_label = dtype_name(dtype);
+      CAPTURE(dtype_label);
+      const double tol = dtype == DType::f32 ? 1e-5 : 1e-10;
+      auto params = make_params(dtype);
+      auto opt = make(*params);
+      run_steps(*params, *opt);
+      CHECK(opt->steps_taken() == 3);
+      for (const auto& [name, shape] : kShapes) {
+        CAPTURE(name);
+        const double err = scaled_error(params->get(name), fixture().at(config + "." + name));
+        CHECK(err <= tol);
+        // The parameters moved: a no-op update could not pass.
+        CHECK(scaled_error(params->get(name), fixture().at("init." + name)) > 10 * tol);
+      }
+    }
+  }
+}
+
+TEST_CASE("weight-decay exclusion: biases and 1-D parameters get none") {
+  auto params = make_params(DType::f32);
+  SGDOptions o;
+  o.weight_decay = 0.1;
+  SGD with_rule(*params, o, no_decay_for_bias_and_norm), without(*params, o);
+  for (size_t i = 0; i < params->size(); ++i) {
+    const std::string& name = params->name(i);
+    CAPTURE(name);
+    const bool decays = name == "conv.weight" || name == "big.weight" || name == "fc.weight";
+    CHECK(with_rule.weight_decay_of(i) == (decays ? 0.1 : 0.0));
+    CHECK(without.weight_decay_of(i) == 0.1);
+  }
+  // An explicit list works as a rule too.
+  const std::vector<std::string> only = {"fc.weight"};
+  SGD listed(*params, o, [&](const std::string& name, const Tensor&) {
+    return std::find(only.begin(), only.end(), name) != only.end();
+  });
+  CHECK(listed.weight_decay_of(4) == 0.1);
+  CHECK(listed.weight_decay_of(0) == 0.0);
+}
+
+TEST_CASE("optimizer state round-trips: resuming from state_tensors() gives the same weights") {
+  for (const auto& [config, make] : configs()) {
+    CAPTURE(config);
+    auto straight = make_params(DType::f32);
+    auto opt = make(*straight);
+    run_steps(*straight, *opt);
+
+    auto first = make_params(DType::f32);
+    auto opt_first = make(*first);
+    run_steps(*first, *opt_first, 0, 2);
+    std::map<std::string, Tensor> saved;
+    for (const auto& [name, t] : opt_first->state_tensors()) saved[name] = t.clone();
+    CHECK(saved.at("step").item() == 2);
+
+    auto resumed = make_params(DType::f32);
+    resumed->values().copy_from(first->values());
+    auto opt_resumed = make(*resumed);
+    opt_resumed->load_state_tensors(saved);
+    CHECK(opt_resumed->steps_taken() == 2);
+    run_steps(*resumed, *opt_resumed, 2, 3);
+    CHECK(testing::max_relative_error(resumed->values(), straight->values()) == 0);
+  }
+  auto params = make_params(DType::f32);
+  SGDOptions o;
+  o.momentum = 0.9;
+  SGD sgd(*params, o);
+  AdamW adamw(*params, AdamWOptions{});
+  CHECK(sgd.state_tensors().count("momentum_buffer") == 1);
+  CHECK(adamw.state_tensors().count("exp_avg_sq") == 1);
+  CHECK_THROWS_WITH_AS(adamw.load_state_tensors(sgd.state_tensors()), doctest::Contains("exp_avg"),
+                       Error);
+}
+
+TEST_CASE("optimizers reject bad settings with clear errors") {
+  ParameterBuffer unfinished;
+  unfinished.add("w", {2, 2});
+  CHECK_THROWS_WITH_AS(SGD(unfinished, SGDOptions{}), doctest::Contains("finalize"), Error);
+  auto params = make_params(DType::f32);
+  CHECK_THROWS_AS(SGD(*params, SGDOptions{-1.0}), Error);
+  SGDOptions nesterov;
+  nesterov.nesterov = true;
+  CHECK_THROWS_WITH_AS(SGD(*params, nesterov), doctest::Contains("Nesterov"), Error);
+  SGDOptions decay;
+  decay.weight_decay = -0.1;
+  CHECK_THROWS_AS(SGD(*params, decay), Error);
+  AdamWOptions betas;
+  betas.beta2 = 1.0;
+  CHECK_THROWS_WITH_AS(AdamW(*params, betas), doctest::Contains("betas"), Error);
+  auto narrow = std::make_unique<ParameterBuffer>();
+  narrow->add("w", {3});
+  narrow->finalize(Device::cpu(), DType::bf16);
+  CHECK_THROWS_WITH_AS(SGD(*narrow, SGDOptions{}), doctest::Contains("master weights"), Error);
+}
+
+TEST_CASE("cosine warmup schedule matches lightly's formula through torch's LambdaLR") {
+  struct Case {
+    const char* name;
+    CosineWarmupOptions options;
+  };
+  std::vector<Case> cases(4);
+  cases[0] = {"warmup3_max10", {3, 10, 1.0, 0.001}};
+  cases[1] = {"nowarmup_max5", {0, 5, 1.0, 0.001}};
+  cases[2] = {"warmup2_max10_period4", {2, 10, 1.0, 0.1, 4, 0.1, 0.5}};
+  cases[3] = {"max1", {0, 1, 1.0, 0.001}};
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    const std::vector<double> expected =
+        fixture().at(std::string("schedule.") + c.name).to_doubles();
+    auto params = make_params(DType::f32);
+    SGD sgd(*params, SGDOptions{0.5});
+    CosineWarmupScheduler scheduler(sgd, c.options);
+    for (size_t epoch = 0; epoch < expected.size(); ++epoch) {
+      CAPTURE(epoch);
+      CHECK(sgd.lr() == doctest::Approx(expected[epoch]).epsilon(1e-12));
+      scheduler.step();
+    }
+    scheduler.set_last_epoch(1);
+    CHECK(sgd.lr() == doctest::Approx(expected[1]).epsilon(1e-12));
+  }
+  CHECK(cosine_schedule(0, 10, 2.0, 0.5) == 2.0);
+  CHECK(cosine_schedule(9, 10, 2.0, 0.5) == 0.5);
+  CHECK_THROWS_AS(cosine_schedule(-1, 10, 1, 0), Error);
+  CHECK_THROWS_AS(cosine_schedule(0, 10, 1, 0, 0), Error);
+  CHECK_THROWS_WITH_AS(cosine_warmup_schedule(0, 5, 1, 0, 6, 0), doctest::Contains("warmup"),
+                       Error);
+}
+
+TEST_CASE("GPU: the fused optimizer update matches the CPU") {
+  if (!testing::cuda_or_skip()) return;
+  for (const auto& [config, make] : configs()) {
+    CAPTURE(config);
+    auto cpu = make_params(DType::f32);
+    auto gpu = make_params(DType::f32, Device::cuda(0));
+    auto opt_cpu = make(*cpu);
+    auto opt_gpu = make(*gpu);
+    run_steps(*cpu, *opt_cpu);
+    run_steps(*gpu, *opt_gpu);
+    testing::check_close(gpu->values(), cpu->values(), 1e-5, "parameters after three steps");
+    for (const auto& [name, t] : opt_cpu->state_tensors()) {
+      testing::check_close(opt_gpu->state_tensors().at(name), t, 1e-5, "state " + name);
+    }
+  }
+}
