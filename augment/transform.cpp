@@ -159,20 +159,29 @@ std::vector<Tensor> allocate_views(const Tensor& batch,
 }
 }  // namespace
 
-std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
-                               uint64_t epoch, const TransformConfig& config, DType out_dtype) {
+void make_views_into(const Tensor& batch, const Tensor& indices, uint64_t seed, uint64_t epoch,
+                     const TransformConfig& config, const std::vector<Tensor>& out) {
   const char* op = "make_views";
   check_batch(batch, op);
-  check_out_dtype(out_dtype, op);
   check_defined(indices, op);
   LUMEN_CHECK(
       indices.dtype() == DType::i64 && indices.ndim() == 1 && indices.size(0) == batch.size(0), op,
       ": indices must be (B) i64 with B = ", batch.size(0), ", got ", indices.str());
   const std::vector<kernels::AugmentViewSpec> specs = specs_of(config);
-  std::vector<Tensor> out = allocate_views(batch, specs, out_dtype);
+  LUMEN_CHECK(out.size() == specs.size(), op, ": ", out.size(), " output tensors for ",
+              specs.size(), " views; pass one per view");
+  const DType out_dtype = out[0].dtype();
+  check_out_dtype(out_dtype, op);
   const int64_t b = batch.size(0);
+  for (size_t v = 0; v < out.size(); ++v) {
+    check_defined(out[v], op);
+    const Shape want{b, specs[v].out_h, specs[v].out_w, 3};
+    LUMEN_CHECK(out[v].shape() == want && out[v].dtype() == out_dtype, op, ": output of view ", v,
+                " is ", out[v].str(), ", expected ", shape_str(want), " ", dtype_name(out_dtype));
+    check_same_device(out[v], batch, op);
+  }
   const int src_h = int(batch.size(1)), src_w = int(batch.size(2));
-  if (b == 0) return out;
+  if (b == 0) return;
   const int views = int(specs.size());
   Tensor idx = indices.device() == batch.device() ? indices : indices.to(batch.device());
   if (batch.is_cuda()) {
@@ -188,20 +197,28 @@ std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint6
     dispatch_float(out_dtype, op, [&](auto tag) {
       using T = decltype(tag);
       std::vector<T*> ptrs;
-      for (Tensor& t : out) ptrs.push_back(t.data<T>());
+      for (const Tensor& t : out) ptrs.push_back(t.data<T>());
       LUMEN_ON_CUDA(kernels::augment_views_cuda<T>(
           batch.data<uint8_t>(), b, src_h, src_w, idx.data<int64_t>(), specs.data(), views, seed,
           epoch, ptrs.data(), scratch_ptr, stream_of(batch)));
     });
-    return out;
+    return;
   }
   dispatch_float(out_dtype, op, [&](auto tag) {
     using T = decltype(tag);
     std::vector<T*> ptrs;
-    for (Tensor& t : out) ptrs.push_back(t.data<T>());
+    for (const Tensor& t : out) ptrs.push_back(t.data<T>());
     kernels::augment_views_cpu<T>(batch.data<uint8_t>(), b, src_h, src_w, idx.data<int64_t>(),
                                   specs.data(), views, seed, epoch, ptrs.data());
   });
+}
+
+std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
+                               uint64_t epoch, const TransformConfig& config, DType out_dtype) {
+  check_batch(batch, "make_views");
+  check_out_dtype(out_dtype, "make_views");
+  std::vector<Tensor> out = allocate_views(batch, specs_of(config), out_dtype);
+  make_views_into(batch, indices, seed, epoch, config, out);
   return out;
 }
 
@@ -231,6 +248,15 @@ std::vector<Tensor> apply_views_cpu(const Tensor& batch,
                     (p.blur_radius == 0 || p.blur_sigma > 0.0f),
                 op, ": blur radius ", p.blur_radius, " / sigma ", p.blur_sigma, " is invalid");
     LUMEN_CHECK(p.jitter_ops >= 0 && p.jitter_ops <= 4, op, ": jitter_ops must be in [0, 4]");
+    for (int k = 0; k < p.jitter_ops; ++k) {
+      LUMEN_CHECK(p.order[k] >= 0 && p.order[k] <= 3, op, ": jitter order entry ", p.order[k],
+                  " is not an op (0 brightness, 1 contrast, 2 saturation, 3 hue)");
+    }
+    LUMEN_CHECK(p.hue >= -0.5f && p.hue <= 0.5f && p.brightness >= 0 && p.contrast >= 0 &&
+                    p.saturation >= 0,
+                op,
+                ": jitter factors out of range (brightness, contrast, saturation >= 0; hue in "
+                "[-0.5, 0.5])");
   }
   std::vector<Tensor> out = allocate_views(batch, specs, out_dtype);
   if (b == 0) return out;

@@ -90,6 +90,11 @@ std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint6
 std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
                                uint64_t epoch, const TransformConfig& config);
 
+// make_views into existing tensors (preallocated or captured buffers): out[v] must be
+// (B, input_size, input_size, 3) f32/bf16/f16 on the batch's device, one per view.
+void make_views_into(const Tensor& batch, const Tensor& indices, uint64_t seed, uint64_t epoch,
+                     const TransformConfig& config, const std::vector<Tensor>& out);
+
 // Applies explicit parameters on the CPU (tests and fixtures).
 //   batch: (B, S_h, S_w, 3) u8 on the CPU; params: (views, B), view v of sample b at v * B + b
 std::vector<Tensor> apply_views_cpu(const Tensor& batch,

@@ -59,7 +59,9 @@ __global__ void augment_views_kernel(const uint8_t* __restrict__ src, int64_t ba
   if (contrast_position(p) >= 0) {
     double total = 0;
     for (int64_t i = threadIdx.x; i < pixels; i += blockDim.x) {
-      total += contrast_prefix_gray(image, src_w, p, h, w, int(i / w), int(i % w));
+      float rgb[3];
+      crop_pixel(image, src_w, p, h, w, int(i / w), int(i % w), rgb);
+      total += contrast_prefix_gray(p, rgb);
     }
     total = block_sum(total, reduce_scratch);
     if (threadIdx.x == 0) mean_shared = float(total / double(pixels));

@@ -126,7 +126,7 @@ LUMEN_HD void sample_crop(const AugmentViewSpec& spec, int src_h, int src_w, Vie
 
 // Parameters of one view of one sample. Draws, in this fixed layout: 40 for the crop, then one
 // each for rotation, hflip, vflip, jitter-apply, 3 for the permutation, 4 for the jitter factors,
-// grayscale, blur-apply, sigma, solarize (59 of kAugmentDrawsPerView). A probability p applies
+// grayscale, blur-apply, sigma, solarize (55 of kAugmentDrawsPerView). A probability p applies
 // when its uniform u < p (p = 0 never, p = 1 always).
 LUMEN_HD ViewParams sample_view_params(const AugmentViewSpec& spec, int src_h, int src_w,
                                        uint64_t seed, uint64_t epoch, int64_t sample, int view) {
@@ -212,6 +212,36 @@ LUMEN_HD BilinearTap bilinear_tap(int d, int in_size, int out_size) {
   return {i0, i1, 1.0f - w1, w1};
 }
 
+// A u8 channel value as a float in [0, 1] (ToTensor: v / 255). The host reads a table of the same
+// correctly rounded quotients the device computes.
+struct U8UnitTable {
+  float value[256];
+  constexpr U8UnitTable() : value() {
+    for (int v = 0; v < 256; ++v) value[v] = float(v) / 255.0f;
+  }
+};
+#if !defined(__CUDA_ARCH__)
+inline constexpr U8UnitTable kU8Unit{};
+#endif
+LUMEN_HD float u8_to_unit(uint8_t v) {
+#if defined(__CUDA_ARCH__)
+  return float(v) / 255.0f;
+#else
+  return kU8Unit.value[v];
+#endif
+}
+
+// The bilinear blend of the 2x2 source taps (PyTorch's order: rows outer, columns inner).
+//   row0, row1: the crop's first pixel in source rows top + ty.i0 and top + ty.i1, (w, 3) u8
+LUMEN_HD void bilinear_mix(const uint8_t* row0, const uint8_t* row1, const BilinearTap& ty,
+                           const BilinearTap& tx, float rgb[3]) {
+  for (int c = 0; c < 3; ++c) {
+    const float a = u8_to_unit(row0[tx.i0 * 3 + c]), b = u8_to_unit(row0[tx.i1 * 3 + c]);
+    const float d = u8_to_unit(row1[tx.i0 * 3 + c]), e = u8_to_unit(row1[tx.i1 * 3 + c]);
+    rgb[c] = ty.w0 * (tx.w0 * a + tx.w1 * b) + ty.w1 * (tx.w0 * d + tx.w1 * e);
+  }
+}
+
 // Bilinear sample of the resized crop at (cy, cx), straight from the u8 source (src_h, src_w, 3).
 LUMEN_HD void resized_crop_pixel(const uint8_t* src, int src_w, const ViewParams& p, int out_h,
                                  int out_w, int cy, int cx, float rgb[3]) {
@@ -219,11 +249,7 @@ LUMEN_HD void resized_crop_pixel(const uint8_t* src, int src_w, const ViewParams
   const BilinearTap tx = bilinear_tap(cx, p.crop_w, out_w);
   const uint8_t* r0 = src + (int64_t(p.crop_top + ty.i0) * src_w + p.crop_left) * 3;
   const uint8_t* r1 = src + (int64_t(p.crop_top + ty.i1) * src_w + p.crop_left) * 3;
-  for (int c = 0; c < 3; ++c) {
-    const float a = float(r0[tx.i0 * 3 + c]) / 255.0f, b = float(r0[tx.i1 * 3 + c]) / 255.0f;
-    const float d = float(r1[tx.i0 * 3 + c]) / 255.0f, e = float(r1[tx.i1 * 3 + c]) / 255.0f;
-    rgb[c] = ty.w0 * (tx.w0 * a + tx.w1 * b) + ty.w1 * (tx.w0 * d + tx.w1 * e);
-  }
+  bilinear_mix(r0, r1, ty, tx, rgb);
 }
 
 // ---- colour (torchvision's functional ops on float tensors) ----------------------------------
@@ -255,7 +281,8 @@ LUMEN_HD void adjust_saturation(float rgb[3], float factor) {
 // adjust_hue: rgb -> hsv (torchvision's _rgb2hsv), h += factor mod 1, hsv -> rgb (_hsv2rgb).
 LUMEN_HD void adjust_hue(float rgb[3], float factor) {
   const float r = rgb[0], g = rgb[1], b = rgb[2];
-  const float maxc = fmaxf(r, fmaxf(g, b)), minc = fminf(r, fminf(g, b));
+  const float max_gb = g > b ? g : b, min_gb = g < b ? g : b;
+  const float maxc = r > max_gb ? r : max_gb, minc = r < min_gb ? r : min_gb;
   const bool eqc = maxc == minc;
   const float cr = maxc - minc;
   const float s = cr / (eqc ? 1.0f : maxc);
@@ -270,7 +297,9 @@ LUMEN_HD void adjust_hue(float rgb[3], float factor) {
   } else {
     h = 4.0f + gc - rc;
   }
-  h = fmodf(h / 6.0f + 1.0f, 1.0f);
+  // fmod(h / 6 + 1, 1): h / 6 + 1 lies in [5/6, 11/6], where fmod is exactly "minus 1 if >= 1"
+  h = h / 6.0f + 1.0f;
+  if (h >= 1.0f) h -= 1.0f;
   // (h + factor) % 1.0 with Python's sign convention
   h = h + factor;
   h = h - floorf(h);
@@ -331,29 +360,35 @@ LUMEN_HD int contrast_position(const ViewParams& p) {
   return -1;
 }
 
-// Grayscale of output pixel (y, x) just before contrast is applied (summed by the mean pass).
-LUMEN_HD float contrast_prefix_gray(const uint8_t* src, int src_w, const ViewParams& p, int out_h,
-                                    int out_w, int y, int x) {
-  int cy, cx;
-  view_to_crop_coords(p, out_h, out_w, y, x, cy, cx);
-  float rgb[3];
-  resized_crop_pixel(src, src_w, p, out_h, out_w, cy, cx, rgb);
+// Grayscale of a resized-crop pixel just before contrast is applied (summed by the mean pass).
+LUMEN_HD float contrast_prefix_gray(const ViewParams& p, float rgb[3]) {
   const int stop = contrast_position(p);
   for (int k = 0; k < stop; ++k) apply_jitter_op(p.order[k], p, 0.0f, rgb);
   return grayscale_of(rgb);
 }
 
-// Output pixel (y, x) through crop, rotation, flips, jitter and grayscale (before blur).
-LUMEN_HD void stage_pixel(const uint8_t* src, int src_w, const ViewParams& p, int out_h, int out_w,
-                          float contrast_mean, int y, int x, float rgb[3]) {
-  int cy, cx;
-  view_to_crop_coords(p, out_h, out_w, y, x, cy, cx);
-  resized_crop_pixel(src, src_w, p, out_h, out_w, cy, cx, rgb);
+// Jitter and grayscale of a resized-crop pixel, in place.
+LUMEN_HD void color_pixel(const ViewParams& p, float contrast_mean, float rgb[3]) {
   for (int k = 0; k < p.jitter_ops; ++k) apply_jitter_op(p.order[k], p, contrast_mean, rgb);
   if (p.grayscale) {
     const float gray = grayscale_of(rgb);
     rgb[0] = rgb[1] = rgb[2] = gray;
   }
+}
+
+// Resized-crop pixel under output pixel (y, x) of the view (rotation and flips undone).
+LUMEN_HD void crop_pixel(const uint8_t* src, int src_w, const ViewParams& p, int out_h, int out_w,
+                         int y, int x, float rgb[3]) {
+  int cy, cx;
+  view_to_crop_coords(p, out_h, out_w, y, x, cy, cx);
+  resized_crop_pixel(src, src_w, p, out_h, out_w, cy, cx, rgb);
+}
+
+// Output pixel (y, x) through crop, rotation, flips, jitter and grayscale (before blur).
+LUMEN_HD void stage_pixel(const uint8_t* src, int src_w, const ViewParams& p, int out_h, int out_w,
+                          float contrast_mean, int y, int x, float rgb[3]) {
+  crop_pixel(src, src_w, p, out_h, out_w, y, x, rgb);
+  color_pixel(p, contrast_mean, rgb);
 }
 
 // ---- blur, solarize, normalize ----------------------------------------------------------------

@@ -1,6 +1,6 @@
-// CPU reference pipeline of the view augmentations: one (sample, view) pair per OpenMP task, each
-// a mean pass (when contrast applies), a staging pass, an optional separable blur and the final
-// solarize/normalize/store. The GPU kernel runs the same passes with the same per-pixel functions.
+// CPU reference pipeline of the view augmentations: one (sample, view) pair per OpenMP task. The
+// GPU kernel computes every value with the same per-pixel functions in the same order (it
+// recomputes the crop where this file keeps it in a buffer; the values are identical).
 #include <vector>
 
 #include "kernels/augment.h"
@@ -9,64 +9,90 @@
 namespace lumen::kernels {
 namespace {
 
-// Mean of the grayscale image at the point where contrast applies, accumulated in double.
-float contrast_mean(const uint8_t* src, int src_w, const ViewParams& p, int out_h, int out_w) {
-  if (contrast_position(p) < 0) return 0.0f;
-  double total = 0;
-  for (int y = 0; y < out_h; ++y) {
-    for (int x = 0; x < out_w; ++x)
-      total += contrast_prefix_gray(src, src_w, p, out_h, out_w, y, x);
-  }
-  return float(total / (double(out_h) * double(out_w)));
-}
-
 // One view of one image.
 //   src: (src_h, src_w, 3) u8; out: (out_h, out_w, 3) T; stage, tmp: scratch of out_h*out_w*3
+// Passes: the resized crop (bilinear taps computed once per row and column), the contrast mean
+// (summed in double, row-major) when contrast applies, colour, then blur or the final step.
 template <typename T>
 void make_view(const uint8_t* src, int src_w, const ViewParams& p, const AugmentViewSpec& spec,
-               T* out, std::vector<float>& stage, std::vector<float>& tmp) {
+               T* out, std::vector<float>& stage, std::vector<float>& tmp,
+               std::vector<BilinearTap>& taps) {
   const int h = spec.out_h, w = spec.out_w;
-  const float mean = contrast_mean(src, src_w, p, h, w);
+  const size_t n = size_t(h) * w * 3;
+  stage.resize(n);
+  taps.resize(size_t(h) + w);
+  BilinearTap* tap_y = taps.data();
+  BilinearTap* tap_x = taps.data() + h;
+  for (int cy = 0; cy < h; ++cy) tap_y[cy] = bilinear_tap(cy, p.crop_h, h);
+  for (int cx = 0; cx < w; ++cx) tap_x[cx] = bilinear_tap(cx, p.crop_w, w);
+  const uint8_t* crop = src + (int64_t(p.crop_top) * src_w + p.crop_left) * 3;
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      int cy, cx;
+      view_to_crop_coords(p, h, w, y, x, cy, cx);
+      const BilinearTap& ty = tap_y[cy];
+      bilinear_mix(crop + int64_t(ty.i0) * src_w * 3, crop + int64_t(ty.i1) * src_w * 3, ty,
+                   tap_x[cx], &stage[(size_t(y) * w + x) * 3]);
+    }
+  }
+  float mean = 0.0f;
+  if (contrast_position(p) >= 0) {
+    double total = 0;
+    for (size_t i = 0; i < n; i += 3) {
+      float rgb[3] = {stage[i], stage[i + 1], stage[i + 2]};
+      total += contrast_prefix_gray(p, rgb);
+    }
+    mean = float(total / (double(h) * double(w)));
+  }
   if (p.blur_radius == 0) {
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        float rgb[3];
-        stage_pixel(src, src_w, p, h, w, mean, y, x, rgb);
-        T* o = out + (int64_t(y) * w + x) * 3;
-        for (int c = 0; c < 3; ++c) o[c] = store<T>(compute_t<T>(finish_value(spec, p, c, rgb[c])));
+    for (size_t i = 0; i < n; i += 3) {
+      color_pixel(p, mean, &stage[i]);
+      for (int c = 0; c < 3; ++c) {
+        out[i + c] = store<T>(compute_t<T>(finish_value(spec, p, c, stage[i + c])));
       }
     }
     return;
   }
-  const size_t n = size_t(h) * w * 3;
-  stage.resize(n);
+  for (size_t i = 0; i < n; i += 3) color_pixel(p, mean, &stage[i]);
   tmp.resize(n);
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x)
-      stage_pixel(src, src_w, p, h, w, mean, y, x, &stage[(y * w + x) * 3]);
-  }
   const int r = p.blur_radius;
   float weights[2 * kMaxBlurRadius + 1];
   gaussian_weights(p.blur_sigma, r, weights);
-  // horizontal pass: stage -> tmp
+  // horizontal pass: stage -> tmp. Taps are summed in the order k = -r..r, as on the GPU; only
+  // pixels within r of an edge pay for the reflection.
   for (int y = 0; y < h; ++y) {
+    const float* row = &stage[size_t(y) * w * 3];
+    float* dst = &tmp[size_t(y) * w * 3];
     for (int x = 0; x < w; ++x) {
+      const bool inside = x >= r && x + r < w;
       for (int c = 0; c < 3; ++c) {
         float acc = 0;
-        for (int k = -r; k <= r; ++k) {
-          acc += weights[k + r] * stage[(size_t(y) * w + reflect_index(x + k, w)) * 3 + c];
+        if (inside) {
+          const float* window = row + (x - r) * 3 + c;
+          for (int k = 0; k <= 2 * r; ++k) acc += weights[k] * window[k * 3];
+        } else {
+          for (int k = -r; k <= r; ++k)
+            acc += weights[k + r] * row[reflect_index(x + k, w) * 3 + c];
         }
-        tmp[(size_t(y) * w + x) * 3 + c] = acc;
+        dst[x * 3 + c] = acc;
       }
     }
   }
   // vertical pass: tmp -> out, with the final step
+  const size_t stride = size_t(w) * 3;
   for (int y = 0; y < h; ++y) {
+    const bool inside = y >= r && y + r < h;
     for (int x = 0; x < w; ++x) {
       for (int c = 0; c < 3; ++c) {
         float acc = 0;
-        for (int k = -r; k <= r; ++k) {
-          acc += weights[k + r] * tmp[(size_t(reflect_index(y + k, h)) * w + x) * 3 + c];
+        const size_t col = size_t(x) * 3 + c;
+        if (inside) {
+          const float* window = &tmp[size_t(y - r) * stride + col];
+          for (int k = 0; k <= 2 * r; ++k) acc += weights[k] * window[k * stride];
+        } else {
+          for (int k = -r; k <= r; ++k) {
+            acc += weights[k + r] * tmp[size_t(reflect_index(y + k, h)) * stride + col];
+          }
         }
         out[(int64_t(y) * w + x) * 3 + c] = store<T>(compute_t<T>(finish_value(spec, p, c, acc)));
       }
@@ -82,6 +108,7 @@ void run_views(const uint8_t* src, int64_t batch, int src_h, int src_w,
 #pragma omp parallel
   {
     std::vector<float> stage, tmp;
+    std::vector<BilinearTap> taps;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < tasks; ++t) {
       const int v = int(t % views);
@@ -89,7 +116,7 @@ void run_views(const uint8_t* src, int64_t batch, int src_h, int src_w,
       const AugmentViewSpec& spec = specs[v];
       const ViewParams p = params_of(v, b);
       T* o = out[v] + b * int64_t(spec.out_h) * spec.out_w * 3;
-      make_view(src + b * src_stride, src_w, p, spec, o, stage, tmp);
+      make_view(src + b * src_stride, src_w, p, spec, o, stage, tmp, taps);
     }
   }
 }

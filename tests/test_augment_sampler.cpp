@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <map>
+#include <random>
 #include <set>
 
 #include "augment/transform.h"
