@@ -153,6 +153,25 @@ TEST_CASE("weight-decay exclusion: biases and 1-D parameters get none") {
   CHECK(listed.weight_decay_of(0) == 0.0);
 }
 
+TEST_CASE("prepare_step + launch_update (the CUDA Graph split) equals step()") {
+  for (const auto& [config, make] : configs()) {
+    CAPTURE(config);
+    auto straight = make_params(DType::f32);
+    auto opt = make(*straight);
+    run_steps(*straight, *opt);
+    auto split = make_params(DType::f32);
+    auto opt_split = make(*split);
+    const std::vector<double> lrs = fixture().at("lrs").to_doubles();
+    for (int step = 0; step < 3; ++step) {
+      set_grads(*split, step);
+      opt_split->set_lr(lrs[size_t(step)]);
+      opt_split->prepare_step();
+      opt_split->launch_update();
+    }
+    CHECK(testing::max_relative_error(split->values(), straight->values()) == 0);
+  }
+}
+
 TEST_CASE("optimizer state round-trips: resuming from state_tensors() gives the same weights") {
   for (const auto& [config, make] : configs()) {
     CAPTURE(config);
@@ -201,6 +220,8 @@ TEST_CASE("optimizers reject bad settings with clear errors") {
   AdamWOptions betas;
   betas.beta2 = 1.0;
   CHECK_THROWS_WITH_AS(AdamW(*params, betas), doctest::Contains("betas"), Error);
+  SGD not_prepared(*params, SGDOptions{});
+  CHECK_THROWS_WITH_AS(not_prepared.launch_update(), doctest::Contains("prepare_step"), Error);
   auto narrow = std::make_unique<ParameterBuffer>();
   narrow->add("w", {3});
   narrow->finalize(Device::cpu(), DType::bf16);

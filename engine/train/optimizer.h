@@ -35,8 +35,16 @@ class Optimizer {
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
-  // One update of every parameter from the gradient buffer, with the current learning rate.
+  // One update of every parameter from the gradient buffer, with the current learning rate:
+  // prepare_step() then launch_update().
   void step();
+
+  // The two halves of step(), for CUDA Graphs: capture launch_update() once (it only launches
+  // kernels, which read the step's scalars from device memory), then before each replay call
+  // prepare_step(), which writes this step's scalars (lr, step number, bias corrections) there
+  // with an asynchronous copy on the parameters' stream and counts the step.
+  void prepare_step();
+  void launch_update();
 
   double lr() const { return lr_; }
   void set_lr(double lr);
@@ -67,6 +75,8 @@ class Optimizer {
   std::vector<kernels::OptimizerChunk> chunks_;
   Tensor segment_table_, chunk_table_;  // the tables above, on the parameters' device (u8)
   Tensor segment_work_, chunk_work_;    // LARS scratch: (2 * segments), (2 * chunks)
+  kernels::OptimizerHyper staged_;      // host copy of the scalars of the prepared step
+  Tensor scalars_;                      // the same on the parameters' device (u8 bytes)
   std::vector<std::string> state_names_;
   std::vector<Tensor> state_;  // (total,) each, zero-initialised
 };
