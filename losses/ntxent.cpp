@@ -270,4 +270,21 @@ void NTXentLoss::set_memory_bank(const Tensor& bank, int64_t pointer) {
   bank_pointer_ = pointer;
 }
 
+std::map<std::string, Tensor> NTXentLoss::state_tensors() const {
+  if (!bank_.defined()) return {};
+  return {{"memory_bank", bank_},
+          {"memory_bank_pointer",
+           Tensor::from_vector(std::vector<double>{double(bank_pointer_)}, {1}, DType::i64)}};
+}
+
+void NTXentLoss::load_state_tensors(const std::map<std::string, Tensor>& state) {
+  if (state.empty()) return;
+  auto bank = state.find("memory_bank");
+  auto pointer = state.find("memory_bank_pointer");
+  LUMEN_CHECK(bank != state.end() && pointer != state.end() && pointer->second.numel() == 1,
+              "NTXentLoss::load_state_tensors: expected \"memory_bank\" and "
+              "\"memory_bank_pointer\" (as written by state_tensors())");
+  set_memory_bank(bank->second, int64_t(pointer->second.item()));
+}
+
 }  // namespace lumen

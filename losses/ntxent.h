@@ -16,7 +16,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "engine/core/tensor.h"
 #include "engine/dist/communicator.h"
@@ -49,6 +51,12 @@ class NTXentLoss {
   int64_t memory_bank_pointer() const { return bank_pointer_; }
   // Replaces the bank (e.g. restored from a checkpoint): (memory_bank_size, dim) float rows.
   void set_memory_bank(const Tensor& bank, int64_t pointer = 0);
+
+  // For checkpoints (resuming a memory-bank run exactly): "memory_bank" (size, dim) and
+  // "memory_bank_pointer" (1,) i64; empty without a bank or before the first forward.
+  std::map<std::string, Tensor> state_tensors() const;
+  // Restores what state_tensors() returned; an empty map leaves the loss as it is.
+  void load_state_tensors(const std::map<std::string, Tensor>& state);
 
  private:
   Tensor forward_plain(const Tensor& out0, const Tensor& out1);
