@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config doctest-dev libopenblas-dev libturbojpeg0-dev libpng-dev
-          libstb-dev)
+          libstb-dev zlib1g-dev)
 if [[ "${1:-}" == "--full" ]]; then
   packages+=(python3-torch python3-torchvision dataset-fashion-mnist)
 fi

@@ -1,0 +1,247 @@
+#include "augment/transform.h"
+
+#include <cmath>
+
+#include "kernels/augment.h"
+
+namespace lumen {
+
+TransformConfig simclr_transform(int input_size) {
+  ViewConfig view;
+  view.input_size = input_size;
+  return {{view, view}};
+}
+
+namespace {
+// MoCo v2 and SimSiam share these in lightly: weaker jitter, larger crops.
+ViewConfig moco_like_view(int input_size) {
+  ViewConfig view;
+  view.input_size = input_size;
+  view.cj_bright = 0.4f;
+  view.cj_contrast = 0.4f;
+  view.cj_sat = 0.4f;
+  view.cj_hue = 0.1f;
+  view.min_scale = 0.2f;
+  return view;
+}
+
+void check_probability(float p, const char* name) {
+  LUMEN_CHECK(p >= 0.0f && p <= 1.0f, "augmentation config: ", name, " = ", p,
+              " is not a probability; use a value in [0, 1]");
+}
+}  // namespace
+
+TransformConfig moco_v2_transform(int input_size) {
+  const ViewConfig view = moco_like_view(input_size);
+  return {{view, view}};
+}
+
+TransformConfig simsiam_transform(int input_size) {
+  const ViewConfig view = moco_like_view(input_size);
+  return {{view, view}};
+}
+
+TransformConfig byol_transform(int input_size) {
+  ViewConfig view1;
+  view1.input_size = input_size;
+  view1.cj_bright = 0.4f;
+  view1.cj_contrast = 0.4f;
+  view1.cj_sat = 0.2f;
+  view1.cj_hue = 0.1f;
+  view1.gaussian_blur = 1.0f;
+  view1.solarization_prob = 0.0f;
+  ViewConfig view2 = view1;
+  view2.gaussian_blur = 0.1f;
+  view2.solarization_prob = 0.2f;
+  return {{view1, view2}};
+}
+
+kernels::AugmentViewSpec view_spec(const ViewConfig& c) {
+  LUMEN_CHECK(c.input_size >= 1 && c.input_size <= 8192,
+              "augmentation config: input_size = ", c.input_size,
+              " is out of range; use a crop size in [1, 8192]");
+  check_probability(c.cj_prob, "cj_prob");
+  check_probability(c.random_gray_scale, "random_gray_scale");
+  check_probability(c.gaussian_blur, "gaussian_blur");
+  check_probability(c.vf_prob, "vf_prob");
+  check_probability(c.hf_prob, "hf_prob");
+  check_probability(c.rr_prob, "rr_prob");
+  check_probability(c.solarization_prob, "solarization_prob");
+  LUMEN_CHECK(c.cj_strength >= 0 && c.cj_bright >= 0 && c.cj_contrast >= 0 && c.cj_sat >= 0 &&
+                  c.cj_hue >= 0,
+              "augmentation config: cj_strength, cj_bright, cj_contrast, cj_sat and cj_hue must be "
+              "non-negative");
+  const float hue = c.cj_strength * c.cj_hue;
+  LUMEN_CHECK(hue <= 0.5f, "augmentation config: cj_strength * cj_hue = ", hue,
+              " exceeds 0.5 (torchvision's limit for hue); lower cj_hue or cj_strength");
+  LUMEN_CHECK(c.min_scale > 0.0f && c.min_scale <= 1.0f,
+              "augmentation config: min_scale = ", c.min_scale, " must lie in (0, 1]");
+  LUMEN_CHECK(c.sigmas[0] > 0.0f && c.sigmas[0] <= c.sigmas[1] && c.sigmas[1] <= 21.0f,
+              "augmentation config: sigmas = (", c.sigmas[0], ", ", c.sigmas[1],
+              ") must satisfy 0 < min <= max <= 21");
+  LUMEN_CHECK(!c.rr_degrees.has_value(),
+              "augmentation config: rr_degrees (rotation by a random angle) is not supported yet; "
+              "leave it unset for lightly's 90 degree rotations");
+  kernels::AugmentViewSpec s;
+  s.out_h = s.out_w = c.input_size;
+  s.scale_min = c.min_scale;
+  s.scale_max = 1.0f;
+  s.ratio_min = 3.0f / 4.0f;
+  s.ratio_max = 4.0f / 3.0f;
+  s.log_ratio_min = float(std::log(3.0 / 4.0));
+  s.log_ratio_max = float(std::log(4.0 / 3.0));
+  s.rotate90_prob = c.rr_prob;
+  s.hflip_prob = c.hf_prob;
+  s.vflip_prob = c.vf_prob;
+  s.jitter_prob = c.cj_prob;
+  s.brightness = c.cj_strength * c.cj_bright;
+  s.contrast = c.cj_strength * c.cj_contrast;
+  s.saturation = c.cj_strength * c.cj_sat;
+  s.hue = hue;
+  s.grayscale_prob = c.random_gray_scale;
+  s.blur_prob = c.gaussian_blur;
+  s.sigma_min = c.sigmas[0];
+  s.sigma_max = c.sigmas[1];
+  s.solarize_prob = c.solarization_prob;
+  s.solarize_threshold = 128.0f / 255.0f;
+  s.normalize = c.normalize.has_value() ? 1 : 0;
+  if (c.normalize) {
+    for (int k = 0; k < 3; ++k) {
+      LUMEN_CHECK(c.normalize->std[k] > 0.0f, "augmentation config: normalize std[", k,
+                  "] = ", c.normalize->std[k], " must be positive");
+      s.mean[k] = c.normalize->mean[k];
+      s.std[k] = c.normalize->std[k];
+    }
+  }
+  return s;
+}
+
+kernels::ViewParams sample_view(const ViewConfig& config, int src_h, int src_w, uint64_t seed,
+                                uint64_t epoch, int64_t index, int view) {
+  return kernels::sample_view_params(view_spec(config), src_h, src_w, seed, epoch, index, view);
+}
+
+DType default_view_dtype(Device device) { return device.is_cuda() ? DType::bf16 : DType::f32; }
+
+namespace {
+std::vector<kernels::AugmentViewSpec> specs_of(const TransformConfig& config) {
+  LUMEN_CHECK(!config.views.empty() && int(config.views.size()) <= kernels::kAugmentMaxViews,
+              "augmentation config has ", config.views.size(), " views; use 1 to ",
+              kernels::kAugmentMaxViews);
+  std::vector<kernels::AugmentViewSpec> specs;
+  for (const ViewConfig& v : config.views) specs.push_back(view_spec(v));
+  return specs;
+}
+
+void check_batch(const Tensor& batch, const char* op) {
+  check_defined(batch, op);
+  LUMEN_CHECK(batch.dtype() == DType::u8 && batch.ndim() == 4 && batch.size(3) == 3, op,
+              ": the batch must be (B, S_h, S_w, 3) u8 NHWC RGB images, got ", batch.str(),
+              "; convert grayscale/RGBA images to RGB when decoding");
+  LUMEN_CHECK(
+      batch.size(1) >= 1 && batch.size(2) >= 1 && batch.size(1) <= 65536 && batch.size(2) <= 65536,
+      op, ": image size ", batch.size(1), "x", batch.size(2), " is out of range");
+}
+
+void check_out_dtype(DType dtype, const char* op) {
+  LUMEN_CHECK(dtype == DType::f32 || dtype == DType::bf16 || dtype == DType::f16, op,
+              ": output dtype ", dtype_name(dtype), " is not supported; use f32, bf16 or f16");
+}
+
+std::vector<Tensor> allocate_views(const Tensor& batch,
+                                   const std::vector<kernels::AugmentViewSpec>& specs,
+                                   DType dtype) {
+  std::vector<Tensor> out;
+  for (const auto& s : specs) {
+    out.push_back(Tensor::empty_on({batch.size(0), s.out_h, s.out_w, 3}, dtype, batch));
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
+                               uint64_t epoch, const TransformConfig& config, DType out_dtype) {
+  const char* op = "make_views";
+  check_batch(batch, op);
+  check_out_dtype(out_dtype, op);
+  check_defined(indices, op);
+  LUMEN_CHECK(
+      indices.dtype() == DType::i64 && indices.ndim() == 1 && indices.size(0) == batch.size(0), op,
+      ": indices must be (B) i64 with B = ", batch.size(0), ", got ", indices.str());
+  const std::vector<kernels::AugmentViewSpec> specs = specs_of(config);
+  std::vector<Tensor> out = allocate_views(batch, specs, out_dtype);
+  const int64_t b = batch.size(0);
+  const int src_h = int(batch.size(1)), src_w = int(batch.size(2));
+  if (b == 0) return out;
+  const int views = int(specs.size());
+  Tensor idx = indices.device() == batch.device() ? indices : indices.to(batch.device());
+  if (batch.is_cuda()) {
+    bool blur = false;
+    int64_t scratch_floats = 0;
+    for (const auto& s : specs) {
+      blur = blur || s.blur_prob > 0.0f;
+      scratch_floats += 2 * b * int64_t(s.out_h) * s.out_w * 3;
+    }
+    Tensor scratch;
+    if (blur) scratch = Tensor::empty_on({scratch_floats}, DType::f32, batch);
+    [[maybe_unused]] float* scratch_ptr = blur ? scratch.data<float>() : nullptr;
+    dispatch_float(out_dtype, op, [&](auto tag) {
+      using T = decltype(tag);
+      std::vector<T*> ptrs;
+      for (Tensor& t : out) ptrs.push_back(t.data<T>());
+      LUMEN_ON_CUDA(kernels::augment_views_cuda<T>(
+          batch.data<uint8_t>(), b, src_h, src_w, idx.data<int64_t>(), specs.data(), views, seed,
+          epoch, ptrs.data(), scratch_ptr, stream_of(batch)));
+    });
+    return out;
+  }
+  dispatch_float(out_dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    std::vector<T*> ptrs;
+    for (Tensor& t : out) ptrs.push_back(t.data<T>());
+    kernels::augment_views_cpu<T>(batch.data<uint8_t>(), b, src_h, src_w, idx.data<int64_t>(),
+                                  specs.data(), views, seed, epoch, ptrs.data());
+  });
+  return out;
+}
+
+std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
+                               uint64_t epoch, const TransformConfig& config) {
+  return make_views(batch, indices, seed, epoch, config, default_view_dtype(batch.device()));
+}
+
+std::vector<Tensor> apply_views_cpu(const Tensor& batch,
+                                    const std::vector<kernels::ViewParams>& params,
+                                    const TransformConfig& config, DType out_dtype) {
+  const char* op = "apply_views_cpu";
+  check_batch(batch, op);
+  check_out_dtype(out_dtype, op);
+  LUMEN_CHECK(!batch.is_cuda(), op, ": the batch must be on the CPU, got ", batch.str());
+  const std::vector<kernels::AugmentViewSpec> specs = specs_of(config);
+  const int64_t b = batch.size(0);
+  const int src_h = int(batch.size(1)), src_w = int(batch.size(2));
+  LUMEN_CHECK(int64_t(params.size()) == b * int64_t(specs.size()), op, ": expected ",
+              b * int64_t(specs.size()), " parameter sets (views x batch), got ", params.size());
+  for (const kernels::ViewParams& p : params) {
+    LUMEN_CHECK(p.crop_h >= 1 && p.crop_w >= 1 && p.crop_top >= 0 && p.crop_left >= 0 &&
+                    p.crop_top + p.crop_h <= src_h && p.crop_left + p.crop_w <= src_w,
+                op, ": crop box (top ", p.crop_top, ", left ", p.crop_left, ", ", p.crop_h, "x",
+                p.crop_w, ") lies outside the ", src_h, "x", src_w, " image");
+    LUMEN_CHECK(p.blur_radius >= 0 && p.blur_radius <= kernels::kMaxBlurRadius &&
+                    (p.blur_radius == 0 || p.blur_sigma > 0.0f),
+                op, ": blur radius ", p.blur_radius, " / sigma ", p.blur_sigma, " is invalid");
+    LUMEN_CHECK(p.jitter_ops >= 0 && p.jitter_ops <= 4, op, ": jitter_ops must be in [0, 4]");
+  }
+  std::vector<Tensor> out = allocate_views(batch, specs, out_dtype);
+  if (b == 0) return out;
+  dispatch_float(out_dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    std::vector<T*> ptrs;
+    for (Tensor& t : out) ptrs.push_back(t.data<T>());
+    kernels::augment_apply_cpu<T>(batch.data<uint8_t>(), b, src_h, src_w, params.data(),
+                                  specs.data(), int(specs.size()), ptrs.data());
+  });
+  return out;
+}
+
+}  // namespace lumen

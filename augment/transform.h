@@ -1,0 +1,99 @@
+// View transforms with lightly's parameters and defaults, and the call that makes the views of a
+// batch on the CPU or the GPU.
+//
+// A ViewConfig mirrors the arguments of lightly's view transforms (SimCLRViewTransform,
+// BYOLView1Transform, ...). Colour jitter is scaled as lightly does: brightness =
+// cj_strength * cj_bright, contrast = cj_strength * cj_contrast, saturation = cj_strength * cj_sat,
+// hue = cj_strength * cj_hue. lightly's deprecated `kernel_size` is ignored by lightly and not
+// carried here; the blur's standard deviation is drawn uniformly from `sigmas`.
+//
+// Order of a view (lightly's): random resized crop (scale (min_scale, 1), ratio (3/4, 4/3),
+// bilinear) -> 90 degree rotation with rr_prob -> horizontal flip -> vertical flip -> colour
+// jitter with cj_prob (random op order) -> grayscale -> Gaussian blur -> solarize -> normalize.
+//
+// Where Lumen differs from lightly's PIL pipeline, by design: ops run on float images
+// (torchvision's tensor semantics) instead of 8-bit PIL images between ops; the resize is bilinear
+// without antialiasing (torchvision's tensor resize with antialias=False); the blur is a true
+// Gaussian truncated at radius ceil(3 sigma) with reflected borders, where PIL approximates a
+// Gaussian of the same standard deviation with three box blurs.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "engine/core/tensor.h"
+#include "kernels/augment.cuh"
+
+namespace lumen {
+
+struct NormalizeConfig {
+  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // ImageNet (lightly's IMAGENET_NORMALIZE)
+  std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+};
+
+// One view's transform; the defaults are lightly's SimCLRTransform.
+struct ViewConfig {
+  int input_size = 224;
+  float cj_prob = 0.8f;
+  float cj_strength = 1.0f;
+  float cj_bright = 0.8f;
+  float cj_contrast = 0.8f;
+  float cj_sat = 0.8f;
+  float cj_hue = 0.2f;
+  float min_scale = 0.08f;
+  float random_gray_scale = 0.2f;
+  float gaussian_blur = 0.5f;  // probability of the blur
+  std::array<float, 2> sigmas{0.1f, 2.0f};
+  float vf_prob = 0.0f;
+  float hf_prob = 0.5f;
+  float rr_prob = 0.0f;
+  // lightly's rr_degrees: unset means rotations by 90 degrees (counter-clockwise). Rotations by a
+  // random angle are not supported yet; setting this is an error.
+  std::optional<std::array<float, 2>> rr_degrees;
+  float solarization_prob = 0.0f;  // BYOL; threshold 128/255 as lightly's RandomSolarization
+  std::optional<NormalizeConfig> normalize = NormalizeConfig{};
+};
+
+// The views a method trains on (two for SimCLR, MoCo, SimSiam, BYOL).
+struct TransformConfig {
+  std::vector<ViewConfig> views;
+};
+
+// lightly's presets (with lightly's defaults; input_size overrides the crop size).
+TransformConfig simclr_transform(int input_size = 224);
+TransformConfig moco_v2_transform(int input_size = 224);
+TransformConfig simsiam_transform(int input_size = 224);
+// BYOL's asymmetric views: view 1 always blurs and never solarizes; view 2 blurs with p = 0.1 and
+// solarizes with p = 0.2. Both use cj (0.4, 0.4, 0.2, 0.1).
+TransformConfig byol_transform(int input_size = 224);
+
+// The kernel-side description of a view; throws lumen::Error naming the bad field.
+kernels::AugmentViewSpec view_spec(const ViewConfig& config);
+
+// The parameters view `view` of the sample with dataset index `index` gets, for a source image of
+// (src_h, src_w): what make_views draws, on every device.
+kernels::ViewParams sample_view(const ViewConfig& config, int src_h, int src_w, uint64_t seed,
+                                uint64_t epoch, int64_t index, int view);
+
+// Default output dtype: bf16 on the GPU, f32 on the CPU.
+DType default_view_dtype(Device device);
+
+// Makes every view of a batch.
+//   batch:   (B, S_h, S_w, 3) u8, NHWC RGB, on the CPU or a GPU
+//   indices: (B) i64, each sample's dataset index (any device; copied to the batch's if needed)
+//   returns: one (B, input_size, input_size, 3) tensor per view, NHWC, dtype out_dtype (f32, bf16
+//            or f16), on the batch's device
+std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
+                               uint64_t epoch, const TransformConfig& config, DType out_dtype);
+std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
+                               uint64_t epoch, const TransformConfig& config);
+
+// Applies explicit parameters on the CPU (tests and fixtures).
+//   batch: (B, S_h, S_w, 3) u8 on the CPU; params: (views, B), view v of sample b at v * B + b
+std::vector<Tensor> apply_views_cpu(const Tensor& batch,
+                                    const std::vector<kernels::ViewParams>& params,
+                                    const TransformConfig& config, DType out_dtype = DType::f32);
+
+}  // namespace lumen

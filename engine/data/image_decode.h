@@ -1,0 +1,57 @@
+// Decoding image files into 8-bit RGB. The format comes from the file's magic bytes, never from
+// its name: JPEG through libjpeg-turbo's TurboJPEG API, PNG/BMP/PNM (ppm, pgm) through stb_image
+// built with only those three formats. Every image becomes RGB8 whatever it holds (grayscale,
+// gray+alpha, RGBA — alpha is dropped —, 16-bit, palette, CMYK JPEG).
+//
+// A file that cannot be decoded cleanly throws lumen::Error whose message is the reason alone
+// ("truncated JPEG data", "not an image (starts with ...)"), so callers can print
+// "<file>: <reason>". A libjpeg-turbo warning (premature end of data, corrupt data) counts as an
+// error: the pixels would be partly grey.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lumen::data {
+
+enum class ImageFormat { unknown, jpeg, png, bmp, pnm };
+const char* image_format_name(ImageFormat format);
+
+// The format named by the first bytes of a file (unknown when none matches).
+ImageFormat detect_image_format(const uint8_t* bytes, size_t size);
+
+// Limits checked before any pixel is decoded.
+struct DecodeLimits {
+  size_t max_file_bytes = size_t(256) << 20;  // larger files are refused unread
+  int64_t max_pixels = int64_t(1) << 28;      // width * height; 268 M pixels (16384 x 16384)
+  int max_side = 16384;                       // matches STBI_MAX_DIMENSIONS in stb_decode.cpp
+};
+
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> pixels;  // (height, width, 3) u8
+};
+
+// Decodes an image held in memory. Throws lumen::Error (the reason only) on any problem.
+RgbImage decode_image(const uint8_t* bytes, size_t size, const DecodeLimits& limits = {});
+
+// Reads and decodes a file. Throws lumen::Error (the reason only: "empty file (0 bytes)",
+// "cannot open: No such file or directory", ...).
+RgbImage decode_image_file(const std::string& path, const DecodeLimits& limits = {});
+
+// Reads a whole file, refusing files larger than max_bytes.
+std::vector<uint8_t> read_file_bytes(const std::string& path, size_t max_bytes);
+
+namespace detail {
+// The two decoders behind decode_image (format already detected, limits passed through).
+RgbImage decode_jpeg(const uint8_t* bytes, size_t size, const DecodeLimits& limits);
+RgbImage decode_with_stb(const uint8_t* bytes, size_t size, ImageFormat format,
+                         const DecodeLimits& limits);
+// Throws when width x height breaks the limits.
+void check_dimensions(int64_t width, int64_t height, const DecodeLimits& limits);
+}  // namespace detail
+
+}  // namespace lumen::data

@@ -1,0 +1,46 @@
+// Listing an image folder with lightly's semantics, and checking its files.
+//
+//   root/a.jpg root/b.png               flat folder: every image has label 0, no class names
+//   root/cat/1.jpg root/dog/x/2.png     folder of subfolders: one class per subfolder (sorted by
+//                                       name, labels from 0), images found recursively inside
+//                                       each; files at the root are ignored
+//
+// Filenames are relative to the root ("dog/x/2.png"), sorted by byte order within each class.
+// Image files are recognised by extension, case-insensitively: jpg, jpeg, png, bmp, ppm, pgm.
+// Hidden entries (names starting with '.') are skipped. Listing reads directory entries only; it
+// stats nothing but entries whose type the file system does not report.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/data/dataset.h"
+#include "engine/data/image_decode.h"
+
+namespace lumen::data {
+
+struct FolderListing {
+  std::string root;
+  std::vector<std::string> filenames;    // relative to root
+  std::vector<int64_t> labels;           // one per filename
+  std::vector<std::string> class_names;  // empty for a flat folder
+  size_t size() const { return filenames.size(); }
+  std::string path(size_t i) const { return root + "/" + filenames[i]; }
+};
+
+bool has_image_extension(std::string_view filename);
+
+// Throws when root is not a readable directory or holds no image.
+FolderListing list_image_folder(const std::string& root);
+
+// lightly's check_images: decodes every image file of the folder (on all cores) and sorts them
+// into healthy and corrupt ones (each with its reason).
+struct ImageCheck {
+  std::vector<std::string> healthy;
+  std::vector<BadFile> corrupt;
+};
+ImageCheck check_images(const std::string& root, const DecodeLimits& limits = {},
+                        bool progress = true);
+
+}  // namespace lumen::data

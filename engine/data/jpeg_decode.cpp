@@ -1,0 +1,65 @@
+// JPEG decoding through libjpeg-turbo's TurboJPEG API. Warnings (premature end of data, corrupt
+// entropy data) stop the decode and make the file bad; progressive files with absurd scan counts
+// are refused (TJFLAG_LIMITSCANS). CMYK and YCCK files decode to CMYK and are converted to RGB
+// with the inverted (Adobe) convention that libjpeg-turbo and PIL use: R = C * K / 255.
+#include <turbojpeg.h>
+
+#include <memory>
+
+#include "engine/data/image_decode.h"
+#include "kernels/common.h"
+
+namespace lumen::data::detail {
+
+namespace {
+
+struct TjHandleDeleter {
+  void operator()(void* handle) const { tjDestroy(handle); }
+};
+
+// One decompressor per thread, reused across images.
+tjhandle thread_decompressor() {
+  thread_local std::unique_ptr<void, TjHandleDeleter> handle(tjInitDecompress());
+  if (!handle) throw Error(::lumen::detail::concat("cannot create a JPEG decompressor: ", tjGetErrorStr2(nullptr)));
+  return handle.get();
+}
+
+uint8_t mul255(int a, int b) { return uint8_t((a * b + 127) / 255); }
+
+}  // namespace
+
+RgbImage decode_jpeg(const uint8_t* bytes, size_t size, const DecodeLimits& limits) {
+  tjhandle tj = thread_decompressor();
+  const unsigned long len = static_cast<unsigned long>(size);
+  int width = 0, height = 0, subsampling = 0, colorspace = 0;
+  if (tjDecompressHeader3(tj, bytes, len, &width, &height, &subsampling, &colorspace) != 0) {
+    throw Error(::lumen::detail::concat("corrupt JPEG header (", tjGetErrorStr2(tj), ")"));
+  }
+  if (width <= 0 || height <= 0) throw Error("corrupt or truncated JPEG header (no image size)");
+  check_dimensions(width, height, limits);
+  const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_ACCURATEDCT;
+  RgbImage image;
+  image.width = width;
+  image.height = height;
+  const size_t pixels = size_t(width) * size_t(height);
+  image.pixels.resize(pixels * 3);
+  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
+    std::vector<uint8_t> cmyk(pixels * 4);
+    if (tjDecompress2(tj, bytes, len, cmyk.data(), width, 0, height, TJPF_CMYK, flags) != 0) {
+      throw Error(::lumen::detail::concat("corrupt or truncated JPEG data (", tjGetErrorStr2(tj), ")"));
+    }
+    for (size_t i = 0; i < pixels; ++i) {
+      const uint8_t* p = &cmyk[4 * i];
+      image.pixels[3 * i + 0] = mul255(p[0], p[3]);
+      image.pixels[3 * i + 1] = mul255(p[1], p[3]);
+      image.pixels[3 * i + 2] = mul255(p[2], p[3]);
+    }
+    return image;
+  }
+  if (tjDecompress2(tj, bytes, len, image.pixels.data(), width, 0, height, TJPF_RGB, flags) != 0) {
+    throw Error(::lumen::detail::concat("corrupt or truncated JPEG data (", tjGetErrorStr2(tj), ")"));
+  }
+  return image;
+}
+
+}  // namespace lumen::data::detail

@@ -1,0 +1,67 @@
+#include "engine/eval/knn.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "engine/autograd/tape.h"
+#include "engine/ops/matmul.h"
+#include "engine/ops/normalize.h"
+
+namespace lumen {
+
+KnnResult knn_classify(const Tensor& bank, const std::vector<int64_t>& bank_labels,
+                       const Tensor& queries, const std::vector<int64_t>& query_labels,
+                       int64_t classes, int64_t k, double t) {
+  LUMEN_CHECK(bank.ndim() == 2 && queries.ndim() == 2 && bank.size(1) == queries.size(1),
+              "knn: bank ", bank.str(), " and queries ", queries.str(),
+              " must be (N, D) and (Q, D) with the same D");
+  LUMEN_CHECK(int64_t(bank_labels.size()) == bank.size(0) &&
+                  int64_t(query_labels.size()) == queries.size(0),
+              "knn: one label per embedding is needed");
+  LUMEN_CHECK(bank.size(0) > 0 && classes > 0 && k > 0 && t > 0,
+              "knn: needs a non-empty bank, classes > 0, k > 0 and t > 0");
+  for (int64_t l : bank_labels) {
+    LUMEN_CHECK(l >= 0 && l < classes, "knn: bank label ", l, " outside [0, ", classes, ")");
+  }
+  NoGrad no_grad;
+  const DType work = bank.dtype() == DType::f64 ? DType::f64 : DType::f32;
+  const Tensor b = l2_normalize_rows(bank.to(work));
+  const Tensor q_all = l2_normalize_rows(queries.to(work));
+  const int64_t n = bank.size(0), nq = queries.size(0);
+  k = std::min(k, n);
+
+  KnnResult result;
+  result.ranked.resize(size_t(nq));
+  int64_t hits1 = 0, hits5 = 0;
+  const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 24) / n);  // ~64 MiB of similarities
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t start = 0; start < nq; start += chunk) {
+    const int64_t count = std::min(chunk, nq - start);
+    const std::vector<double> sim = matmul(q_all.rows(start, count), b, false, true).to_doubles();
+    for (int64_t r = 0; r < count; ++r) {
+      const double* row = sim.data() + r * n;
+      std::iota(order.begin(), order.end(), 0);
+      std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                        [row](int64_t x, int64_t y) { return row[x] > row[y]; });
+      std::vector<double> score(static_cast<size_t>(classes), 0.0);
+      for (int64_t j = 0; j < k; ++j) {
+        score[size_t(bank_labels[size_t(order[j])])] += std::exp(row[order[j]] / t);
+      }
+      std::vector<int64_t> ranked(static_cast<size_t>(classes));
+      std::iota(ranked.begin(), ranked.end(), 0);
+      std::stable_sort(ranked.begin(), ranked.end(),
+                       [&score](int64_t x, int64_t y) { return score[x] > score[y]; });
+      ranked.resize(std::min<size_t>(5, ranked.size()));
+      const int64_t truth = query_labels[size_t(start + r)];
+      hits1 += ranked[0] == truth;
+      hits5 += std::find(ranked.begin(), ranked.end(), truth) != ranked.end();
+      result.ranked[size_t(start + r)] = std::move(ranked);
+    }
+  }
+  result.top1 = double(hits1) / double(std::max<int64_t>(nq, 1));
+  result.top5 = double(hits5) / double(std::max<int64_t>(nq, 1));
+  return result;
+}
+
+}  // namespace lumen

@@ -1,0 +1,19 @@
+// Batch normalisation with autograd over the last dim of channel-last tensors: (N, C) for
+// BatchNorm1d, (N, H, W, C) for BatchNorm2d.
+//   weight, bias: (C) or undefined (affine=false); running_mean, running_var: (C) or undefined
+//   All of them are f32 for f32/bf16/f16 activations and f64 for f64 activations.
+// training: normalises with the batch statistics and, when the running buffers are defined,
+//   updates them in place as PyTorch does (momentum, unbiased variance).
+// eval: normalises with the running buffers (with the batch statistics when they are undefined,
+//   as PyTorch does for track_running_stats=False).
+#pragma once
+
+#include "engine/core/tensor.h"
+
+namespace lumen {
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, bool training,
+                  double momentum = 0.1, double eps = 1e-5);
+
+}  // namespace lumen

@@ -1,0 +1,199 @@
+#include "engine/train/trainer.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "engine/autograd/tape.h"
+#include "engine/io/json.h"
+#include "engine/io/safetensors.h"
+#include "engine/train/progress.h"
+
+namespace lumen {
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+
+// Installs SIGINT/SIGTERM handlers for its lifetime and restores the previous ones.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal.store(0);
+    previous_int_ = std::signal(SIGINT, on_stop_signal);
+    previous_term_ = std::signal(SIGTERM, on_stop_signal);
+  }
+  ~StopSignals() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+  int raised() const { return g_stop_signal.load(); }
+
+ private:
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
+
+constexpr const char* kFormat = "lumen-checkpoint-1";
+
+void write_checkpoint(TrainingTask& task, const TrainerOptions& options, const std::string& path,
+                      int64_t epoch, int64_t step_in_epoch, int64_t global_step) {
+  save_safetensors(path, task.state(),
+                   {{"format", kFormat},
+                    {"epoch", std::to_string(epoch)},
+                    {"step_in_epoch", std::to_string(step_in_epoch)},
+                    {"global_step", std::to_string(global_step)},
+                    {"config", options.config_text},
+                    {"lumen_version", LUMEN_VERSION}});
+}
+
+int64_t metadata_int(const SafetensorsFile& f, const std::string& key, const std::string& path) {
+  auto it = f.metadata.find(key);
+  LUMEN_CHECK(it != f.metadata.end(), path, " is not a Lumen training checkpoint (no '", key,
+              "' in its metadata)");
+  return std::stoll(it->second);
+}
+
+}  // namespace
+
+void TrainingTask::load_state(const std::map<std::string, Tensor>& saved) {
+  std::map<std::string, Tensor> live = state();
+  for (auto& [name, tensor] : live) {
+    auto it = saved.find(name);
+    LUMEN_CHECK(it != saved.end(), "checkpoint lacks '", name,
+                "'; it was written by a different model or method");
+    LUMEN_CHECK(it->second.shape() == tensor.shape(), "checkpoint tensor '", name, "' has shape ",
+                shape_str(it->second.shape()), " but the model expects ",
+                shape_str(tensor.shape()));
+    tensor.copy_from(it->second);
+  }
+}
+
+std::string last_checkpoint_path(const std::string& output_dir) {
+  return output_dir + "/checkpoints/last.safetensors";
+}
+
+void MetricsLog::write(const std::map<std::string, double>& numbers) {
+  std::ostringstream line;
+  line << "{";
+  bool first = true;
+  for (const auto& [key, value] : numbers) {
+    line << (first ? "" : ", ") << json_quote(key) << ": ";
+    if (std::isfinite(value)) {
+      line << value;
+    } else {
+      line << "null";
+    }
+    first = false;
+  }
+  line << "}\n";
+  FILE* f = std::fopen(path_.c_str(), "a");
+  LUMEN_CHECK(f, "cannot append to metrics file '", path_, "'");
+  std::fputs(line.str().c_str(), f);
+  std::fclose(f);
+}
+
+TrainResult train(TrainingTask& task, const TrainerOptions& options) {
+  namespace fs = std::filesystem;
+  const int64_t steps = task.steps_per_epoch();
+  LUMEN_CHECK(steps > 0, "the dataset yields no full batch: use a smaller loader.batch_size or ",
+              "more images");
+  std::error_code ec;
+  fs::create_directories(options.output_dir + "/checkpoints", ec);
+  LUMEN_CHECK(!ec, "cannot create '", options.output_dir, "/checkpoints': ", ec.message());
+  const std::string last = last_checkpoint_path(options.output_dir);
+
+  int64_t start_epoch = 0, start_step = 0;
+  if (options.resume) {
+    LUMEN_CHECK(fs::exists(last), "resume=true but there is no checkpoint at ", last,
+                "; start without resume, or point output_dir at the interrupted run");
+    SafetensorsFile saved = load_safetensors(last);
+    start_epoch = metadata_int(saved, "epoch", last);
+    start_step = metadata_int(saved, "step_in_epoch", last);
+    task.load_state(saved.tensors);
+    std::fprintf(stderr, "resuming from %s at epoch %lld step %lld\n", last.c_str(),
+                 static_cast<long long>(start_epoch), static_cast<long long>(start_step));
+  }
+
+  MetricsLog metrics(options.output_dir + "/metrics.jsonl");
+  StopSignals signals;
+  Progress progress("train", options.max_epochs * steps);
+  TrainResult result;
+  result.checkpoint = last;
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t images = 0;
+
+  for (int64_t epoch = start_epoch; epoch < options.max_epochs; ++epoch) {
+    double loss_sum = 0;
+    int64_t loss_count = 0;
+    for (int64_t step = (epoch == start_epoch ? start_step : 0); step < steps; ++step) {
+      const int64_t global_step = epoch * steps + step;
+      Tensor loss = task.forward_loss(epoch, step);
+      loss.backward();
+      task.optimizer_step(global_step);
+      const double value = loss.item();
+      if (!std::isfinite(value)) {
+        Tape::current().clear();
+        LUMEN_FAIL("the loss became ", value, " at epoch ", epoch, " step ", step,
+                   "; stopping without saving. The last good checkpoint is ", last,
+                   " (if any). Try a lower optimizer.lr or trainer.precision=32");
+      }
+      loss_sum += value;
+      ++loss_count;
+      images += task.batch_size();
+      ++result.steps;
+      result.last_loss = value;
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      result.images_per_second = seconds > 0 ? double(images) / seconds : 0;
+      if (!options.quiet) {
+        char text[160];
+        std::snprintf(text, sizeof(text),
+                      "epoch %lld/%lld step %lld/%lld loss %.4f lr %.4g %.0f img/s",
+                      static_cast<long long>(epoch + 1), static_cast<long long>(options.max_epochs),
+                      static_cast<long long>(step + 1), static_cast<long long>(steps), value,
+                      task.learning_rate(global_step), result.images_per_second);
+        progress.update(global_step + 1, text, step + 1 == steps);
+      }
+      if (signals.raised()) {
+        const bool epoch_done = step + 1 == steps;
+        write_checkpoint(task, options, last, epoch + (epoch_done ? 1 : 0),
+                         epoch_done ? 0 : step + 1, global_step + 1);
+        throw TrainingInterrupted(
+            "interrupted by signal " + std::to_string(signals.raised()) + " at epoch " +
+            std::to_string(epoch + 1) + " step " + std::to_string(step + 1) +
+            "; checkpoint saved to " + last + ". Resume with: " +
+            (options.resume_hint.empty() ? std::string("resume=true") : options.resume_hint));
+      }
+    }
+    metrics.write({{"epoch", double(epoch + 1)},
+                   {"step", double((epoch + 1) * steps)},
+                   {"loss", loss_count ? loss_sum / double(loss_count) : NAN},
+                   {"lr", task.learning_rate((epoch + 1) * steps - 1)},
+                   {"img_per_s", result.images_per_second}});
+    task.on_epoch_end(epoch, metrics);
+    const bool final_epoch = epoch + 1 == options.max_epochs;
+    if (final_epoch ||
+        (options.checkpoint_every > 0 && (epoch + 1) % options.checkpoint_every == 0)) {
+      write_checkpoint(task, options, last, epoch + 1, 0, (epoch + 1) * steps);
+      char name[64];
+      std::snprintf(name, sizeof(name), "/checkpoints/epoch_%04lld.safetensors",
+                    static_cast<long long>(epoch + 1));
+      fs::copy_file(last, options.output_dir + name, fs::copy_options::overwrite_existing, ec);
+    }
+  }
+  if (!options.quiet && result.steps > 0) {
+    char text[96];
+    std::snprintf(text, sizeof(text), "done: %lld steps, last loss %.4f, %.0f img/s",
+                  static_cast<long long>(result.steps), result.last_loss, result.images_per_second);
+    progress.finish(text);
+  }
+  return result;
+}
+
+}  // namespace lumen

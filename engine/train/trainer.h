@@ -1,0 +1,88 @@
+// The generic training loop. It knows interfaces only: a TrainingTask (what is trained: forward,
+// optimizer step, state) and TrainerOptions. The api/ floor wires a concrete method, data and
+// augmentation into a task.
+//
+// Guarantees:
+// - checkpoints (safetensors, written atomically) every `checkpoint_every` epochs and at the end,
+//   as output_dir/checkpoints/last.safetensors (+ epoch_NNNN.safetensors), holding the task's
+//   state, the epoch/step reached and the config;
+// - resume=true continues from last.safetensors; because data order and augmentations are pure
+//   functions of (seed, epoch, index), the resumed run ends with the weights of an uninterrupted
+//   one;
+// - SIGINT / SIGTERM: the current step finishes, a checkpoint is written, and train() throws
+//   TrainingInterrupted with a message that says how to resume;
+// - a NaN or inf loss stops the run with an error naming the step; no checkpoint is written from
+//   that point, so the last good one stays;
+// - a progress line (epoch, step, loss, lr, img/s, ETA) and metrics as JSON lines in
+//   output_dir/metrics.jsonl.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "engine/core/tensor.h"
+
+namespace lumen {
+
+class MetricsLog;
+
+class TrainingTask {
+ public:
+  virtual ~TrainingTask() = default;
+  virtual int64_t steps_per_epoch() const = 0;
+  virtual int64_t batch_size() const = 0;
+  // Runs the forward pass of one step (recorded on the tape) and returns the scalar loss.
+  virtual Tensor forward_loss(int64_t epoch, int64_t step) = 0;
+  // Applies the accumulated gradients (after backward) and zeroes them; global_step counts from 0.
+  virtual void optimizer_step(int64_t global_step) = 0;
+  virtual double learning_rate(int64_t global_step) const = 0;
+  // Every tensor a checkpoint must hold (model, buffers, optimizer state), by name. The tensors
+  // are the live ones: load_state copies into them.
+  virtual std::map<std::string, Tensor> state() = 0;
+  virtual void load_state(const std::map<std::string, Tensor>& saved);
+  // Called after each epoch (e.g. kNN monitoring); epoch counts from 0.
+  virtual void on_epoch_end(int64_t epoch, MetricsLog& metrics) {}
+};
+
+struct TrainerOptions {
+  int64_t max_epochs = 1;
+  std::string output_dir = "lumen_out";
+  int64_t checkpoint_every = 10;  // epochs; the last epoch is always saved
+  bool resume = false;
+  std::string config_text;  // stored in checkpoint metadata
+  std::string resume_hint;  // the command line to print on interruption
+  bool quiet = false;       // no progress line
+};
+
+struct TrainResult {
+  std::string checkpoint;  // path of the last checkpoint
+  double last_loss = 0;
+  double images_per_second = 0;
+  int64_t steps = 0;  // steps run by this call
+};
+
+// Thrown after a SIGINT/SIGTERM once the checkpoint is safe; the message says how to resume.
+class TrainingInterrupted : public Error {
+ public:
+  using Error::Error;
+};
+
+TrainResult train(TrainingTask& task, const TrainerOptions& options);
+
+// Appends JSON objects, one per line, to a file.
+class MetricsLog {
+ public:
+  explicit MetricsLog(std::string path) : path_(std::move(path)) {}
+  void write(const std::map<std::string, double>& numbers);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Where train() keeps its last checkpoint under output_dir.
+std::string last_checkpoint_path(const std::string& output_dir);
+
+}  // namespace lumen

@@ -1,0 +1,75 @@
+// Batch normalisation over channel-last data: x is viewed as (M, C) with M = N*H*W for NHWC images
+// (BatchNorm2d) or M = N for (N, C) features (BatchNorm1d). T in {float, double, bf16, f16}; the
+// statistics, the affine parameters and the running buffers are P = compute_t<T> (f32, or f64 for
+// f64 data). weight/bias may be null (affine=false: weight 1, bias 0).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/half.cuh"
+
+namespace lumen::kernels {
+
+// Batch statistics: mean[c], invstd[c] = 1/sqrt(var_biased[c] + eps). When running_mean/var are
+// non-null they are updated as PyTorch does:
+//   running = (1 - momentum) * running + momentum * stat, with the unbiased variance (M / (M-1)).
+//   x: (M, C) T;  mean, invstd, running_mean, running_var: (C) P
+template <typename T>
+void batchnorm_stats_cpu(const T* x, int64_t m, int64_t c, double eps, double momentum,
+                         compute_t<T>* mean, compute_t<T>* invstd, compute_t<T>* running_mean,
+                         compute_t<T>* running_var);
+template <typename T>
+void batchnorm_stats_cuda(const T* x, int64_t m, int64_t c, double eps, double momentum,
+                          compute_t<T>* mean, compute_t<T>* invstd, compute_t<T>* running_mean,
+                          compute_t<T>* running_var, cudaStream_t stream);
+
+// Eval-mode statistics from the running buffers: mean = running_mean, invstd = 1/sqrt(var + eps).
+//   running_mean, running_var, mean, invstd: (C) P
+template <typename T>
+void batchnorm_running_stats_cpu(const compute_t<T>* running_mean, const compute_t<T>* running_var,
+                                 int64_t c, double eps, compute_t<T>* mean, compute_t<T>* invstd);
+template <typename T>
+void batchnorm_running_stats_cuda(const compute_t<T>* running_mean, const compute_t<T>* running_var,
+                                  int64_t c, double eps, compute_t<T>* mean, compute_t<T>* invstd,
+                                  cudaStream_t stream);
+
+// y = (x - mean) * invstd * weight + bias
+//   x, y: (M, C) T;  mean, invstd, weight, bias: (C) P
+template <typename T>
+void batchnorm_forward_cpu(const T* x, int64_t m, int64_t c, const compute_t<T>* mean,
+                           const compute_t<T>* invstd, const compute_t<T>* weight,
+                           const compute_t<T>* bias, T* y);
+template <typename T>
+void batchnorm_forward_cuda(const T* x, int64_t m, int64_t c, const compute_t<T>* mean,
+                            const compute_t<T>* invstd, const compute_t<T>* weight,
+                            const compute_t<T>* bias, T* y, cudaStream_t stream);
+
+// Per-channel sums for backward: sum_dy[c] = sum dy, sum_dy_xhat[c] = sum dy * xhat
+// (they are dbias and dweight).   dy, x: (M, C) T;  the rest: (C) P
+template <typename T>
+void batchnorm_backward_reduce_cpu(const T* dy, const T* x, int64_t m, int64_t c,
+                                   const compute_t<T>* mean, const compute_t<T>* invstd,
+                                   compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat);
+template <typename T>
+void batchnorm_backward_reduce_cuda(const T* dy, const T* x, int64_t m, int64_t c,
+                                    const compute_t<T>* mean, const compute_t<T>* invstd,
+                                    compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat,
+                                    cudaStream_t stream);
+
+// dx. Training (batch statistics):
+//   dx = weight * invstd * (dy - sum_dy / M - xhat * sum_dy_xhat / M)
+// eval (fixed statistics): dx = weight * invstd * dy  (sum_dy, sum_dy_xhat unused, may be null)
+//   dy, x, dx: (M, C) T;  the rest: (C) P
+template <typename T>
+void batchnorm_backward_input_cpu(const T* dy, const T* x, int64_t m, int64_t c,
+                                  const compute_t<T>* mean, const compute_t<T>* invstd,
+                                  const compute_t<T>* weight, const compute_t<T>* sum_dy,
+                                  const compute_t<T>* sum_dy_xhat, bool training, T* dx);
+template <typename T>
+void batchnorm_backward_input_cuda(const T* dy, const T* x, int64_t m, int64_t c,
+                                   const compute_t<T>* mean, const compute_t<T>* invstd,
+                                   const compute_t<T>* weight, const compute_t<T>* sum_dy,
+                                   const compute_t<T>* sum_dy_xhat, bool training, T* dx,
+                                   cudaStream_t stream);
+
+}  // namespace lumen::kernels

@@ -1,0 +1,143 @@
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/batchnorm.h"
+
+namespace lumen::kernels {
+
+namespace {
+
+// Column sums of f(row, channel) over (M, C) in double, split across threads by rows.
+template <typename Fn>
+void channel_sums(int64_t m, int64_t c, std::vector<double>& out, Fn&& term) {
+  out.assign(c, 0.0);
+#pragma omp parallel if (m * c > 65536)
+  {
+    std::vector<double> local(c, 0.0);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < m; ++r) {
+      for (int64_t j = 0; j < c; ++j) local[j] += term(r, j);
+    }
+#pragma omp critical
+    for (int64_t j = 0; j < c; ++j) out[j] += local[j];
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void batchnorm_stats_cpu(const T* x, int64_t m, int64_t c, double eps, double momentum,
+                         compute_t<T>* mean, compute_t<T>* invstd, compute_t<T>* running_mean,
+                         compute_t<T>* running_var) {
+  using P = compute_t<T>;
+  std::vector<double> sum, centered;
+  channel_sums(m, c, sum, [&](int64_t r, int64_t j) { return double(load(x[r * c + j])); });
+  std::vector<double> mu(c);
+  for (int64_t j = 0; j < c; ++j) mu[j] = sum[j] / double(m);
+  // Two passes (mean, then squared deviations) for accuracy.
+  channel_sums(m, c, centered, [&](int64_t r, int64_t j) {
+    const double d = double(load(x[r * c + j])) - mu[j];
+    return d * d;
+  });
+  for (int64_t j = 0; j < c; ++j) {
+    const double var = centered[j] / double(m);
+    mean[j] = P(mu[j]);
+    invstd[j] = P(1.0 / std::sqrt(var + eps));
+    if (running_mean != nullptr) {
+      const double unbiased = m > 1 ? centered[j] / double(m - 1) : var;
+      running_mean[j] = P((1 - momentum) * double(running_mean[j]) + momentum * mu[j]);
+      running_var[j] = P((1 - momentum) * double(running_var[j]) + momentum * unbiased);
+    }
+  }
+}
+
+template <typename T>
+void batchnorm_running_stats_cpu(const compute_t<T>* running_mean, const compute_t<T>* running_var,
+                                 int64_t c, double eps, compute_t<T>* mean, compute_t<T>* invstd) {
+  using P = compute_t<T>;
+  for (int64_t j = 0; j < c; ++j) {
+    mean[j] = running_mean[j];
+    invstd[j] = P(1.0 / std::sqrt(double(running_var[j]) + eps));
+  }
+}
+
+template <typename T>
+void batchnorm_forward_cpu(const T* x, int64_t m, int64_t c, const compute_t<T>* mean,
+                           const compute_t<T>* invstd, const compute_t<T>* weight,
+                           const compute_t<T>* bias, T* y) {
+  using P = compute_t<T>;
+  // y = x * scale + shift per channel
+  std::vector<P> scale(c), shift(c);
+  for (int64_t j = 0; j < c; ++j) {
+    const P w = weight ? weight[j] : P(1), b = bias ? bias[j] : P(0);
+    scale[j] = invstd[j] * w;
+    shift[j] = b - mean[j] * scale[j];
+  }
+#pragma omp parallel for schedule(static) if (m * c > 65536)
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t j = 0; j < c; ++j) {
+      y[r * c + j] = store<T>(P(load(x[r * c + j])) * scale[j] + shift[j]);
+    }
+  }
+}
+
+template <typename T>
+void batchnorm_backward_reduce_cpu(const T* dy, const T* x, int64_t m, int64_t c,
+                                   const compute_t<T>* mean, const compute_t<T>* invstd,
+                                   compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat) {
+  using P = compute_t<T>;
+  std::vector<double> s_dy, s_dy_xc;
+  channel_sums(m, c, s_dy, [&](int64_t r, int64_t j) { return double(load(dy[r * c + j])); });
+  channel_sums(m, c, s_dy_xc, [&](int64_t r, int64_t j) {
+    return double(load(dy[r * c + j])) * (double(load(x[r * c + j])) - double(mean[j]));
+  });
+  for (int64_t j = 0; j < c; ++j) {
+    sum_dy[j] = P(s_dy[j]);
+    sum_dy_xhat[j] = P(s_dy_xc[j] * double(invstd[j]));
+  }
+}
+
+template <typename T>
+void batchnorm_backward_input_cpu(const T* dy, const T* x, int64_t m, int64_t c,
+                                  const compute_t<T>* mean, const compute_t<T>* invstd,
+                                  const compute_t<T>* weight, const compute_t<T>* sum_dy,
+                                  const compute_t<T>* sum_dy_xhat, bool training, T* dx) {
+  using P = compute_t<T>;
+  std::vector<P> k(c), mean_dy(c), mean_dy_xhat(c);
+  for (int64_t j = 0; j < c; ++j) {
+    k[j] = (weight ? weight[j] : P(1)) * invstd[j];
+    mean_dy[j] = training ? P(sum_dy[j] / P(m)) : P(0);
+    mean_dy_xhat[j] = training ? P(sum_dy_xhat[j] / P(m)) : P(0);
+  }
+#pragma omp parallel for schedule(static) if (m * c > 65536)
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t j = 0; j < c; ++j) {
+      const int64_t i = r * c + j;
+      const P xhat = (P(load(x[i])) - mean[j]) * invstd[j];
+      dx[i] = store<T>(k[j] * (P(load(dy[i])) - mean_dy[j] - xhat * mean_dy_xhat[j]));
+    }
+  }
+}
+
+#define LUMEN_INSTANTIATE(T)                                                                      \
+  template void batchnorm_stats_cpu<T>(const T*, int64_t, int64_t, double, double, compute_t<T>*, \
+                                       compute_t<T>*, compute_t<T>*, compute_t<T>*);              \
+  template void batchnorm_running_stats_cpu<T>(const compute_t<T>*, const compute_t<T>*, int64_t, \
+                                               double, compute_t<T>*, compute_t<T>*);             \
+  template void batchnorm_forward_cpu<T>(const T*, int64_t, int64_t, const compute_t<T>*,         \
+                                         const compute_t<T>*, const compute_t<T>*,                \
+                                         const compute_t<T>*, T*);                                \
+  template void batchnorm_backward_reduce_cpu<T>(const T*, const T*, int64_t, int64_t,            \
+                                                 const compute_t<T>*, const compute_t<T>*,        \
+                                                 compute_t<T>*, compute_t<T>*);                   \
+  template void batchnorm_backward_input_cpu<T>(                                                  \
+      const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,             \
+      const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, bool, T*);
+LUMEN_INSTANTIATE(float)
+LUMEN_INSTANTIATE(double)
+LUMEN_INSTANTIATE(bf16)
+LUMEN_INSTANTIATE(f16)
+
+}  // namespace lumen::kernels

@@ -1,0 +1,193 @@
+// The data loader: epoch orders from (seed, epoch), drop_last, batch contents, and the GPU paths
+// (resident and streamed through pinned memory) against the CPU path.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "engine/data/loader.h"
+#include "support/testing.h"
+
+using namespace lumen;
+using namespace lumen::data;
+
+namespace {
+
+// n images of (h, w, 3) where every byte of image i is (i * 7 + channel) % 256; label i % 3.
+ImageDataset numbered_dataset(int64_t n, int h = 4, int w = 5) {
+  ImageDataset d;
+  d.height = h;
+  d.width = w;
+  d.class_names = {"a", "b", "c"};
+  std::shared_ptr<uint8_t> pixels = allocate_pixels(size_t(n) * d.image_bytes());
+  for (int64_t i = 0; i < n; ++i) {
+    for (size_t p = 0; p < d.image_bytes(); ++p) {
+      pixels.get()[size_t(i) * d.image_bytes() + p] = uint8_t((i * 7 + int64_t(p % 3)) % 256);
+    }
+    d.labels.push_back(i % 3);
+    d.filenames.push_back("img" + std::to_string(i) + ".png");
+  }
+  d.pixels = pixels;
+  return d;
+}
+
+// Checks that a CPU batch holds the images and labels its indices name.
+void check_batch_contents(const Batch& batch, const ImageDataset& d) {
+  const std::vector<double> idx = batch.indices.to_doubles();
+  const std::vector<double> labels = batch.labels.to_doubles();
+  const Tensor images = batch.images.to(Device::cpu());
+  REQUIRE(idx.size() == batch.host_indices.size());
+  for (size_t i = 0; i < idx.size(); ++i) {
+    REQUIRE(int64_t(idx[i]) == batch.host_indices[i]);
+    REQUIRE(int64_t(labels[i]) == d.labels[size_t(idx[i])]);
+    REQUIRE(std::equal(d.image(int64_t(idx[i])), d.image(int64_t(idx[i])) + d.image_bytes(),
+                       images.data<uint8_t>() + i * d.image_bytes()));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("epoch_order: a permutation fixed by (seed, epoch)") {
+  const auto a = epoch_order(100, 7, 0);
+  std::vector<int64_t> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 100; ++i) REQUIRE(sorted[size_t(i)] == i);
+  CHECK(epoch_order(100, 7, 0) == a);
+  CHECK(epoch_order(100, 7, 1) != a);
+  CHECK(epoch_order(100, 8, 0) != a);
+  const auto identity = epoch_order(5, 7, 3, /*shuffle=*/false);
+  CHECK(identity == std::vector<int64_t>{0, 1, 2, 3, 4});
+  CHECK(epoch_order(0, 1, 0).empty());
+  CHECK(epoch_order(1, 1, 0) == std::vector<int64_t>{0});
+}
+
+TEST_CASE("epoch_order: every element is equally likely in every position") {
+  const int n = 8, epochs = 4000;
+  std::vector<std::vector<int>> counts(n, std::vector<int>(n, 0));
+  for (int e = 0; e < epochs; ++e) {
+    const auto order = epoch_order(n, 123, e);
+    for (int p = 0; p < n; ++p) counts[size_t(p)][size_t(order[size_t(p)])]++;
+  }
+  // Each cell is Binomial(4000, 1/8): mean 500, sd ~21; 6 sd is a failure, not noise.
+  for (int p = 0; p < n; ++p) {
+    for (int v = 0; v < n; ++v) CHECK(std::abs(counts[size_t(p)][size_t(v)] - 500) < 126);
+  }
+}
+
+TEST_CASE("CPU loader: drop_last, contents, reproducibility") {
+  const ImageDataset d = numbered_dataset(10);
+  LoaderOptions options;
+  options.batch_size = 4;
+  options.seed = 5;
+  SUBCASE("drop_last leaves out the partial batch") {
+    DataLoader loader(d, options);
+    CHECK(loader.batches_per_epoch() == 2);
+    loader.start_epoch(0);
+    Batch batch;
+    std::set<int64_t> seen;
+    int batches = 0;
+    while (loader.next(&batch)) {
+      ++batches;
+      CHECK(batch.images.shape() == Shape{4, 4, 5, 3});
+      CHECK(batch.images.dtype() == DType::u8);
+      CHECK(batch.labels.dtype() == DType::i64);
+      check_batch_contents(batch, d);
+      seen.insert(batch.host_indices.begin(), batch.host_indices.end());
+    }
+    CHECK(batches == 2);
+    CHECK(seen.size() == 8);
+    CHECK_FALSE(loader.next(&batch));
+  }
+  SUBCASE("without drop_last every image comes once; the last batch is short") {
+    options.drop_last = false;
+    DataLoader loader(d, options);
+    CHECK(loader.batches_per_epoch() == 3);
+    loader.start_epoch(2);
+    Batch batch;
+    std::vector<int64_t> all;
+    std::vector<int64_t> sizes;
+    while (loader.next(&batch)) {
+      check_batch_contents(batch, d);
+      sizes.push_back(batch.images.size(0));
+      all.insert(all.end(), batch.host_indices.begin(), batch.host_indices.end());
+    }
+    CHECK(sizes == std::vector<int64_t>{4, 4, 2});
+    CHECK(all == epoch_order(10, 5, 2));
+  }
+  SUBCASE("the same (seed, epoch) gives the same batches; restarting an epoch repeats it") {
+    DataLoader first(d, options), second(d, options);
+    first.start_epoch(3);
+    second.start_epoch(3);
+    Batch a, b;
+    REQUIRE(first.next(&a));
+    REQUIRE(second.next(&b));
+    CHECK(a.host_indices == b.host_indices);
+    testing::check_close(a.images, b.images, 0, "same batch");
+    first.start_epoch(3);
+    REQUIRE(first.next(&a));
+    CHECK(a.host_indices == b.host_indices);
+    first.start_epoch(4);
+    REQUIRE(first.next(&a));
+    CHECK(a.host_indices != b.host_indices);
+  }
+}
+
+TEST_CASE("loader errors say what to do") {
+  const ImageDataset d = numbered_dataset(3);
+  LoaderOptions options;
+  options.batch_size = 4;
+  CHECK_THROWS_WITH_AS(DataLoader(d, options), doctest::Contains("lower the batch size"), Error);
+  options.batch_size = 0;
+  CHECK_THROWS_WITH_AS(DataLoader(d, options), doctest::Contains("at least 1"), Error);
+  options.batch_size = 2;
+  DataLoader loader(d, options);
+  Batch batch;
+  CHECK_THROWS_WITH_AS(loader.next(&batch), doctest::Contains("before start_epoch"), Error);
+}
+
+TEST_CASE("GPU loader: resident and streamed paths give the CPU path's batches") {
+  if (!testing::cuda_or_skip()) return;
+  const ImageDataset d = numbered_dataset(37, 8, 6);  // rows of 144 bytes: the 16-byte path
+  for (bool resident : {true, false}) {
+    CAPTURE(resident);
+    LoaderOptions cpu_options;
+    cpu_options.batch_size = 8;
+    cpu_options.seed = 11;
+    cpu_options.drop_last = false;
+    LoaderOptions gpu_options = cpu_options;
+    gpu_options.device = Device::cuda(0);
+    gpu_options.gpu_resident_bytes = resident ? size_t(1) << 30 : 0;
+    DataLoader cpu(d, cpu_options), gpu(d, gpu_options);
+    CHECK(gpu.gpu_resident() == resident);
+    for (int64_t epoch = 0; epoch < 2; ++epoch) {
+      cpu.start_epoch(epoch);
+      gpu.start_epoch(epoch);
+      Batch expected, actual;
+      std::vector<Batch> held;  // keep batches alive across steps, as a trainer may
+      while (cpu.next(&expected)) {
+        REQUIRE(gpu.next(&actual));
+        CHECK(actual.images.is_cuda());
+        CHECK(actual.host_indices == expected.host_indices);
+        testing::check_close(actual.images, expected.images, 0, "batch images");
+        testing::check_close(actual.labels, expected.labels, 0, "batch labels");
+        testing::check_close(actual.indices, expected.indices, 0, "batch indices");
+        held.push_back(actual);
+      }
+      CHECK_FALSE(gpu.next(&actual));
+    }
+  }
+  // Odd row sizes take the byte-wise gather.
+  const ImageDataset odd = numbered_dataset(9, 3, 3);
+  LoaderOptions options;
+  options.batch_size = 4;
+  DataLoader cpu(odd, options);
+  options.device = Device::cuda(0);
+  DataLoader gpu(odd, options);
+  cpu.start_epoch(1);
+  gpu.start_epoch(1);
+  Batch expected, actual;
+  while (cpu.next(&expected)) {
+    REQUIRE(gpu.next(&actual));
+    testing::check_close(actual.images, expected.images, 0, "odd-sized images");
+  }
+}

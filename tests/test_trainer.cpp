@@ -1,0 +1,147 @@
+// The generic trainer on a toy regression task: loss falls, checkpoints are written, resume and
+// interruption end with the weights of an uninterrupted run, a NaN loss stops the run.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "support/testing.h"
+
+#include <csignal>
+#include <filesystem>
+
+#include "engine/autograd/parameters.h"
+#include "engine/io/safetensors.h"
+#include "engine/ops/ops.h"
+#include "engine/train/trainer.h"
+
+using namespace lumen;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Fits w in y = x w_true by plain gradient descent; batches are pure functions of (epoch, step).
+class ToyTask : public TrainingTask {
+ public:
+  int64_t interrupt_at = -1;  // global step at which to raise SIGINT
+  int64_t nan_at = -1;        // global step whose loss is NaN
+
+  ToyTask() {
+    params_.add("w", {4, 1});
+    params_.finalize(Device::cpu(), DType::f64);
+    params_.get("w").copy_from(Tensor::normal({4, 1}, 5, 0, 1, DType::f64));
+  }
+  int64_t steps_per_epoch() const override { return 3; }
+  int64_t batch_size() const override { return 8; }
+  Tensor forward_loss(int64_t epoch, int64_t step) override {
+    const int64_t global = epoch * steps_per_epoch() + step;
+    if (global == interrupt_at) std::raise(SIGINT);
+    Tensor x = Tensor::normal({8, 4}, 1000 + uint64_t(global), 0, 1, DType::f64);
+    Tensor w_true = Tensor::from_vector(std::vector<double>{1, -2, 3, 0.5}, {4, 1});
+    Tensor y = matmul(x, w_true);
+    Tensor diff = sub(matmul(x, params_.get("w")), y);
+    Tensor loss = mean(mul(diff, diff));
+    if (global == nan_at) loss = scale(loss, NAN);
+    return loss;
+  }
+  void optimizer_step(int64_t global_step) override {
+    Tensor& w = params_.get("w");
+    add_inplace(w, w.grad(), -learning_rate(global_step));
+    params_.zero_grad();
+  }
+  double learning_rate(int64_t) const override { return 0.05; }
+  std::map<std::string, Tensor> state() override { return {{"w", params_.get("w")}}; }
+  std::vector<double> weights() { return params_.get("w").to_doubles(); }
+
+ private:
+  ParameterBuffer params_;
+};
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = "/tmp/lumen_test_trainer_" + std::to_string(::getpid()) + "_" + name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+TrainerOptions options_for(const std::string& dir, int64_t epochs) {
+  TrainerOptions o;
+  o.max_epochs = epochs;
+  o.output_dir = dir;
+  o.checkpoint_every = 2;
+  o.quiet = true;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("training lowers the loss and writes checkpoints and metrics") {
+  const std::string dir = fresh_dir("basic");
+  ToyTask task;
+  const double first = task.forward_loss(0, 0).item();
+  Tape::current().clear();
+  TrainResult r = train(task, options_for(dir, 5));
+  CHECK(r.steps == 15);
+  CHECK(r.last_loss < first * 0.2);
+  CHECK(fs::exists(dir + "/checkpoints/last.safetensors"));
+  CHECK(fs::exists(dir + "/checkpoints/epoch_0002.safetensors"));
+  CHECK(fs::exists(dir + "/checkpoints/epoch_0005.safetensors"));
+  SafetensorsFile ckpt = load_safetensors(r.checkpoint);
+  CHECK(ckpt.metadata.at("epoch") == "5");
+  CHECK(ckpt.tensors.at("w").to_doubles() == task.weights());
+  CHECK(fs::file_size(dir + "/metrics.jsonl") > 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("resume continues to the weights of an uninterrupted run") {
+  ToyTask straight;
+  const std::string a = fresh_dir("straight");
+  train(straight, options_for(a, 4));
+
+  const std::string b = fresh_dir("resumed");
+  ToyTask first_half;
+  train(first_half, options_for(b, 2));
+  ToyTask second_half;  // a new process would start from fresh weights
+  TrainerOptions o = options_for(b, 4);
+  o.resume = true;
+  train(second_half, o);
+  CHECK(second_half.weights() == straight.weights());
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST_CASE("SIGINT finishes the step, saves, and a resume ends where an uninterrupted run ends") {
+  ToyTask straight;
+  const std::string a = fresh_dir("straight2");
+  train(straight, options_for(a, 3));
+
+  const std::string b = fresh_dir("interrupted");
+  ToyTask interrupted;
+  interrupted.interrupt_at = 4;  // epoch 1, step 1
+  CHECK_THROWS_WITH_AS(train(interrupted, options_for(b, 3)), doctest::Contains("Resume with"),
+                       TrainingInterrupted);
+  SafetensorsFile ckpt = load_safetensors(b + "/checkpoints/last.safetensors");
+  CHECK(ckpt.metadata.at("epoch") == "1");
+  CHECK(ckpt.metadata.at("step_in_epoch") == "2");
+  ToyTask resumed;
+  TrainerOptions o = options_for(b, 3);
+  o.resume = true;
+  train(resumed, o);
+  CHECK(resumed.weights() == straight.weights());
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST_CASE("a NaN loss stops the run and keeps the last good checkpoint") {
+  const std::string dir = fresh_dir("nan");
+  ToyTask task;
+  task.nan_at = 7;  // epoch 2: after the epoch-2 checkpoint
+  CHECK_THROWS_WITH_AS(train(task, options_for(dir, 4)), doctest::Contains("the loss became"),
+                       Error);
+  SafetensorsFile ckpt = load_safetensors(dir + "/checkpoints/last.safetensors");
+  CHECK(ckpt.metadata.at("epoch") == "2");
+  for (double w : ckpt.tensors.at("w").to_doubles()) CHECK(std::isfinite(w));
+  CHECK_THROWS_WITH_AS(train(task,
+                             [&] {
+                               TrainerOptions o = options_for(fresh_dir("none"), 1);
+                               o.resume = true;
+                               return o;
+                             }()),
+                       doctest::Contains("no checkpoint"), Error);
+  fs::remove_all(dir);
+}
