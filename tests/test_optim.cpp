@@ -193,6 +193,15 @@ TEST_CASE("optimizer state round-trips: resuming from state_tensors() gives the 
     CHECK(opt_resumed->steps_taken() == 2);
     run_steps(*resumed, *opt_resumed, 2, 3);
     CHECK(testing::max_relative_error(resumed->values(), straight->values()) == 0);
+
+    // The trainer's way: copy the saved tensors into the live ones that state_tensors() returns.
+    auto live = make_params(DType::f32);
+    live->values().copy_from(first->values());
+    auto opt_live = make(*live);
+    for (auto& [name, t] : opt_live->state_tensors()) t.copy_from(saved.at(name));
+    CHECK(opt_live->steps_taken() == 2);
+    run_steps(*live, *opt_live, 2, 3);
+    CHECK(testing::max_relative_error(live->values(), straight->values()) == 0);
   }
   auto params = make_params(DType::f32);
   SGDOptions o;

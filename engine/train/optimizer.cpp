@@ -46,6 +46,7 @@ Optimizer::Optimizer(ParameterBuffer& params, const char* name, double lr, doubl
   LUMEN_CHECK(std::isfinite(weight_decay) && weight_decay >= 0, name,
               ": weight_decay must be >= 0, got ", weight_decay);
   set_lr(lr);
+  step_count_ = Tensor::zeros({1}, DType::i64);
   const size_t elem = dtype_size(values.dtype());
   const auto* base = static_cast<const char*>(values.raw_data());
   for (size_t i = 0; i < params.size(); ++i) {
@@ -90,17 +91,17 @@ void Optimizer::step() {
 void Optimizer::prepare_step() {
   staged_ = hyper();
   staged_.lr = lr_;
-  staged_.first_step = steps_ == 0;
+  staged_.first_step = steps_taken() == 0;
   if (scalars_.is_cuda()) {
     LUMEN_ON_CUDA(upload_optimizer_scalars(scalars_, staged_));
   } else {
     std::memcpy(scalars_.raw_data(), &staged_, sizeof(staged_));
   }
-  ++steps_;
+  step_count_.data<int64_t>()[0] += 1;
 }
 
 void Optimizer::launch_update() {
-  LUMEN_CHECK(steps_ > 0, name_, ": launch_update() before prepare_step(); call step()");
+  LUMEN_CHECK(steps_taken() > 0, name_, ": launch_update() before prepare_step(); call step()");
   Tensor values = params_.values(), grads = params_.gradients();
   const auto* segments = static_cast<const kernels::OptimizerSegment*>(segment_table_.raw_data());
   const auto* chunks = static_cast<const kernels::OptimizerChunk*>(chunk_table_.raw_data());
@@ -129,7 +130,7 @@ void Optimizer::launch_update() {
 
 std::map<std::string, Tensor> Optimizer::state_tensors() const {
   std::map<std::string, Tensor> out;
-  out["step"] = Tensor::from_vector(std::vector<double>{double(steps_)}, {1}, DType::i64);
+  out["step"] = step_count_;
   for (size_t k = 0; k < state_.size(); ++k) out[state_names_[k]] = state_[k];
   return out;
 }
@@ -151,7 +152,7 @@ void Optimizer::load_state_tensors(const std::map<std::string, Tensor>& state) {
   const double steps = step->second.item();
   LUMEN_CHECK(steps >= 0 && steps == std::floor(steps), name_, ": bad step count ", steps);
   for (size_t k = 0; k < state_.size(); ++k) state_[k].copy_from(state.at(state_names_[k]));
-  steps_ = int64_t(steps);
+  step_count_.data<int64_t>()[0] = int64_t(steps);
 }
 
 }  // namespace lumen

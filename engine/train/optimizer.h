@@ -48,13 +48,15 @@ class Optimizer {
 
   double lr() const { return lr_; }
   void set_lr(double lr);
-  int64_t steps_taken() const { return steps_; }
+  int64_t steps_taken() const { return step_count_.data<int64_t>()[0]; }
   const char* name() const { return name_; }
   // The weight decay parameter i of the buffer receives (0 where the rule excluded it).
   double weight_decay_of(size_t i) const { return segments_.at(i).weight_decay; }
 
-  // "step" (1,) i64 and the flat state buffers, each (total,) in the parameters' dtype, e.g.
-  // "momentum_buffer" (SGD, LARS) or "exp_avg", "exp_avg_sq" (AdamW). Views, not copies.
+  // "step" (1,) i64 (CPU) and the flat state buffers, each (total,) in the parameters' dtype,
+  // e.g. "momentum_buffer" (SGD, LARS) or "exp_avg", "exp_avg_sq" (AdamW). These are the live
+  // tensors, not copies: copying saved values into them restores the optimizer, as
+  // load_state_tensors() does.
   std::map<std::string, Tensor> state_tensors() const;
   // Restores what state_tensors() returned (copied in; names, shapes must match).
   void load_state_tensors(const std::map<std::string, Tensor>& state);
@@ -70,7 +72,7 @@ class Optimizer {
   ParameterBuffer& params_;
   const char* name_;
   double lr_;
-  int64_t steps_ = 0;
+  Tensor step_count_;  // (1,) i64 on the CPU, live in state_tensors()
   std::vector<kernels::OptimizerSegment> segments_;
   std::vector<kernels::OptimizerChunk> chunks_;
   Tensor segment_table_, chunk_table_;  // the tables above, on the parameters' device (u8)
