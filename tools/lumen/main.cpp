@@ -1,9 +1,14 @@
-// The `lumen` command line. Commands take lightly-style key=value arguments.
+// The `lumen` command line. Commands take lightly-style key=value arguments; `lumen <command>
+// --help` lists every key with its default.
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
-#include "engine/core/device.h"
+#include "api/lumen.h"
+#include "api/train_config.h"
+#include "engine/data/image_folder.h"
+#include "engine/train/trainer.h"
 
 namespace {
 
@@ -11,9 +16,15 @@ const char* kUsage =
     "usage: lumen <command> [key=value ...]\n"
     "\n"
     "commands:\n"
-    "  version    print the version and the backends this build has\n"
+    "  train      train a backbone without labels (SimCLR) on input_dir\n"
+    "  embed      write the backbone features of input_dir as lightly's CSV\n"
+    "  knn        kNN top-1/top-5 accuracy of test_dir against train_dir\n"
+    "  check      list healthy and corrupt images of input_dir\n"
     "  devices    list the CUDA devices Lumen can use\n"
-    "  --help     this text\n";
+    "  version    print the version and the backends this build has\n"
+    "\n"
+    "`lumen <command> --help` lists the command's keys and defaults. Example:\n"
+    "  lumen train input_dir=images/ loader.batch_size=256 trainer.max_epochs=100\n";
 
 int print_version() {
   std::printf("lumen %s\n", LUMEN_VERSION);
@@ -35,6 +46,57 @@ int list_devices() {
   return 0;
 }
 
+bool wants_help(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h" || a == "help") return true;
+  }
+  return false;
+}
+
+int print_keys(const char* command, const std::vector<lumen::ConfigKey>& schema) {
+  std::printf("usage: lumen %s [key=value ...]\n\nkeys:\n%s", command,
+              lumen::Config(schema).help().c_str());
+  return 0;
+}
+
+int run_train(const std::vector<std::string>& args) {
+  if (wants_help(args)) return print_keys("train", lumen::train_config_schema());
+  const std::string checkpoint = lumen::train_embedding_model(lumen::train_config(args));
+  std::printf("checkpoint: %s\n", checkpoint.c_str());
+  return 0;
+}
+
+int run_embed(const std::vector<std::string>& args) {
+  if (wants_help(args)) return print_keys("embed", lumen::embed_config_schema());
+  const lumen::Config config = lumen::embed_config(args);
+  const lumen::Embeddings e = lumen::embed_images(config);
+  lumen::save_embeddings_csv(config.get_string("output"), e);
+  std::printf("wrote %lld embeddings of dimension %lld to %s\n",
+              static_cast<long long>(e.values.size(0)), static_cast<long long>(e.values.size(1)),
+              config.get_string("output").c_str());
+  return 0;
+}
+
+int run_knn(const std::vector<std::string>& args) {
+  if (wants_help(args)) return print_keys("knn", lumen::knn_config_schema());
+  const lumen::KnnResult r = lumen::knn_evaluate(lumen::knn_config(args));
+  std::printf("knn top1 %.4f top5 %.4f\n", r.top1, r.top5);
+  return 0;
+}
+
+int run_check(const std::vector<std::string>& args) {
+  if (wants_help(args)) return print_keys("check", lumen::check_config_schema());
+  lumen::Config config(lumen::check_config_schema());
+  config.parse_args(args);
+  const lumen::data::ImageCheck check = lumen::data::check_images(config.require("input_dir"));
+  std::printf("healthy images: %zu\n", check.healthy.size());
+  std::printf("corrupt images: %zu\n", check.corrupt.size());
+  for (const auto& bad : check.corrupt) {
+    std::printf("  %s: %s\n", bad.filename.c_str(), bad.reason.c_str());
+  }
+  return check.corrupt.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,12 +105,20 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
   try {
-    const std::string command = argv[1];
+    if (command == "train") return run_train(args);
+    if (command == "embed") return run_embed(args);
+    if (command == "knn") return run_knn(args);
+    if (command == "check") return run_check(args);
     if (command == "version" || command == "--version") return print_version();
     if (command == "devices") return list_devices();
     std::fprintf(stderr, "lumen: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
+  } catch (const lumen::TrainingInterrupted& e) {
+    std::fprintf(stderr, "\nlumen: %s\n", e.what());
+    return 130;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lumen: error: %s\n", e.what());
     return 1;

@@ -1,0 +1,31 @@
+// Opening the datasets users point Lumen at, from one path:
+//   a folder of images (lightly's semantics: flat, or one subfolder per class), decoded once into
+//     a cache at the storage size;
+//   an MNIST-format idx images file (e.g. Fashion-MNIST's train-images-idx3-ubyte.gz; the labels
+//     file beside it, named with labels-idx1-ubyte, is read too);
+//   CIFAR-10 binary batches: a .bin file, or a folder holding data_batch_1.bin ... (the train set).
+#pragma once
+
+#include <string>
+
+#include "engine/data/dataset.h"
+
+namespace lumen {
+
+struct DatasetRequest {
+  std::string path;
+  int image_size = 224;  // storage size S of folder images (the sets above keep their own size)
+  data::OnBadFile on_error = data::OnBadFile::error;
+  std::string cache_path;  // folder images only: reuse or build this cache file ("": in memory)
+  int num_threads = 0;     // decode threads (0: all cores)
+  int64_t limit = 0;       // keep the first N images (0: all)
+  bool progress = true;
+};
+
+data::ImageDataset open_dataset(const DatasetRequest& request);
+
+// The same images resized to size x size (shorter side, then centre crop) when they are not that
+// size already.
+data::ImageDataset resized_dataset(const data::ImageDataset& dataset, int size);
+
+}  // namespace lumen

@@ -1,0 +1,38 @@
+// Lumen's public C++ API, mirroring lightly's three lines:
+//
+//   lumen::Config cfg = lumen::train_config({"input_dir=images", "trainer.max_epochs=10"});
+//   std::string checkpoint = lumen::train_embedding_model(cfg);
+//   lumen::Embeddings e = lumen::embed_images(lumen::embed_config({"input_dir=images",
+//                                                                 "checkpoint=" + checkpoint}));
+//
+// Every function throws lumen::Error with a message that says what to do.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/config.h"
+#include "engine/eval/knn.h"
+#include "engine/io/embeddings_csv.h"
+
+namespace lumen {
+
+// Configs of each command, parsed from key=value arguments (see `lumen <command> --help`).
+Config train_config(const std::vector<std::string>& args = {});
+Config embed_config(const std::vector<std::string>& args = {});
+Config knn_config(const std::vector<std::string>& args = {});
+
+// Trains the configured method (SimCLR) and returns the path of the last checkpoint
+// (output_dir/checkpoints/last.safetensors).
+std::string train_embedding_model(const Config& config);
+
+// Backbone features of every image of input_dir, in dataset order (no augmentation: the shorter
+// side resized to collate.input_size, centre crop, ImageNet normalisation). The weights come from
+// `checkpoint` (a Lumen checkpoint, or torchvision ResNet weights with model.name=torchvision/...),
+// or are randomly initialised from `seed` when no checkpoint is given.
+Embeddings embed_images(const Config& config);
+
+// Embeds train_dir and test_dir and classifies the test images by kNN (lightly's knn_predict).
+KnnResult knn_evaluate(const Config& config);
+
+}  // namespace lumen

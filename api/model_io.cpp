@@ -1,0 +1,83 @@
+#include "api/model_io.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "engine/io/safetensors.h"
+#include "layers/weights.h"
+
+namespace lumen {
+
+Device device_from_config(const Config& config) {
+  const Device d = parse_device(config.get_string("device"));
+  require_device(d);
+  return d;
+}
+
+DType activation_dtype(const Config& config, Device device) {
+  const std::string p = config.has("trainer.precision") ? config.get_string("trainer.precision")
+                                                        : std::string("auto");
+  if (p == "32") return DType::f32;
+  if (p == "bf16") return DType::bf16;
+  return device.is_cuda() ? DType::bf16 : DType::f32;
+}
+
+std::map<std::string, Tensor> backbone_entries(const std::map<std::string, Tensor>& tensors) {
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, t] : tensors) {
+    if (name.rfind(kHeadPrefix, 0) == 0 || name.rfind(kOptimizerPrefix, 0) == 0 ||
+        name.rfind(kCriterionPrefix, 0) == 0) {
+      continue;
+    }
+    out.emplace(name, t);
+  }
+  return out;
+}
+
+namespace {
+// The value of `key` in a serialized config ("key=value" lines), or "".
+std::string serialized_value(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + "=", 0) == 0) return line.substr(key.size() + 1);
+  }
+  return "";
+}
+}  // namespace
+
+std::unique_ptr<ResNet> load_backbone_for_embedding(const Config& config, ParameterBuffer& params,
+                                                    Device device) {
+  const std::string path = config.get_string("checkpoint");
+  std::string name = config.get_string("model.name");
+  double width = config.get_float("model.width");
+  SafetensorsFile file;
+  if (!path.empty()) {
+    file = load_safetensors(path);
+    auto format = file.metadata.find("format");
+    if (format != file.metadata.end() && format->second.rfind("lumen-checkpoint", 0) == 0) {
+      const std::string saved = file.metadata["config"];
+      if (!serialized_value(saved, "model.name").empty()) {
+        name = serialized_value(saved, "model.name");
+        width = std::stod(serialized_value(saved, "model.width"));
+      }
+    }
+  } else {
+    std::fprintf(stderr, "no checkpoint given: embedding with a randomly initialised %s\n",
+                 name.c_str());
+  }
+  std::unique_ptr<ResNet> net = make_resnet(name, width);
+  finalize(*net, params, device, uint64_t(config.get_int("seed")));
+  if (!path.empty()) {
+    try {
+      load_backbone_state_dict(*net, backbone_entries(file.tensors), path);
+    } catch (const Error& e) {
+      LUMEN_FAIL(e.what(), "; if ", path, " holds torchvision weights, pass the matching ",
+                 "model.name (e.g. model.name=torchvision/resnet18)");
+    }
+  }
+  net->eval();
+  return net;
+}
+
+}  // namespace lumen

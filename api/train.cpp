@@ -1,0 +1,29 @@
+// train_embedding_model: the config becomes a SimCLR task and the generic trainer runs it.
+#include <filesystem>
+
+#include "api/lumen.h"
+#include "api/simclr_task.h"
+#include "api/train_config.h"
+
+namespace lumen {
+
+Config train_config(const std::vector<std::string>& args) {
+  Config c(train_config_schema());
+  c.parse_args(args);
+  return c;
+}
+
+std::string train_embedding_model(const Config& config) {
+  SimCLRTask task(config);
+  TrainerOptions options;
+  options.max_epochs = config.get_int("trainer.max_epochs");
+  options.output_dir = config.get_string("output_dir");
+  options.checkpoint_every = config.get_int("trainer.checkpoint_every");
+  options.resume = config.get_bool("resume");
+  options.config_text = config.serialize();
+  options.resume_hint = "lumen train resume=true output_dir=" + options.output_dir +
+                        " (with the same other arguments)";
+  return train(task, options).checkpoint;
+}
+
+}  // namespace lumen

@@ -1,0 +1,17 @@
+// Small synthetic datasets written to temporary files, for tests that need real files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace lumen::testing {
+
+// Writes a CIFAR-10 binary batch of n 32x32 images to `path`: label i % classes, and a pattern per
+// class (stripes of a class-specific period and orientation, with per-image colour and phase) so
+// that classes are learnable. Returns path.
+std::string write_cifar_batch(const std::string& path, int n, int classes, uint64_t seed);
+
+// A fresh temporary folder for this process and `name` (removed first if it exists).
+std::string temp_dir(const std::string& name);
+
+}  // namespace lumen::testing

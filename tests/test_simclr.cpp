@@ -1,0 +1,71 @@
+// SimCLR end to end on a small synthetic CIFAR-format file: the API trains, checkpoints, resumes
+// to the weights of an uninterrupted run, embeds as lightly's CSV; the CLI's key errors.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "support/testing.h"
+
+#include <filesystem>
+
+#include "api/lumen.h"
+#include "engine/io/safetensors.h"
+#include "support/datasets.h"
+
+using namespace lumen;
+
+namespace {
+std::vector<std::string> tiny_recipe(const std::string& data, const std::string& out, int epochs) {
+  return {"input_dir=" + data,
+          "output_dir=" + out,
+          "device=cpu",
+          "model.name=resnet-9",
+          "model.width=0.125",
+          "model.out_dim=16",
+          "collate.input_size=16",
+          "collate.gaussian_blur=0",
+          "loader.batch_size=16",
+          "trainer.max_epochs=" + std::to_string(epochs),
+          "trainer.checkpoint_every=1",
+          "seed=3"};
+}
+}  // namespace
+
+TEST_CASE("train, resume to the same weights, embed") {
+  const std::string dir = testing::temp_dir("simclr");
+  const std::string data = testing::write_cifar_batch(dir + "/data_batch_1.bin", 48, 4, 1);
+
+  const std::string straight =
+      train_embedding_model(train_config(tiny_recipe(data, dir + "/a", 2)));
+  // A run stopped after its first epoch: its checkpoint is the one the straight run wrote then.
+  std::filesystem::create_directories(dir + "/b/checkpoints");
+  std::filesystem::copy_file(dir + "/a/checkpoints/epoch_0001.safetensors",
+                             dir + "/b/checkpoints/last.safetensors");
+  std::vector<std::string> resume = tiny_recipe(data, dir + "/b", 2);
+  resume.push_back("resume=true");
+  const std::string resumed = train_embedding_model(train_config(resume));
+
+  SafetensorsFile a = load_safetensors(straight), b = load_safetensors(resumed);
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (const auto& [name, t] : a.tensors) {
+    CAPTURE(name);
+    CHECK(b.tensors.at(name).to_doubles() == t.to_doubles());
+  }
+  CHECK(a.tensors.count("layer4.0.conv1.weight") == 1);            // torchvision names
+  CHECK(a.tensors.count("projection_head.layers.0.weight") == 1);  // lightly's head names
+  CHECK(a.tensors.count("optimizer.momentum_buffer") == 1);
+
+  Embeddings e = embed_images(embed_config(
+      {"input_dir=" + data, "checkpoint=" + straight, "device=cpu", "collate.input_size=16"}));
+  CHECK(e.values.shape() == Shape{48, 64});  // resnet-9 at width 0.125: 512 / 8 features
+  CHECK(e.labels[5] == 1);
+  CHECK(e.filenames[0] == "train/00000.png");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("config errors name the key and suggest another") {
+  CHECK_THROWS_WITH_AS(train_config({"loader.batchsize=4"}),
+                       doctest::Contains("did you mean 'loader.batch_size'"), Error);
+  CHECK_THROWS_WITH_AS(train_embedding_model(train_config({"device=cpu"})),
+                       doctest::Contains("missing input_dir"), Error);
+  CHECK_THROWS_WITH_AS(
+      train_embedding_model(train_config({"input_dir=/nonexistent/images", "device=cpu"})),
+      doctest::Contains("does not exist"), Error);
+}
