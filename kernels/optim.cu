@@ -26,7 +26,8 @@ __global__ void lars_chunk_norms_kernel(const C* param, const C* grad, const Opt
 template <typename C>
 __global__ void lars_segment_factors_kernel(const OptimizerSegment* segments, int64_t num_segments,
                                             const C* chunk_work, C* segment_work,
-                                            OptimizerHyper h) {
+                                            const OptimizerHyper* hyper) {
+  const OptimizerHyper h = *hyper;
   LUMEN_GRID_STRIDE(s, num_segments) {
     const OptimizerSegment seg = segments[s];
     C pp = 0, gg = 0;
@@ -43,7 +44,8 @@ template <typename C>
 __global__ void optimizer_step_kernel(C* param, const C* grad, C* state0, C* state1,
                                       const OptimizerSegment* segments,
                                       const OptimizerChunk* chunks, const C* segment_work,
-                                      OptimizerHyper h) {
+                                      const OptimizerHyper* hyper) {
+  const OptimizerHyper h = *hyper;
   const OptimizerChunk chunk = chunks[blockIdx.x];
   const int64_t s = chunk.segment;
   const C decay = C(segments[s].weight_decay);
@@ -73,9 +75,10 @@ template <typename C>
 void optimizer_step_cuda(C* param, const C* grad, C* state0, C* state1,
                          const OptimizerSegment* segments, int64_t num_segments,
                          const OptimizerChunk* chunks, int64_t num_chunks, C* segment_work,
-                         C* chunk_work, const OptimizerHyper& hyper, cudaStream_t stream) {
+                         C* chunk_work, OptimizerKind kind, const OptimizerHyper* hyper,
+                         cudaStream_t stream) {
   if (num_chunks == 0) return;
-  if (hyper.kind == OptimizerKind::lars) {
+  if (kind == OptimizerKind::lars) {
     lars_chunk_norms_kernel<<<unsigned(num_chunks), kOptimizerBlock, 0, stream>>>(
         param, grad, chunks, chunk_work);
     LUMEN_LAUNCH_CHECK();
@@ -90,8 +93,8 @@ void optimizer_step_cuda(C* param, const C* grad, C* state0, C* state1,
 
 #define LUMEN_INSTANTIATE(C)                                                                   \
   template void optimizer_step_cuda<C>(C*, const C*, C*, C*, const OptimizerSegment*, int64_t, \
-                                       const OptimizerChunk*, int64_t, C*, C*,                 \
-                                       const OptimizerHyper&, cudaStream_t);
+                                       const OptimizerChunk*, int64_t, C*, C*, OptimizerKind,  \
+                                       const OptimizerHyper*, cudaStream_t);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)
 

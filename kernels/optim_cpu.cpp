@@ -38,7 +38,8 @@ template <typename C>
 void optimizer_step_cpu(C* param, const C* grad, C* state0, C* state1,
                         const OptimizerSegment* segments, int64_t num_segments,
                         const OptimizerChunk* chunks, int64_t num_chunks, C* segment_work,
-                        C* chunk_work, const OptimizerHyper& h) {
+                        C* chunk_work, const OptimizerHyper* hyper) {
+  const OptimizerHyper& h = *hyper;
   if (h.kind == OptimizerKind::lars) {
     lars_segment_factors(param, grad, segments, num_segments, chunks, num_chunks, segment_work,
                          chunk_work, h);
@@ -67,7 +68,7 @@ void optimizer_step_cpu(C* param, const C* grad, C* state0, C* state1,
 #define LUMEN_INSTANTIATE(C)                                                                  \
   template void optimizer_step_cpu<C>(C*, const C*, C*, C*, const OptimizerSegment*, int64_t, \
                                       const OptimizerChunk*, int64_t, C*, C*,                 \
-                                      const OptimizerHyper&);
+                                      const OptimizerHyper*);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)
 

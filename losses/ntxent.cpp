@@ -105,7 +105,9 @@ void check_outputs(const Tensor& out0, const Tensor& out1) {
 }  // namespace
 
 NTXentLoss::NTXentLoss(NTXentOptions options, std::shared_ptr<Communicator> comm)
-    : options_(options), comm_(comm ? std::move(comm) : single_process_communicator()) {
+    : options_(options),
+      comm_(comm ? std::move(comm) : single_process_communicator()),
+      bank_pointer_(Tensor::zeros({1}, DType::i64)) {
   LUMEN_CHECK(
       std::isfinite(options_.temperature) && std::fabs(options_.temperature) >= kMinTemperature,
       "NTXentLoss: illegal temperature ", options_.temperature,
@@ -173,14 +175,7 @@ Tensor NTXentLoss::forward_bank(const Tensor& out0, const Tensor& out1) {
   const int64_t n = out0.size(0), dim = out0.size(1), size = options_.memory_bank_size;
   NormalizedViews v = normalize_views(out0, out1);
   const DType c = v.z.dtype();
-  if (!bank_.defined()) {
-    Tensor random = Tensor::normal({size, dim}, options_.memory_bank_seed, 0, 1, c, out0.device());
-    Tensor unit = Tensor::empty_on({size, dim}, c, v.z);
-    Tensor norms = Tensor::empty_on({size}, c, v.z);
-    normalize_rows(random.to(out0.device()), unit, norms);
-    bank_ = unit;
-    bank_pointer_ = 0;
-  }
+  ensure_memory_bank(dim, out0.device(), out0.dtype());
   LUMEN_CHECK(bank_.size(1) == dim && bank_.dtype() == c && bank_.device() == out0.device(),
               "NTXentLoss: the memory bank holds ", bank_.str(), " but the outputs are ",
               out0.str(),
@@ -241,16 +236,38 @@ Tensor NTXentLoss::forward_bank(const Tensor& out0, const Tensor& out1) {
   return loss;
 }
 
+void NTXentLoss::ensure_memory_bank(int64_t dim, Device device, DType dtype) {
+  LUMEN_CHECK(
+      options_.memory_bank_size > 0,
+      "NTXentLoss::ensure_memory_bank: this loss has no memory bank (memory_bank_size is 0)");
+  LUMEN_CHECK(dim > 0, "NTXentLoss::ensure_memory_bank: dim must be positive, got ", dim);
+  if (bank_.defined()) return;
+  const int64_t size = options_.memory_bank_size;
+  const DType c = compute_dtype(dtype);
+  Tensor random = Tensor::normal({size, dim}, options_.memory_bank_seed, 0, 1, c, device);
+  Tensor norms = Tensor::empty_on({size}, c, random);
+  bank_ = Tensor::empty_like(random);
+  normalize_rows(random, bank_, norms);
+  set_memory_bank_pointer(0);
+}
+
+int64_t NTXentLoss::memory_bank_pointer() const { return bank_pointer_.data<int64_t>()[0]; }
+void NTXentLoss::set_memory_bank_pointer(int64_t pointer) {
+  bank_pointer_.data<int64_t>()[0] = pointer;
+}
+
 void NTXentLoss::enqueue(const Tensor& rows) {
-  const int64_t size = bank_.size(0), m = rows.size(0);
-  if (bank_pointer_ + m >= size) {
+  const int64_t size = bank_.size(0), m = rows.size(0), pointer = memory_bank_pointer();
+  LUMEN_CHECK(pointer >= 0 && pointer < size, "NTXentLoss: memory bank pointer ", pointer,
+              " is outside [0, ", size, "); the restored state is corrupt");
+  if (pointer + m >= size) {
     // lightly's FIFO: fill up to the end, drop what does not fit, start over at row 0.
-    const int64_t fit = size - bank_pointer_;
-    bank_.rows(bank_pointer_, fit).copy_from(rows.rows(0, fit));
-    bank_pointer_ = 0;
+    const int64_t fit = size - pointer;
+    bank_.rows(pointer, fit).copy_from(rows.rows(0, fit));
+    set_memory_bank_pointer(0);
   } else {
-    bank_.rows(bank_pointer_, m).copy_from(rows);
-    bank_pointer_ += m;
+    bank_.rows(pointer, m).copy_from(rows);
+    set_memory_bank_pointer(pointer + m);
   }
 }
 
@@ -267,7 +284,22 @@ void NTXentLoss::set_memory_bank(const Tensor& bank, int64_t pointer) {
               options_.memory_bank_size, ")");
   const DType c = compute_dtype(bank.dtype());
   bank_ = bank.detach().to(c).clone();
-  bank_pointer_ = pointer;
+  set_memory_bank_pointer(pointer);
+}
+
+std::map<std::string, Tensor> NTXentLoss::state_tensors() const {
+  if (!bank_.defined()) return {};
+  return {{"memory_bank", bank_}, {"memory_bank_pointer", bank_pointer_}};
+}
+
+void NTXentLoss::load_state_tensors(const std::map<std::string, Tensor>& state) {
+  if (state.empty()) return;
+  auto bank = state.find("memory_bank");
+  auto pointer = state.find("memory_bank_pointer");
+  LUMEN_CHECK(bank != state.end() && pointer != state.end() && pointer->second.numel() == 1,
+              "NTXentLoss::load_state_tensors: expected \"memory_bank\" and "
+              "\"memory_bank_pointer\" (as written by state_tensors())");
+  set_memory_bank(bank->second, int64_t(pointer->second.item()));
 }
 
 }  // namespace lumen

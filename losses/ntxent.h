@@ -16,7 +16,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "engine/core/tensor.h"
 #include "engine/dist/communicator.h"
@@ -46,19 +48,32 @@ class NTXentLoss {
   // outputs; undefined until the first forward (or set_memory_bank). The pointer is the next row
   // the FIFO writes.
   const Tensor& memory_bank() const { return bank_; }
-  int64_t memory_bank_pointer() const { return bank_pointer_; }
+  int64_t memory_bank_pointer() const;
+  // Creates the bank now (random unit rows) if it does not exist yet, instead of at the first
+  // forward; then state_tensors() holds it from the start (e.g. before restoring a checkpoint).
+  // dtype: of the outputs that will come (the bank is f32, or f64 for f64 outputs).
+  void ensure_memory_bank(int64_t dim, Device device, DType dtype = DType::f32);
   // Replaces the bank (e.g. restored from a checkpoint): (memory_bank_size, dim) float rows.
   void set_memory_bank(const Tensor& bank, int64_t pointer = 0);
+
+  // For checkpoints (resuming a memory-bank run exactly): "memory_bank" (size, dim) and
+  // "memory_bank_pointer" (1,) i64 (CPU); empty without a bank or before it exists (first
+  // forward or ensure_memory_bank). Live tensors: copying saved values into them restores the
+  // loss, as load_state_tensors() does.
+  std::map<std::string, Tensor> state_tensors() const;
+  // Restores what state_tensors() returned; an empty map leaves the loss as it is.
+  void load_state_tensors(const std::map<std::string, Tensor>& state);
 
  private:
   Tensor forward_plain(const Tensor& out0, const Tensor& out1);
   Tensor forward_bank(const Tensor& out0, const Tensor& out1);
   void enqueue(const Tensor& rows);  // rows: (m, dim) detached, normalised
+  void set_memory_bank_pointer(int64_t pointer);
 
   NTXentOptions options_;
   std::shared_ptr<Communicator> comm_;
   Tensor bank_;
-  int64_t bank_pointer_ = 0;
+  Tensor bank_pointer_;  // (1,) i64 on the CPU
 };
 
 }  // namespace lumen

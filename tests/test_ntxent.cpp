@@ -182,6 +182,25 @@ TEST_CASE("NT-Xent memory bank: random unit start, update only when differentiab
   CHECK(loss_fn.memory_bank_pointer() == 0);
   testing::check_close(loss_fn.memory_bank().rows(8, 2), l2_normalize_rows(out1).rows(0, 2), 1e-6,
                        "wrapped rows");
+  // Checkpoint round trip: a restored loss continues exactly.
+  std::map<std::string, Tensor> saved;
+  for (const auto& [name, t] : loss_fn.state_tensors()) saved[name] = t.clone();
+  CHECK(saved.at("memory_bank_pointer").item() == 0);
+  NTXentLoss restored(options);
+  CHECK(restored.state_tensors().empty());
+  restored.load_state_tensors(saved);
+  Tensor next0 = Tensor::normal({4, 6}, 5).set_requires_grad(), next1 = Tensor::normal({4, 6}, 6);
+  const double expected = loss_fn(next0, next1).item();
+  CHECK(restored(next0, next1).item() == expected);
+  CHECK(restored.memory_bank_pointer() == loss_fn.memory_bank_pointer());
+  CHECK_THROWS_AS(restored.load_state_tensors({{"memory_bank", saved.at("memory_bank")}}), Error);
+  // The trainer's way: create the bank up front, copy the saved tensors into the live ones.
+  NTXentLoss live(options);
+  live.ensure_memory_bank(6, Device::cpu());
+  for (auto& [name, t] : live.state_tensors()) t.copy_from(saved.at(name));
+  CHECK(live(next0, next1).item() == expected);
+  CHECK(live.memory_bank_pointer() == loss_fn.memory_bank_pointer());
+  testing::check_close(live.memory_bank(), loss_fn.memory_bank(), 0, "bank after resume");
   Tensor wrong_dim = Tensor::normal({4, 5}, 3);
   CHECK_THROWS_WITH_AS(loss_fn(wrong_dim, wrong_dim), doctest::Contains("memory bank"), Error);
 }

@@ -153,6 +153,25 @@ TEST_CASE("weight-decay exclusion: biases and 1-D parameters get none") {
   CHECK(listed.weight_decay_of(0) == 0.0);
 }
 
+TEST_CASE("prepare_step + launch_update (the CUDA Graph split) equals step()") {
+  for (const auto& [config, make] : configs()) {
+    CAPTURE(config);
+    auto straight = make_params(DType::f32);
+    auto opt = make(*straight);
+    run_steps(*straight, *opt);
+    auto split = make_params(DType::f32);
+    auto opt_split = make(*split);
+    const std::vector<double> lrs = fixture().at("lrs").to_doubles();
+    for (int step = 0; step < 3; ++step) {
+      set_grads(*split, step);
+      opt_split->set_lr(lrs[size_t(step)]);
+      opt_split->prepare_step();
+      opt_split->launch_update();
+    }
+    CHECK(testing::max_relative_error(split->values(), straight->values()) == 0);
+  }
+}
+
 TEST_CASE("optimizer state round-trips: resuming from state_tensors() gives the same weights") {
   for (const auto& [config, make] : configs()) {
     CAPTURE(config);
@@ -174,6 +193,15 @@ TEST_CASE("optimizer state round-trips: resuming from state_tensors() gives the 
     CHECK(opt_resumed->steps_taken() == 2);
     run_steps(*resumed, *opt_resumed, 2, 3);
     CHECK(testing::max_relative_error(resumed->values(), straight->values()) == 0);
+
+    // The trainer's way: copy the saved tensors into the live ones that state_tensors() returns.
+    auto live = make_params(DType::f32);
+    live->values().copy_from(first->values());
+    auto opt_live = make(*live);
+    for (auto& [name, t] : opt_live->state_tensors()) t.copy_from(saved.at(name));
+    CHECK(opt_live->steps_taken() == 2);
+    run_steps(*live, *opt_live, 2, 3);
+    CHECK(testing::max_relative_error(live->values(), straight->values()) == 0);
   }
   auto params = make_params(DType::f32);
   SGDOptions o;
@@ -201,6 +229,8 @@ TEST_CASE("optimizers reject bad settings with clear errors") {
   AdamWOptions betas;
   betas.beta2 = 1.0;
   CHECK_THROWS_WITH_AS(AdamW(*params, betas), doctest::Contains("betas"), Error);
+  SGD not_prepared(*params, SGDOptions{});
+  CHECK_THROWS_WITH_AS(not_prepared.launch_update(), doctest::Contains("prepare_step"), Error);
   auto narrow = std::make_unique<ParameterBuffer>();
   narrow->add("w", {3});
   narrow->finalize(Device::cpu(), DType::bf16);

@@ -7,6 +7,9 @@
 
 namespace lumen {
 
+// Copies the step's scalars to the device without waiting (optimizer_cuda.cpp).
+void upload_optimizer_scalars(const Tensor& dst, const kernels::OptimizerHyper& scalars);
+
 bool decay_all(const std::string&, const Tensor&) { return true; }
 
 bool no_decay_for_bias_and_norm(const std::string& name, const Tensor& param) {
@@ -43,6 +46,7 @@ Optimizer::Optimizer(ParameterBuffer& params, const char* name, double lr, doubl
   LUMEN_CHECK(std::isfinite(weight_decay) && weight_decay >= 0, name,
               ": weight_decay must be >= 0, got ", weight_decay);
   set_lr(lr);
+  step_count_ = Tensor::zeros({1}, DType::i64);
   const size_t elem = dtype_size(values.dtype());
   const auto* base = static_cast<const char*>(values.raw_data());
   for (size_t i = 0; i < params.size(); ++i) {
@@ -65,6 +69,7 @@ Optimizer::Optimizer(ParameterBuffer& params, const char* name, double lr, doubl
                                    values.dtype(), values);
   chunk_work_ =
       Tensor::empty_on({int64_t(2 * std::max<size_t>(chunks_.size(), 1))}, values.dtype(), values);
+  scalars_ = Tensor::empty_on({int64_t(sizeof(kernels::OptimizerHyper))}, DType::u8, values);
   for (size_t k = 0; k < state_names_.size(); ++k) {
     Tensor s = Tensor::empty_like(values);
     s.zero();
@@ -79,12 +84,28 @@ void Optimizer::set_lr(double lr) {
 }
 
 void Optimizer::step() {
-  kernels::OptimizerHyper h = hyper();
-  h.lr = lr_;
-  h.first_step = steps_ == 0;
+  prepare_step();
+  launch_update();
+}
+
+void Optimizer::prepare_step() {
+  staged_ = hyper();
+  staged_.lr = lr_;
+  staged_.first_step = steps_taken() == 0;
+  if (scalars_.is_cuda()) {
+    LUMEN_ON_CUDA(upload_optimizer_scalars(scalars_, staged_));
+  } else {
+    std::memcpy(scalars_.raw_data(), &staged_, sizeof(staged_));
+  }
+  step_count_.data<int64_t>()[0] += 1;
+}
+
+void Optimizer::launch_update() {
+  LUMEN_CHECK(steps_taken() > 0, name_, ": launch_update() before prepare_step(); call step()");
   Tensor values = params_.values(), grads = params_.gradients();
   const auto* segments = static_cast<const kernels::OptimizerSegment*>(segment_table_.raw_data());
   const auto* chunks = static_cast<const kernels::OptimizerChunk*>(chunk_table_.raw_data());
+  const auto* scalars = static_cast<const kernels::OptimizerHyper*>(scalars_.raw_data());
   const int64_t num_segments = int64_t(segments_.size()), num_chunks = int64_t(chunks_.size());
   dispatch_float(values.dtype(), name_, [&](auto tag) {
     using C = decltype(tag);
@@ -92,24 +113,24 @@ void Optimizer::step() {
       C* s0 = state_.size() > 0 ? state_[0].data<C>() : nullptr;
       C* s1 = state_.size() > 1 ? state_[1].data<C>() : nullptr;
       if (values.is_cuda()) {
-        LUMEN_ON_CUDA(kernels::optimizer_step_cuda(
-            values.data<C>(), grads.data<C>(), s0, s1, segments, num_segments, chunks, num_chunks,
-            segment_work_.data<C>(), chunk_work_.data<C>(), h, stream_of(values)));
+        LUMEN_ON_CUDA(kernels::optimizer_step_cuda(values.data<C>(), grads.data<C>(), s0, s1,
+                                                   segments, num_segments, chunks, num_chunks,
+                                                   segment_work_.data<C>(), chunk_work_.data<C>(),
+                                                   staged_.kind, scalars, stream_of(values)));
       } else {
         kernels::optimizer_step_cpu(values.data<C>(), grads.data<C>(), s0, s1, segments,
                                     num_segments, chunks, num_chunks, segment_work_.data<C>(),
-                                    chunk_work_.data<C>(), h);
+                                    chunk_work_.data<C>(), scalars);
       }
     } else {
       LUMEN_FAIL(name_, ": parameters must be f32 or f64");
     }
   });
-  ++steps_;
 }
 
 std::map<std::string, Tensor> Optimizer::state_tensors() const {
   std::map<std::string, Tensor> out;
-  out["step"] = Tensor::from_vector(std::vector<double>{double(steps_)}, {1}, DType::i64);
+  out["step"] = step_count_;
   for (size_t k = 0; k < state_.size(); ++k) out[state_names_[k]] = state_[k];
   return out;
 }
@@ -131,7 +152,7 @@ void Optimizer::load_state_tensors(const std::map<std::string, Tensor>& state) {
   const double steps = step->second.item();
   LUMEN_CHECK(steps >= 0 && steps == std::floor(steps), name_, ": bad step count ", steps);
   for (size_t k = 0; k < state_.size(); ++k) state_[k].copy_from(state.at(state_names_[k]));
-  steps_ = int64_t(steps);
+  step_count_.data<int64_t>()[0] = int64_t(steps);
 }
 
 }  // namespace lumen

@@ -35,18 +35,28 @@ class Optimizer {
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
-  // One update of every parameter from the gradient buffer, with the current learning rate.
+  // One update of every parameter from the gradient buffer, with the current learning rate:
+  // prepare_step() then launch_update().
   void step();
+
+  // The two halves of step(), for CUDA Graphs: capture launch_update() once (it only launches
+  // kernels, which read the step's scalars from device memory), then before each replay call
+  // prepare_step(), which writes this step's scalars (lr, step number, bias corrections) there
+  // with an asynchronous copy on the parameters' stream and counts the step.
+  void prepare_step();
+  void launch_update();
 
   double lr() const { return lr_; }
   void set_lr(double lr);
-  int64_t steps_taken() const { return steps_; }
+  int64_t steps_taken() const { return step_count_.data<int64_t>()[0]; }
   const char* name() const { return name_; }
   // The weight decay parameter i of the buffer receives (0 where the rule excluded it).
   double weight_decay_of(size_t i) const { return segments_.at(i).weight_decay; }
 
-  // "step" (1,) i64 and the flat state buffers, each (total,) in the parameters' dtype, e.g.
-  // "momentum_buffer" (SGD, LARS) or "exp_avg", "exp_avg_sq" (AdamW). Views, not copies.
+  // "step" (1,) i64 (CPU) and the flat state buffers, each (total,) in the parameters' dtype,
+  // e.g. "momentum_buffer" (SGD, LARS) or "exp_avg", "exp_avg_sq" (AdamW). These are the live
+  // tensors, not copies: copying saved values into them restores the optimizer, as
+  // load_state_tensors() does.
   std::map<std::string, Tensor> state_tensors() const;
   // Restores what state_tensors() returned (copied in; names, shapes must match).
   void load_state_tensors(const std::map<std::string, Tensor>& state);
@@ -62,11 +72,13 @@ class Optimizer {
   ParameterBuffer& params_;
   const char* name_;
   double lr_;
-  int64_t steps_ = 0;
+  Tensor step_count_;  // (1,) i64 on the CPU, live in state_tensors()
   std::vector<kernels::OptimizerSegment> segments_;
   std::vector<kernels::OptimizerChunk> chunks_;
   Tensor segment_table_, chunk_table_;  // the tables above, on the parameters' device (u8)
   Tensor segment_work_, chunk_work_;    // LARS scratch: (2 * segments), (2 * chunks)
+  kernels::OptimizerHyper staged_;      // host copy of the scalars of the prepared step
+  Tensor scalars_;                      // the same on the parameters' device (u8 bytes)
   std::vector<std::string> state_names_;
   std::vector<Tensor> state_;  // (total,) each, zero-initialised
 };
