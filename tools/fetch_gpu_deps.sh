@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .deps
 cd .deps
-apt-get download doctest-dev libopenblas-dev libopenblas-pthread-dev libopenblas0-pthread \
+apt-get download doctest-dev libopenblas-dev libopenblas-openmp-dev libopenblas0-openmp \
   libopenblas0 libgfortran5 libturbojpeg0-dev libturbojpeg0 libjpeg62-turbo libjpeg62-turbo-dev \
   libpng-dev libpng16-16 libstb-dev libstb0 zlib1g-dev
 ls -1 *.deb

@@ -18,10 +18,10 @@ if compgen -G ".deps/*.deb" >/dev/null; then
   for f in .deps/*.deb; do dpkg -x "$f" "$prefix"; done
   multiarch=$prefix/usr/lib/x86_64-linux-gnu
   # Debian's alternatives symlinks are not unpacked by dpkg -x; point at the real OpenBLAS.
-  [[ -e $multiarch/libopenblas.so ]] || ln -sf openblas-pthread/libopenblas.so "$multiarch/libopenblas.so"
+  [[ -e $multiarch/libopenblas.so ]] || ln -sf openblas-openmp/libopenblas.so "$multiarch/libopenblas.so"
   cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix/usr" -DCMAKE_INCLUDE_PATH="$prefix/usr/include"
                -DCMAKE_LIBRARY_PATH="$multiarch")
-  export LD_LIBRARY_PATH="$multiarch:$multiarch/openblas-pthread:${LD_LIBRARY_PATH:-}"
+  export LD_LIBRARY_PATH="$multiarch:$multiarch/openblas-openmp:${LD_LIBRARY_PATH:-}"
 else
   tools/setup.sh
 fi

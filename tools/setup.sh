@@ -6,7 +6,7 @@
 #                            Fashion-MNIST dataset used by the main job
 set -euo pipefail
 
-packages=(cmake g++ make pkg-config doctest-dev libopenblas-dev libturbojpeg0-dev libpng-dev
+packages=(cmake g++ make pkg-config doctest-dev libopenblas-openmp-dev libturbojpeg0-dev libpng-dev
           libstb-dev zlib1g-dev)
 if [[ "${1:-}" == "--full" ]]; then
   packages+=(python3-torch python3-torchvision dataset-fashion-mnist)
