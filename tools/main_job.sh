@@ -22,7 +22,7 @@ if $lumen devices | grep -q '^cuda'; then
   recipe=(loader.batch_size=512 trainer.max_epochs=${EPOCHS:-20} data.limit=${LIMIT:-0})
 else
   model=(model.name=resnet-9 model.width=0.25)
-  recipe=(loader.batch_size=128 trainer.max_epochs=${EPOCHS:-8} data.limit=${LIMIT:-4096})
+  recipe=(loader.batch_size=128 trainer.max_epochs=${EPOCHS:-6} data.limit=${LIMIT:-2048})
 fi
 common=(collate.input_size=28 "${model[@]}" seed=1)
 
