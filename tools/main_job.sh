@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 tools/setup.sh --full
 [[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$(nproc)" >/dev/null
+cmake --build build -j "$(nproc)" --target lumen_cli >/dev/null
 lumen=build/bin/lumen
 data=/usr/share/datasets/fashion-mnist
 train_set=$data/train-images-idx3-ubyte.gz
