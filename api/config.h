@@ -20,7 +20,7 @@ struct ConfigKey {
   ConfigKind kind;
   std::string default_value;  // "" means unset / required where the command needs it
   std::string help;
-  std::vector<std::string> choices;  // for ConfigKind::choice
+  std::vector<std::string> choices = {};  // for ConfigKind::choice
 };
 
 class Config {
