@@ -5,6 +5,7 @@
 // write partial sums, a second kernel adds them in a fixed order.
 #include <cuda_runtime.h>
 
+#include "kernels/batchnorm.cuh"
 #include "kernels/batchnorm.h"
 #include "kernels/launch.cuh"
 
@@ -34,11 +35,11 @@ __global__ void channel_partial_sums(const T* x, const T* dy, int64_t m, int64_t
       if (kKind == SumKind::value) {
         acc += v;
       } else if (kKind == SumKind::centered_square) {
-        acc += (v - mu) * (v - mu);
+        acc += batchnorm_centered_square(v, mu);
       } else {
         const C g = C(load(dy[r * c + j]));
         acc += g;
-        acc2 += g * (v - mu);
+        acc2 += batchnorm_dy_centered(g, v, mu);
       }
     }
   }
@@ -70,11 +71,11 @@ __global__ void finish_variance(const C* partial, int groups, int64_t m, int64_t
     C s = 0;
     for (int g = 0; g < groups; ++g) s += partial[g * c + j];
     const C var = s / C(m);
-    invstd[j] = C(1) / math_sqrt(var + eps);
+    invstd[j] = batchnorm_invstd(var, eps);
     if (running_mean != nullptr) {
-      const C unbiased = m > 1 ? s / C(m - 1) : var;
-      running_mean[j] = (C(1) - momentum) * running_mean[j] + momentum * mean[j];
-      running_var[j] = (C(1) - momentum) * running_var[j] + momentum * unbiased;
+      const C unbiased = batchnorm_unbiased_var(s, m);
+      running_mean[j] = batchnorm_running_update(running_mean[j], mean[j], momentum);
+      running_var[j] = batchnorm_running_update(running_var[j], unbiased, momentum);
     }
   }
 }
@@ -95,7 +96,7 @@ __global__ void running_stats_kernel(const C* running_mean, const C* running_var
                                      C* mean, C* invstd) {
   LUMEN_GRID_STRIDE(j, c) {
     mean[j] = running_mean[j];
-    invstd[j] = C(1) / math_sqrt(running_var[j] + eps);
+    invstd[j] = batchnorm_invstd(running_var[j], eps);
   }
 }
 
@@ -106,8 +107,8 @@ __global__ void forward_kernel(const T* x, int64_t m, int64_t c, const compute_t
   using C = compute_t<T>;
   LUMEN_GRID_STRIDE(i, m * c) {
     const int64_t j = i % c;
-    const C w = weight ? weight[j] : C(1), b = bias ? bias[j] : C(0);
-    y[i] = store<T>((C(load(x[i])) - mean[j]) * invstd[j] * w + b);
+    const C w = batchnorm_weight(weight, j), b = batchnorm_bias(bias, j);
+    y[i] = store<T>(batchnorm_xhat(C(load(x[i])), mean[j], invstd[j]) * w + b);
   }
 }
 
@@ -119,10 +120,10 @@ __global__ void backward_input_kernel(const T* dy, const T* x, int64_t m, int64_
   using C = compute_t<T>;
   LUMEN_GRID_STRIDE(i, m * c) {
     const int64_t j = i % c;
-    const C k = (weight ? weight[j] : C(1)) * invstd[j];
+    const C k = batchnorm_weight(weight, j) * invstd[j];
     const C g = C(load(dy[i]));
     if (training) {
-      const C xhat = (C(load(x[i])) - mean[j]) * invstd[j];
+      const C xhat = batchnorm_xhat(C(load(x[i])), mean[j], invstd[j]);
       dx[i] = store<T>(k * (g - sum_dy[j] / C(m) - xhat * sum_dy_xhat[j] / C(m)));
     } else {
       dx[i] = store<T>(k * g);

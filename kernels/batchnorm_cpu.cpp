@@ -1,8 +1,8 @@
 #include <omp.h>
 
-#include <cmath>
 #include <vector>
 
+#include "kernels/batchnorm.cuh"
 #include "kernels/batchnorm.h"
 
 namespace lumen::kernels {
@@ -38,17 +38,16 @@ void batchnorm_stats_cpu(const T* x, int64_t m, int64_t c, double eps, double mo
   for (int64_t j = 0; j < c; ++j) mu[j] = sum[j] / double(m);
   // Two passes (mean, then squared deviations) for accuracy.
   channel_sums(m, c, centered, [&](int64_t r, int64_t j) {
-    const double d = double(load(x[r * c + j])) - mu[j];
-    return d * d;
+    return batchnorm_centered_square(double(load(x[r * c + j])), mu[j]);
   });
   for (int64_t j = 0; j < c; ++j) {
     const double var = centered[j] / double(m);
     mean[j] = P(mu[j]);
-    invstd[j] = P(1.0 / std::sqrt(var + eps));
+    invstd[j] = P(batchnorm_invstd(var, eps));
     if (running_mean != nullptr) {
-      const double unbiased = m > 1 ? centered[j] / double(m - 1) : var;
-      running_mean[j] = P((1 - momentum) * double(running_mean[j]) + momentum * mu[j]);
-      running_var[j] = P((1 - momentum) * double(running_var[j]) + momentum * unbiased);
+      const double unbiased = batchnorm_unbiased_var(centered[j], m);
+      running_mean[j] = P(batchnorm_running_update(double(running_mean[j]), mu[j], momentum));
+      running_var[j] = P(batchnorm_running_update(double(running_var[j]), unbiased, momentum));
     }
   }
 }
@@ -59,7 +58,7 @@ void batchnorm_running_stats_cpu(const compute_t<T>* running_mean, const compute
   using P = compute_t<T>;
   for (int64_t j = 0; j < c; ++j) {
     mean[j] = running_mean[j];
-    invstd[j] = P(1.0 / std::sqrt(double(running_var[j]) + eps));
+    invstd[j] = P(batchnorm_invstd(double(running_var[j]), eps));
   }
 }
 
@@ -71,7 +70,7 @@ void batchnorm_forward_cpu(const T* x, int64_t m, int64_t c, const compute_t<T>*
   // y = x * scale + shift per channel
   std::vector<P> scale(c), shift(c);
   for (int64_t j = 0; j < c; ++j) {
-    const P w = weight ? weight[j] : P(1), b = bias ? bias[j] : P(0);
+    const P w = batchnorm_weight(weight, j), b = batchnorm_bias(bias, j);
     scale[j] = invstd[j] * w;
     shift[j] = b - mean[j] * scale[j];
   }
@@ -91,7 +90,8 @@ void batchnorm_backward_reduce_cpu(const T* dy, const T* x, int64_t m, int64_t c
   std::vector<double> s_dy, s_dy_xc;
   channel_sums(m, c, s_dy, [&](int64_t r, int64_t j) { return double(load(dy[r * c + j])); });
   channel_sums(m, c, s_dy_xc, [&](int64_t r, int64_t j) {
-    return double(load(dy[r * c + j])) * (double(load(x[r * c + j])) - double(mean[j]));
+    return batchnorm_dy_centered(double(load(dy[r * c + j])), double(load(x[r * c + j])),
+                                 double(mean[j]));
   });
   for (int64_t j = 0; j < c; ++j) {
     sum_dy[j] = P(s_dy[j]);
@@ -107,7 +107,7 @@ void batchnorm_backward_input_cpu(const T* dy, const T* x, int64_t m, int64_t c,
   using P = compute_t<T>;
   std::vector<P> k(c), mean_dy(c), mean_dy_xhat(c);
   for (int64_t j = 0; j < c; ++j) {
-    k[j] = (weight ? weight[j] : P(1)) * invstd[j];
+    k[j] = batchnorm_weight(weight, j) * invstd[j];
     mean_dy[j] = training ? P(sum_dy[j] / P(m)) : P(0);
     mean_dy_xhat[j] = training ? P(sum_dy_xhat[j] / P(m)) : P(0);
   }
@@ -115,7 +115,7 @@ void batchnorm_backward_input_cpu(const T* dy, const T* x, int64_t m, int64_t c,
   for (int64_t r = 0; r < m; ++r) {
     for (int64_t j = 0; j < c; ++j) {
       const int64_t i = r * c + j;
-      const P xhat = (P(load(x[i])) - mean[j]) * invstd[j];
+      const P xhat = batchnorm_xhat(P(load(x[i])), mean[j], invstd[j]);
       dx[i] = store<T>(k[j] * (P(load(dy[i])) - mean_dy[j] - xhat * mean_dy_xhat[j]));
     }
   }

@@ -30,13 +30,7 @@ __global__ void lars_segment_factors_kernel(const OptimizerSegment* segments, in
   const OptimizerHyper h = *hyper;
   LUMEN_GRID_STRIDE(s, num_segments) {
     const OptimizerSegment seg = segments[s];
-    C pp = 0, gg = 0;
-    for (int64_t c = seg.first_chunk; c < seg.first_chunk + seg.num_chunks; ++c) {
-      pp += chunk_work[2 * c];
-      gg += chunk_work[2 * c + 1];
-    }
-    lars_factors(math_sqrt(pp), math_sqrt(gg), C(seg.weight_decay), C(h.trust_coefficient),
-                 C(h.eps), segment_work[2 * s], segment_work[2 * s + 1]);
+    lars_segment_factors(seg, chunk_work, h, segment_work[2 * s], segment_work[2 * s + 1]);
   }
 }
 
@@ -51,22 +45,8 @@ __global__ void optimizer_step_kernel(C* param, const C* grad, C* state0, C* sta
   const C decay = C(segments[s].weight_decay);
   for (int64_t i = chunk.begin + threadIdx.x; i < chunk.end; i += blockDim.x) {
     C p = param[i];
-    switch (h.kind) {
-      case OptimizerKind::sgd:
-        momentum_sgd_update(p, grad[i], state0 ? state0 + i : nullptr, decay, C(1), h);
-        break;
-      case OptimizerKind::lars:
-        momentum_sgd_update(p, grad[i], state0 ? state0 + i : nullptr, segment_work[2 * s],
-                            segment_work[2 * s + 1], h);
-        break;
-      case OptimizerKind::adamw: {
-        C m = state0[i], v = state1[i];
-        adamw_update(p, grad[i], m, v, decay, h);
-        state0[i] = m;
-        state1[i] = v;
-        break;
-      }
-    }
+    optimizer_update(p, grad[i], state0 ? state0 + i : nullptr, state1 ? state1 + i : nullptr,
+                     decay, segment_work, s, h);
     param[i] = p;
   }
 }

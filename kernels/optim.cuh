@@ -80,4 +80,41 @@ LUMEN_HD void adamw_update(C& p, C g, C& m, C& v, C wd, const OptimizerHyper& h)
   p -= C(h.lr / h.bias_correction1) * m / denom;
 }
 
+// LARS: one segment's (weight decay, scale) from the per-chunk partial sums of p^2 and g^2
+// (chunk_work[2 c], chunk_work[2 c + 1]), added in chunk order.
+template <typename C>
+LUMEN_HD void lars_segment_factors(const OptimizerSegment& seg, const C* chunk_work,
+                                   const OptimizerHyper& h, C& wd_out, C& scale_out) {
+  C pp = 0, gg = 0;
+  for (int64_t c = seg.first_chunk; c < seg.first_chunk + seg.num_chunks; ++c) {
+    pp += chunk_work[2 * c];
+    gg += chunk_work[2 * c + 1];
+  }
+  lars_factors(math_sqrt(pp), math_sqrt(gg), C(seg.weight_decay), C(h.trust_coefficient), C(h.eps),
+               wd_out, scale_out);
+}
+
+// One element of segment s, updated by the optimizer h.kind names. state0, state1: the element's
+// state (SGD/LARS momentum buffer; AdamW m and v), null where the optimizer keeps none;
+// segment_work: the LARS factors of every segment (read for LARS only).
+template <typename C>
+LUMEN_HD void optimizer_update(C& p, C g, C* state0, C* state1, C decay, const C* segment_work,
+                               int64_t s, const OptimizerHyper& h) {
+  switch (h.kind) {
+    case OptimizerKind::sgd:
+      momentum_sgd_update(p, g, state0, decay, C(1), h);
+      break;
+    case OptimizerKind::lars:
+      momentum_sgd_update(p, g, state0, segment_work[2 * s], segment_work[2 * s + 1], h);
+      break;
+    case OptimizerKind::adamw: {
+      C m = *state0, v = *state1;
+      adamw_update(p, g, m, v, decay, h);
+      *state0 = m;
+      *state1 = v;
+      break;
+    }
+  }
+}
+
 }  // namespace lumen::kernels

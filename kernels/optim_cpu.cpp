@@ -7,9 +7,10 @@ namespace {
 // Per-chunk partial sums of p^2 and g^2, then each segment's LARS weight decay and scale. The
 // partials are summed in chunk order, as on the GPU.
 template <typename C>
-void lars_segment_factors(const C* param, const C* grad, const OptimizerSegment* segments,
-                          int64_t num_segments, const OptimizerChunk* chunks, int64_t num_chunks,
-                          C* segment_work, C* chunk_work, const OptimizerHyper& h) {
+void lars_factors_of_all_segments(const C* param, const C* grad, const OptimizerSegment* segments,
+                                  int64_t num_segments, const OptimizerChunk* chunks,
+                                  int64_t num_chunks, C* segment_work, C* chunk_work,
+                                  const OptimizerHyper& h) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < num_chunks; ++c) {
     C pp = 0, gg = 0;
@@ -21,14 +22,7 @@ void lars_segment_factors(const C* param, const C* grad, const OptimizerSegment*
     chunk_work[2 * c + 1] = gg;
   }
   for (int64_t s = 0; s < num_segments; ++s) {
-    const OptimizerSegment& seg = segments[s];
-    C pp = 0, gg = 0;
-    for (int64_t c = seg.first_chunk; c < seg.first_chunk + seg.num_chunks; ++c) {
-      pp += chunk_work[2 * c];
-      gg += chunk_work[2 * c + 1];
-    }
-    lars_factors(math_sqrt(pp), math_sqrt(gg), C(seg.weight_decay), C(h.trust_coefficient),
-                 C(h.eps), segment_work[2 * s], segment_work[2 * s + 1]);
+    lars_segment_factors(segments[s], chunk_work, h, segment_work[2 * s], segment_work[2 * s + 1]);
   }
 }
 
@@ -41,26 +35,16 @@ void optimizer_step_cpu(C* param, const C* grad, C* state0, C* state1,
                         C* chunk_work, const OptimizerHyper* hyper) {
   const OptimizerHyper& h = *hyper;
   if (h.kind == OptimizerKind::lars) {
-    lars_segment_factors(param, grad, segments, num_segments, chunks, num_chunks, segment_work,
-                         chunk_work, h);
+    lars_factors_of_all_segments(param, grad, segments, num_segments, chunks, num_chunks,
+                                 segment_work, chunk_work, h);
   }
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < num_chunks; ++c) {
     const int64_t s = chunks[c].segment;
     const C decay = C(segments[s].weight_decay);
     for (int64_t i = chunks[c].begin; i < chunks[c].end; ++i) {
-      switch (h.kind) {
-        case OptimizerKind::sgd:
-          momentum_sgd_update(param[i], grad[i], state0 ? state0 + i : nullptr, decay, C(1), h);
-          break;
-        case OptimizerKind::lars:
-          momentum_sgd_update(param[i], grad[i], state0 ? state0 + i : nullptr, segment_work[2 * s],
-                              segment_work[2 * s + 1], h);
-          break;
-        case OptimizerKind::adamw:
-          adamw_update(param[i], grad[i], state0[i], state1[i], decay, h);
-          break;
-      }
+      optimizer_update(param[i], grad[i], state0 ? state0 + i : nullptr,
+                       state1 ? state1 + i : nullptr, decay, segment_work, s, h);
     }
   }
 }

@@ -1,4 +1,5 @@
 #include "kernels/launch.cuh"
+#include "kernels/pool.cuh"
 #include "kernels/pool.h"
 
 namespace lumen::kernels {
@@ -12,23 +13,9 @@ __global__ void max_pool_forward_kernel(const T* x, T* y, int32_t* argmax, ConvG
   LUMEN_GRID_STRIDE(o, g.n * oh_n * ow_n * g.c) {
     const int64_t c = o % g.c, ow = (o / g.c) % ow_n, oh = (o / (g.c * ow_n)) % oh_n;
     const int64_t n = o / (g.c * ow_n * oh_n);
-    const T* image = x + n * g.h * g.w * g.c;
-    C best = C(0);
-    int32_t best_index = -1;
-    for (int64_t i = 0; i < g.kh; ++i) {
-      const int64_t yy = oh * g.stride - g.padding + i;
-      if (yy < 0 || yy >= g.h) continue;
-      for (int64_t j = 0; j < g.kw; ++j) {
-        const int64_t xx = ow * g.stride - g.padding + j;
-        if (xx < 0 || xx >= g.w) continue;
-        const int64_t index = (yy * g.w + xx) * g.c + c;
-        const C v = C(load(image[index]));
-        if (best_index < 0 || v > best || v != v) {
-          best = v;
-          best_index = int32_t(index);
-        }
-      }
-    }
+    C best;
+    int32_t best_index;
+    max_pool_window(x + n * g.h * g.w * g.c, g, oh, ow, c, best, best_index);
     y[o] = store<T>(best);
     argmax[o] = best_index;
   }
@@ -72,7 +59,7 @@ __global__ void avg_pool_forward_kernel(const T* x, T* y, int64_t n, int64_t hw,
     const int64_t b = o / c, j = o % c;
     C acc = 0;
     for (int64_t p = 0; p < hw; ++p) acc += C(load(x[(b * hw + p) * c + j]));
-    y[o] = store<T>(acc / C(hw));
+    y[o] = store<T>(global_avg_pool_mean(acc, hw));
   }
 }
 
@@ -81,7 +68,7 @@ __global__ void avg_pool_backward_kernel(const T* dy, T* dx, int64_t n, int64_t 
   using C = compute_t<T>;
   LUMEN_GRID_STRIDE(e, n * hw * c) {
     const int64_t j = e % c, b = e / (hw * c);
-    dx[e] = store<T>(C(load(dy[b * c + j])) / C(hw));
+    dx[e] = store<T>(global_avg_pool_grad(C(load(dy[b * c + j])), hw));
   }
 }
 

@@ -1,5 +1,6 @@
 #include <vector>
 
+#include "kernels/pool.cuh"
 #include "kernels/pool.h"
 
 namespace lumen::kernels {
@@ -14,23 +15,9 @@ void max_pool2d_forward_cpu(const T* x, T* y, int32_t* argmax, const ConvGeometr
     const int64_t ow = r % ow_n, oh = (r / ow_n) % oh_n, n = r / (ow_n * oh_n);
     const T* image = x + n * g.h * g.w * g.c;
     for (int64_t c = 0; c < g.c; ++c) {
-      C best = C(0);
-      int32_t best_index = -1;
-      for (int64_t i = 0; i < g.kh; ++i) {
-        const int64_t yy = oh * g.stride - g.padding + i;
-        if (yy < 0 || yy >= g.h) continue;
-        for (int64_t j = 0; j < g.kw; ++j) {
-          const int64_t xx = ow * g.stride - g.padding + j;
-          if (xx < 0 || xx >= g.w) continue;
-          const int64_t index = (yy * g.w + xx) * g.c + c;
-          const C v = C(load(image[index]));
-          // NaN propagates, as in PyTorch
-          if (best_index < 0 || v > best || v != v) {
-            best = v;
-            best_index = int32_t(index);
-          }
-        }
-      }
+      C best;
+      int32_t best_index;
+      max_pool_window(image, g, oh, ow, c, best, best_index);
       y[r * g.c + c] = store<T>(best);
       argmax[r * g.c + c] = best_index;
     }
@@ -62,7 +49,7 @@ void global_avg_pool_forward_cpu(const T* x, T* y, int64_t n, int64_t hw, int64_
       const T* row = x + (b * hw + p) * c;
       for (int64_t j = 0; j < c; ++j) acc[j] += C(load(row[j]));
     }
-    for (int64_t j = 0; j < c; ++j) y[b * c + j] = store<T>(acc[j] / C(hw));
+    for (int64_t j = 0; j < c; ++j) y[b * c + j] = store<T>(global_avg_pool_mean(acc[j], hw));
   }
 }
 
@@ -73,7 +60,7 @@ void global_avg_pool_backward_cpu(const T* dy, T* dx, int64_t n, int64_t hw, int
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t p = 0; p < hw; ++p) {
       for (int64_t j = 0; j < c; ++j) {
-        dx[(b * hw + p) * c + j] = store<T>(C(load(dy[b * c + j])) / C(hw));
+        dx[(b * hw + p) * c + j] = store<T>(global_avg_pool_grad(C(load(dy[b * c + j])), hw));
       }
     }
   }

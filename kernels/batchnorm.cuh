@@ -1,0 +1,58 @@
+// Per-channel and per-element math of batch normalisation, shared by the CPU loops and the CUDA
+// kernels. A is the accumulation type of the caller (the CPU sums in double, the GPU in P =
+// compute_t<T>), so each side keeps its own precision and both apply the same formulas.
+//   invstd   = 1 / sqrt(var + eps),  var = sum (x - mean)^2 / M (biased)
+//   running  = (1 - momentum) * running + momentum * stat, with the unbiased variance
+//              sum (x - mean)^2 / (M - 1) (the biased one when M = 1), as PyTorch
+//   xhat     = (x - mean) * invstd
+//   affine   = false: weight 1, bias 0 (null pointers)
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/half.cuh"
+
+namespace lumen::kernels {
+
+template <typename A>
+LUMEN_HD A batchnorm_invstd(A var, A eps) {
+  return A(1) / math_sqrt(var + eps);
+}
+
+// centered_sum = sum over the M rows of (x - mean)^2
+template <typename A>
+LUMEN_HD A batchnorm_unbiased_var(A centered_sum, int64_t m) {
+  return m > 1 ? centered_sum / A(m - 1) : centered_sum / A(m);
+}
+
+template <typename A>
+LUMEN_HD A batchnorm_running_update(A running, A stat, A momentum) {
+  return (A(1) - momentum) * running + momentum * stat;
+}
+
+// The summed terms: (x - mean)^2 for the variance, dy * (x - mean) for dweight (times invstd).
+template <typename A>
+LUMEN_HD A batchnorm_centered_square(A x, A mean) {
+  const A d = x - mean;
+  return d * d;
+}
+template <typename A>
+LUMEN_HD A batchnorm_dy_centered(A dy, A x, A mean) {
+  return dy * (x - mean);
+}
+
+template <typename P>
+LUMEN_HD P batchnorm_xhat(P x, P mean, P invstd) {
+  return (x - mean) * invstd;
+}
+
+template <typename P>
+LUMEN_HD P batchnorm_weight(const P* weight, int64_t j) {
+  return weight != nullptr ? weight[j] : P(1);
+}
+template <typename P>
+LUMEN_HD P batchnorm_bias(const P* bias, int64_t j) {
+  return bias != nullptr ? bias[j] : P(0);
+}
+
+}  // namespace lumen::kernels
