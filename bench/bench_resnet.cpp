@@ -1,7 +1,8 @@
 // Forward+backward images/s of a ResNet backbone in training mode (batch statistics), Lumen against
 // PyTorch on the same device in the same run.
 //
-//   bench_resnet [--arch resnet-18] [--batch 32] [--image 32] [--device cpu|cuda (default: cuda
+//   bench_resnet [--arch resnet-18] [--width 1] [--batch 32] [--image 32]
+//                [--device cpu|cuda (default: cuda
 //                when a device is present)]
 //                [--dtype f32|bf16 (default: bf16 on the GPU, f32 on the CPU)] [--iters 5]
 //                [--warmup 2] [--no-torch]
@@ -30,6 +31,7 @@ namespace {
 struct Problem {
   std::string arch;
   int64_t batch, image;
+  double width = 1.0;  // channel multiplier (64 * width stem channels)
 };
 
 struct Options {
@@ -42,7 +44,7 @@ struct Options {
 
 double lumen_img_per_s(const Problem& p, const Options& o) {
   const Device device = o.device == "cuda" ? Device::cuda(0) : Device::cpu();
-  auto net = make_resnet(p.arch);
+  auto net = make_resnet(p.arch, p.width);
   ParameterBuffer params;
   finalize(*net, params, device, 0);
   net->train();
@@ -60,9 +62,9 @@ double lumen_img_per_s(const Problem& p, const Options& o) {
   }
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
-  std::printf("lumen %s batch %lld %lldx%lld %s %s threads %d: median %.1f ms\n", p.arch.c_str(),
-              (long long)p.batch, (long long)p.image, (long long)p.image, o.device.c_str(),
-              o.dtype.c_str(), omp_get_max_threads(), median * 1000);
+  std::printf("lumen %s width %g batch %lld %lldx%lld %s %s threads %d: median %.1f ms\n",
+              p.arch.c_str(), p.width, (long long)p.batch, (long long)p.image, (long long)p.image,
+              o.device.c_str(), o.dtype.c_str(), omp_get_max_threads(), median * 1000);
   return double(p.batch) / median;
 }
 
@@ -71,9 +73,9 @@ double torch_img_per_s(const Problem& p, const Options& o) {
   const char* python = std::getenv("LUMEN_PYTHON");
   const std::string cmd =
       std::string(python ? python : "python3") + " bench/resnet_torch.py --arch " + p.arch +
-      " --batch " + std::to_string(p.batch) + " --image " + std::to_string(p.image) + " --device " +
-      o.device + " --dtype " + o.dtype + " --iters " + std::to_string(o.iters) + " --warmup " +
-      std::to_string(o.warmup) + " 2>&1";
+      " --width " + std::to_string(p.width) + " --batch " + std::to_string(p.batch) + " --image " +
+      std::to_string(p.image) + " --device " + o.device + " --dtype " + o.dtype + " --iters " +
+      std::to_string(o.iters) + " --warmup " + std::to_string(o.warmup) + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return -1;
   char line[512];
@@ -87,7 +89,7 @@ double torch_img_per_s(const Problem& p, const Options& o) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  Problem custom{"", 0, 0};
+  Problem custom{"", 0, 0, 1.0};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -99,6 +101,8 @@ Options parse(int argc, char** argv) {
     };
     if (a == "--arch")
       custom.arch = next();
+    else if (a == "--width")
+      custom.width = std::stod(next());
     else if (a == "--batch")
       custom.batch = std::stoll(next());
     else if (a == "--image")
@@ -147,9 +151,10 @@ int main(int argc, char** argv) {
         std::snprintf(ratio_text, sizeof(ratio_text), "%.2f", ours / theirs);
       }
       char row[512];
-      std::snprintf(row, sizeof(row), "| %s %lldx%lld batch %lld | %s | %s | %.2f | %s | %s |",
-                    p.arch.c_str(), (long long)p.image, (long long)p.image, (long long)p.batch,
-                    o.device.c_str(), o.dtype.c_str(), ours, theirs_text, ratio_text);
+      std::snprintf(row, sizeof(row), "| %s x%g %lldx%lld batch %lld | %s | %s | %.2f | %s | %s |",
+                    p.arch.c_str(), p.width, (long long)p.image, (long long)p.image,
+                    (long long)p.batch, o.device.c_str(), o.dtype.c_str(), ours, theirs_text,
+                    ratio_text);
       rows.push_back(row);
     } catch (const Error& e) {
       std::fprintf(stderr, "%s: %s\n", p.arch.c_str(), e.what());

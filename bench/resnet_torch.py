@@ -16,22 +16,30 @@ import torch.nn as nn
 import torchvision
 
 
-def build(arch):
+def build(arch, width):
     if arch.startswith("torchvision/"):
+        assert width == 1, "torchvision networks have no width multiplier"
         return getattr(torchvision.models, arch.split("/")[1])()
-    depth = {"resnet-9": (torchvision.models.resnet.BasicBlock, [1, 1, 1, 1]),
-             "resnet-18": (torchvision.models.resnet.BasicBlock, [2, 2, 2, 2]),
-             "resnet-34": (torchvision.models.resnet.BasicBlock, [3, 4, 6, 3]),
-             "resnet-50": (torchvision.models.resnet.Bottleneck, [3, 4, 6, 3])}[arch]
-    m = torchvision.models.resnet.ResNet(*depth)
-    m.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)  # small-image stem, no max-pool
+    block, layers = {"resnet-9": (torchvision.models.resnet.BasicBlock, [1, 1, 1, 1]),
+                     "resnet-18": (torchvision.models.resnet.BasicBlock, [2, 2, 2, 2]),
+                     "resnet-34": (torchvision.models.resnet.BasicBlock, [3, 4, 6, 3]),
+                     "resnet-50": (torchvision.models.resnet.Bottleneck, [3, 4, 6, 3])}[arch]
+    m = torchvision.models.resnet.ResNet(block, layers)
+    base = round(64 * width)  # stages of base, 2 base, 4 base, 8 base channels (as Lumen's width)
+    m.inplanes = base
+    m.conv1 = nn.Conv2d(3, base, 3, 1, 1, bias=False)  # small-image stem, no max-pool
+    m.bn1 = nn.BatchNorm2d(base)
     m.maxpool = nn.Identity()
+    for i in range(4):
+        stage = m._make_layer(block, base * 2 ** i, layers[i], stride=1 if i == 0 else 2)
+        setattr(m, f"layer{i + 1}", stage)
     return m
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--arch", default="resnet-18")
+    p.add_argument("--width", type=float, default=1.0)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--image", type=int, default=32)
     p.add_argument("--device", default="cpu")
@@ -42,7 +50,7 @@ def main():
     if "OMP_NUM_THREADS" in os.environ:
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     dev = torch.device("cuda" if a.device.startswith("cuda") else "cpu")
-    model = build(a.arch)
+    model = build(a.arch, a.width)
     model.fc = nn.Identity()
     model = model.to(dev).to(memory_format=torch.channels_last).train()
     x = torch.randn(a.batch, 3, a.image, a.image, device=dev).to(memory_format=torch.channels_last)
@@ -71,7 +79,7 @@ def main():
         if i >= a.warmup:
             times.append(elapsed)
     median = statistics.median(times)
-    print(f"torch {torch.__version__} {a.arch} batch {a.batch} {a.image}x{a.image} {dev.type} "
+    print(f"torch {torch.__version__} {a.arch} width {a.width:g} batch {a.batch} {a.image}x{a.image} {dev.type} "
           f"{a.dtype} threads {torch.get_num_threads()}: median {median * 1000:.1f} ms")
     print(f"torch_img_per_s {a.batch / median:.2f}")
 

@@ -25,6 +25,30 @@ void channel_sums(int64_t m, int64_t c, std::vector<double>& out, Fn&& term) {
   }
 }
 
+// Two column sums at once: out_a[j] += a(r, j), out_b[j] += b(r, j), one read of the rows.
+template <typename FnA, typename FnB>
+void channel_sums2(int64_t m, int64_t c, std::vector<double>& out_a, std::vector<double>& out_b,
+                   FnA&& a, FnB&& b) {
+  out_a.assign(c, 0.0);
+  out_b.assign(c, 0.0);
+#pragma omp parallel if (m * c > 65536)
+  {
+    std::vector<double> local_a(c, 0.0), local_b(c, 0.0);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < m; ++r) {
+      for (int64_t j = 0; j < c; ++j) {
+        local_a[j] += a(r, j);
+        local_b[j] += b(r, j);
+      }
+    }
+#pragma omp critical
+    for (int64_t j = 0; j < c; ++j) {
+      out_a[j] += local_a[j];
+      out_b[j] += local_b[j];
+    }
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -88,11 +112,12 @@ void batchnorm_backward_reduce_cpu(const T* dy, const T* x, int64_t m, int64_t c
                                    compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat) {
   using P = compute_t<T>;
   std::vector<double> s_dy, s_dy_xc;
-  channel_sums(m, c, s_dy, [&](int64_t r, int64_t j) { return double(load(dy[r * c + j])); });
-  channel_sums(m, c, s_dy_xc, [&](int64_t r, int64_t j) {
-    return batchnorm_dy_centered(double(load(dy[r * c + j])), double(load(x[r * c + j])),
-                                 double(mean[j]));
-  });
+  channel_sums2(
+      m, c, s_dy, s_dy_xc, [&](int64_t r, int64_t j) { return double(load(dy[r * c + j])); },
+      [&](int64_t r, int64_t j) {
+        return batchnorm_dy_centered(double(load(dy[r * c + j])), double(load(x[r * c + j])),
+                                     double(mean[j]));
+      });
   for (int64_t j = 0; j < c; ++j) {
     sum_dy[j] = P(s_dy[j]);
     sum_dy_xhat[j] = P(s_dy_xc[j] * double(invstd[j]));

@@ -30,4 +30,18 @@ void im2col_cpu(const T* x, T* cols, const ConvGeometry& g);
 template <typename T>
 void col2im_cpu(const T* cols, T* dx, const ConvGeometry& g);
 
+// The rows [row_begin, row_end) of im2col's matrix, serially (callers split the rows across
+// threads and keep the block cache-sized):
+//   x: (N, H, W, C) T;  cols: (row_end - row_begin, KH*KW*C) T
+template <typename T>
+void im2col_rows_cpu(const T* x, T* cols, const ConvGeometry& g, int64_t row_begin,
+                     int64_t row_end);
+
+// Adds the rows [row_begin, row_end) of a cols matrix into their receptive fields, serially, in
+// row order (so the sums round as col2im_cpu's do):
+//   cols: (row_end - row_begin, KH*KW*C) T;  dx: (N, H, W, C) T, accumulated into
+template <typename T>
+void col2im_add_rows_cpu(const T* cols, T* dx, const ConvGeometry& g, int64_t row_begin,
+                         int64_t row_end);
+
 }  // namespace lumen::kernels

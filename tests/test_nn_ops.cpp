@@ -74,6 +74,53 @@ TEST_CASE("conv2d: gradients (3x3 pad 1, 3x3 stride 2, 1x1, 1x1 stride 2, 7x7 st
   }
 }
 
+TEST_CASE("conv2d: values and gradients on shapes split into many blocks match direct loops") {
+  // Large enough that the CPU convolution splits rows into blocks: images smaller than a block
+  // (grouped), and images larger than one (split), across the OpenMP threads.
+  struct Case {
+    int64_t n, h, w, c, o, k, stride, pad;
+  };
+  for (Case cs : {Case{40, 4, 5, 6, 5, 3, 1, 1}, Case{3, 41, 37, 8, 6, 3, 1, 1},
+                  Case{3, 41, 37, 8, 6, 3, 2, 1}, Case{9, 23, 19, 5, 7, 1, 1, 0},
+                  Case{9, 23, 19, 5, 7, 1, 2, 0}, Case{4, 30, 30, 3, 4, 7, 2, 3}}) {
+    CAPTURE(cs.n);
+    CAPTURE(cs.h);
+    CAPTURE(cs.k);
+    CAPTURE(cs.stride);
+    Tensor x = randn64({cs.n, cs.h, cs.w, cs.c}, 11);
+    x.set_requires_grad();
+    Tensor w = randn64({cs.o, cs.k, cs.k, cs.c}, 12);
+    w.set_requires_grad();
+    Tensor y = conv2d(x, w, Tensor(), cs.stride, cs.pad);
+    const int64_t oh_n = y.size(1), ow_n = y.size(2);
+    Tensor dy = randn64(y.shape(), 13);
+    sum(mul(y, dy)).backward();
+    // y, dx and dw by direct loops over every (output, tap, channel)
+    const std::vector<double> xv = x.to_doubles(), wv = w.to_doubles(), dyv = dy.to_doubles();
+    std::vector<double> ye(y.numel(), 0.0), dxe(xv.size(), 0.0), dwe(wv.size(), 0.0);
+    for (int64_t n = 0; n < cs.n; ++n)
+      for (int64_t oh = 0; oh < oh_n; ++oh)
+        for (int64_t ow = 0; ow < ow_n; ++ow)
+          for (int64_t o = 0; o < cs.o; ++o)
+            for (int64_t i = 0; i < cs.k; ++i)
+              for (int64_t j = 0; j < cs.k; ++j) {
+                const int64_t yy = oh * cs.stride - cs.pad + i, xx = ow * cs.stride - cs.pad + j;
+                if (yy < 0 || yy >= cs.h || xx < 0 || xx >= cs.w) continue;
+                const int64_t out = ((n * oh_n + oh) * ow_n + ow) * cs.o + o;
+                for (int64_t c = 0; c < cs.c; ++c) {
+                  const int64_t xi = ((n * cs.h + yy) * cs.w + xx) * cs.c + c;
+                  const int64_t wi = ((o * cs.k + i) * cs.k + j) * cs.c + c;
+                  ye[out] += xv[xi] * wv[wi];
+                  dxe[xi] += dyv[out] * wv[wi];
+                  dwe[wi] += dyv[out] * xv[xi];
+                }
+              }
+    testing::check_close(y, Tensor::from_vector(ye, y.shape()), 1e-12, "y");
+    testing::check_close(x.grad(), Tensor::from_vector(dxe, x.shape()), 1e-12, "dx");
+    testing::check_close(w.grad(), Tensor::from_vector(dwe, w.shape()), 1e-12, "dw");
+  }
+}
+
 TEST_CASE("batch_norm: training normalises with batch statistics and updates running stats") {
   // one channel, values 1..4: mean 2.5, biased var 1.25, unbiased var 5/3
   Tensor x = Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {4, 1});

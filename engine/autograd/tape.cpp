@@ -43,6 +43,25 @@ void accumulate(Tensor& into, const Tensor& g) {
     add_inplace(into, g);
   }
 }
+
+// The gradient flowing into a non-leaf tensor. The first contribution is kept as it came (no
+// copy: backward functions may return the same tensor for several inputs, e.g. add, so it is
+// never written to); a second one makes a fresh sum that later ones are added into in place.
+struct PendingGrad {
+  Tensor grad;
+  bool owned = false;
+};
+
+void accumulate(PendingGrad& into, const Tensor& g) {
+  if (!into.grad.defined()) {
+    into.grad = g;
+  } else if (!into.owned) {
+    into.grad = add(into.grad, g);
+    into.owned = true;
+  } else {
+    add_inplace(into.grad, g);
+  }
+}
 }  // namespace
 
 void run_backward(const Tensor& root) {
@@ -53,7 +72,7 @@ void run_backward(const Tensor& root) {
               "was computed under NoGrad");
   Tape& tape = Tape::current();
   NoGrad no_grad;
-  std::unordered_map<TensorImpl*, Tensor> grads;
+  std::unordered_map<TensorImpl*, PendingGrad> grads;
   Tensor seed = Tensor::empty_like(root);
   seed.fill(1.0);
   if (root.is_leaf()) {
@@ -63,13 +82,13 @@ void run_backward(const Tensor& root) {
     tape.clear();
     return;
   }
-  grads[root.impl()] = seed;
+  grads[root.impl()].grad = seed;
 
   auto& nodes = tape.nodes();
   for (auto node = nodes.rbegin(); node != nodes.rend(); ++node) {
     auto found = grads.find(node->output.impl());
     if (found == grads.end()) continue;
-    Tensor grad_output = found->second;
+    Tensor grad_output = found->second.grad;
     grads.erase(found);
 
     std::vector<bool> needs(node->inputs.size());

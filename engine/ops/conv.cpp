@@ -2,6 +2,7 @@
 
 #include "engine/autograd/tape.h"
 #include "engine/ops/channel.h"
+#include "engine/ops/conv_cpu.h"
 #include "engine/ops/cudnn/conv_cudnn.h"
 #include "engine/ops/gemm.h"
 #include "kernels/conv.h"
@@ -60,6 +61,8 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, int64_
   Tensor y = Tensor::empty_on({g.n, g.out_h(), g.out_w(), out_c}, x.dtype(), x);
   if (x.is_cuda()) {
     LUMEN_ON_CUDA(conv2d_forward_cudnn(x, w, y, stride, padding));
+  } else if (conv2d_cpu_blocked(x.dtype())) {
+    conv2d_forward_cpu(x, w, y, g);
   } else {
     Tensor y2 = y.reshape({rows, out_c});
     gemm(lower_cpu(x, g), w.reshape({out_c, g.patch()}), y2, false, true);
@@ -74,6 +77,10 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, int64_
                   if (needs[0]) conv2d_backward_data_cudnn(dy, w, dx, stride, padding);
                   if (needs[1]) conv2d_backward_filter_cudnn(x, dy, dw, stride, padding);
                 });
+                return std::vector<Tensor>{dx, dw};
+              }
+              if (conv2d_cpu_blocked(dy.dtype())) {
+                conv2d_backward_cpu(x, w, dy, dx, dw, g);
                 return std::vector<Tensor>{dx, dw};
               }
               const int64_t out_c = w.size(0), rows = g.n * g.out_h() * g.out_w();

@@ -1,6 +1,9 @@
 // The `lumen` command line. Commands take lightly-style key=value arguments; `lumen <command>
 // --help` lists every key with its default.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -11,6 +14,17 @@
 #include "engine/train/trainer.h"
 
 namespace {
+
+// OpenMP's default wait policy keeps idle worker threads spinning after every parallel region.
+// On a machine with few cores, or one shared with other work, they take the cores the working
+// threads need: a CPU training step ran 3.6x slower (bench/results/resnet_cpu_2026-11-23.md).
+// libgomp reads OMP_WAIT_POLICY once, before main, so when the user has not chosen a policy the
+// command line sets a passive one and runs itself again (if that fails it goes on as it is).
+void prefer_passive_openmp_threads(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+}
 
 const char* kUsage =
     "usage: lumen <command> [key=value ...]\n"
@@ -100,6 +114,7 @@ int run_check(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prefer_passive_openmp_threads(argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);

@@ -1,0 +1,149 @@
+#include "engine/ops/conv_cpu.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace lumen {
+
+namespace {
+
+// Bytes of im2col rows one thread lowers at a time: about half of a core's L2 cache.
+constexpr int64_t kBlockBytes = 256 << 10;
+constexpr int64_t kMinBlockRows = 32;  // fewer rows make the GEMM call overhead dominate
+
+// Row-major c = alpha * op(a) @ op(b) + beta * c (one thread when called in a parallel region).
+void gemm_rm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+             const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
+              k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+void gemm_rm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
+             const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
+              k, 1.0, a, lda, b, ldb, beta, c, ldc);
+}
+
+bool is_pointwise(const kernels::ConvGeometry& g) {
+  return g.kh == 1 && g.kw == 1 && g.stride == 1 && g.padding == 0;
+}
+
+// Rows per block: cache-sized, at least kMinBlockRows, and small enough that every thread gets
+// a couple of blocks when there are enough rows.
+template <typename T>
+int64_t block_rows(const kernels::ConvGeometry& g, int64_t rows) {
+  const int64_t by_cache = std::max(kMinBlockRows, kBlockBytes / int64_t(sizeof(T) * g.patch()));
+  const int64_t threads = omp_get_max_threads();
+  const int64_t by_balance = std::max(kMinBlockRows, (rows + 2 * threads - 1) / (2 * threads));
+  return std::max<int64_t>(1, std::min({by_cache, by_balance, rows}));
+}
+
+template <typename T>
+void forward(const T* x, const T* w, T* y, int64_t out_c, const kernels::ConvGeometry& g) {
+  const int64_t rows = g.n * g.out_h() * g.out_w(), patch = g.patch();
+  const int64_t bs = block_rows<T>(g, rows), blocks = (rows + bs - 1) / bs;
+  const bool pointwise = is_pointwise(g);
+#pragma omp parallel if (blocks > 1)
+  {
+    std::vector<T> cols(pointwise ? 0 : bs * patch);
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t r0 = b * bs, r1 = std::min(rows, r0 + bs);
+      const T* a = x + r0 * g.c;  // 1x1 stride 1: the input rows are the im2col rows
+      if (!pointwise) {
+        kernels::im2col_rows_cpu(x, cols.data(), g, r0, r1);
+        a = cols.data();
+      }
+      gemm_rm(false, true, r1 - r0, out_c, patch, a, patch, w, patch, T(0), y + r0 * out_c, out_c);
+    }
+  }
+}
+
+// Blocks of whole images (or of rows within one image when an image alone is larger than a
+// block), so that each image's input gradient is written by one thread only.
+template <typename T>
+void backward(const T* x, const T* w, const T* dy, T* dx, T* dw, int64_t out_c,
+              const kernels::ConvGeometry& g) {
+  const int64_t per_image = g.out_h() * g.out_w(), patch = g.patch();
+  const int64_t rows = g.n * per_image;
+  const int64_t bs = block_rows<T>(g, rows);
+  const int64_t images_per_group = std::max<int64_t>(1, bs / per_image);
+  const int64_t groups = (g.n + images_per_group - 1) / images_per_group;
+  const bool pointwise = is_pointwise(g);
+  const int64_t image = g.h * g.w * g.c, w_size = out_c * patch;
+  const int threads = omp_get_max_threads();
+  // Per-thread filter gradients, summed in thread order afterwards (deterministic for a given
+  // thread count).
+  std::vector<T> partial(dw ? size_t(threads) * w_size : 0, T(0));
+#pragma omp parallel num_threads(threads) if (groups > 1)
+  {
+    std::vector<T> cols(dw && !pointwise ? bs * patch : 0);
+    std::vector<T> dcols(dx && !pointwise ? bs * patch : 0);
+    T* dw_mine = dw ? partial.data() + size_t(omp_get_thread_num()) * w_size : nullptr;
+#pragma omp for schedule(static)
+    for (int64_t grp = 0; grp < groups; ++grp) {
+      const int64_t n0 = grp * images_per_group, n1 = std::min(g.n, n0 + images_per_group);
+      if (dx && !pointwise) std::memset(dx + n0 * image, 0, sizeof(T) * (n1 - n0) * image);
+      for (int64_t r0 = n0 * per_image; r0 < n1 * per_image; r0 += bs) {
+        const int64_t r1 = std::min(n1 * per_image, r0 + bs), m = r1 - r0;
+        const T* dy_rows = dy + r0 * out_c;
+        if (dw) {
+          const T* a = x + r0 * g.c;
+          if (!pointwise) {
+            kernels::im2col_rows_cpu(x, cols.data(), g, r0, r1);
+            a = cols.data();
+          }
+          gemm_rm(true, false, out_c, patch, m, dy_rows, out_c, a, patch, T(1), dw_mine, patch);
+        }
+        if (dx && pointwise) {
+          gemm_rm(false, false, m, g.c, out_c, dy_rows, out_c, w, patch, T(0), dx + r0 * g.c, g.c);
+        } else if (dx) {
+          gemm_rm(false, false, m, patch, out_c, dy_rows, out_c, w, patch, T(0), dcols.data(),
+                  patch);
+          kernels::col2im_add_rows_cpu(dcols.data(), dx, g, r0, r1);
+        }
+      }
+    }
+  }
+  if (!dw) return;
+#pragma omp parallel for schedule(static) if (w_size > 65536)
+  for (int64_t e = 0; e < w_size; ++e) {
+    T s = partial[e];
+    for (int t = 1; t < threads; ++t) s += partial[size_t(t) * w_size + e];
+    dw[e] = s;
+  }
+}
+
+}  // namespace
+
+bool conv2d_cpu_blocked(DType t) { return t == DType::f32 || t == DType::f64; }
+
+void conv2d_forward_cpu(const Tensor& x, const Tensor& w, Tensor& y,
+                        const kernels::ConvGeometry& g) {
+  dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      forward(x.data<T>(), w.data<T>(), y.data<T>(), w.size(0), g);
+    } else {
+      LUMEN_CHECK(false, "conv2d_forward_cpu: f32 or f64 only, got ", dtype_name(x.dtype()));
+    }
+  });
+}
+
+void conv2d_backward_cpu(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw,
+                         const kernels::ConvGeometry& g) {
+  dispatch_float(x.dtype(), "conv2d backward", [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      backward(x.data<T>(), w.data<T>(), dy.data<T>(), dx.defined() ? dx.data<T>() : nullptr,
+               dw.defined() ? dw.data<T>() : nullptr, w.size(0), g);
+    } else {
+      LUMEN_CHECK(false, "conv2d_backward_cpu: f32 or f64 only, got ", dtype_name(x.dtype()));
+    }
+  });
+}
+
+}  // namespace lumen
