@@ -35,6 +35,13 @@ class Storage {
   std::shared_ptr<CudaContext> ctx_;
 };
 
+// Plain (not page-locked) host blocks, 64-byte aligned. Large blocks that are released are kept
+// for reuse by a later allocation of the same rounded size (a training step allocates the same
+// sizes every step), so their pages are not returned to the system and faulted in again each
+// time; the cache is bounded and drops its oldest blocks first. Thread-safe.
+void* host_allocate(size_t bytes);
+void host_release(void* data, size_t bytes);  // `bytes` as passed to host_allocate
+
 // Copies bytes between two blocks that may live on different devices. Copies that involve the GPU
 // run on `ctx`'s stream; a copy to the CPU waits for it so the host can read the result.
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes,

@@ -26,7 +26,7 @@ Storage::~Storage() {
       std::fprintf(stderr, "lumen: cudaFreeHost failed: %s\n", cudaGetErrorString(status));
     }
   } else {
-    std::free(data_);
+    host_release(data_, bytes_);
   }
 }
 
