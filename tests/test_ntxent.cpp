@@ -14,20 +14,9 @@
 #include "losses/ntxent.h"
 
 using namespace lumen;
+using testing::scaled_error;
 
 namespace {
-
-// max |a - b| / max |b|: a relative error that does not go loose on small values (gradients).
-double scaled_error(const Tensor& actual, const Tensor& expected) {
-  REQUIRE(actual.shape() == expected.shape());
-  const std::vector<double> a = actual.to_doubles(), b = expected.to_doubles();
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::fabs(a[i] - b[i]));
-    scale = std::max(scale, std::fabs(b[i]));
-  }
-  return std::isnan(diff) ? INFINITY : diff / scale;
-}
 
 void check_scaled(const Tensor& actual, const Tensor& expected, double tol,
                   const std::string& what) {

@@ -15,6 +15,7 @@
 #include "engine/train/sgd.h"
 
 using namespace lumen;
+using testing::scaled_error;
 
 namespace {
 
@@ -26,17 +27,6 @@ const std::map<std::string, Tensor>& fixture() {
   static const std::map<std::string, Tensor> tensors =
       load_safetensors("fixtures/optim_steps.safetensors").tensors;
   return tensors;
-}
-
-double scaled_error(const Tensor& actual, const Tensor& expected) {
-  REQUIRE(actual.shape() == expected.shape());
-  const std::vector<double> a = actual.to_doubles(), b = expected.to_doubles();
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::fabs(a[i] - b[i]));
-    scale = std::max(scale, std::fabs(b[i]));
-  }
-  return std::isnan(diff) ? INFINITY : diff / scale;
 }
 
 std::unique_ptr<ParameterBuffer> make_params(DType dtype, Device device = Device::cpu()) {

@@ -42,6 +42,17 @@ double max_relative_error(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
+double scaled_error(const Tensor& actual, const Tensor& expected) {
+  REQUIRE(actual.shape() == expected.shape());
+  const std::vector<double> a = actual.to_doubles(), b = expected.to_doubles();
+  double diff = 0, scale = 1e-30;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::fabs(a[i] - b[i]));
+    scale = std::max(scale, std::fabs(b[i]));
+  }
+  return std::isnan(diff) ? INFINITY : diff / scale;
+}
+
 void check_close(const Tensor& actual, const Tensor& expected, double tol,
                  const std::string& what) {
   INFO(what << ": actual " << actual.str() << ", expected " << expected.str());

@@ -22,6 +22,10 @@ double tolerance(DType dtype);
 // Largest |a - b| / max(1, |b|) over all elements (a and b may live on any device or dtype).
 double max_relative_error(const Tensor& a, const Tensor& b);
 
+// max |a - b| / max |b| over all elements: a relative error that does not go loose on small
+// values (gradients). REQUIREs equal shapes; NaN anywhere gives infinity.
+double scaled_error(const Tensor& actual, const Tensor& expected);
+
 // CHECKs shapes equal and max_relative_error <= tol, naming `what` on failure.
 void check_close(const Tensor& actual, const Tensor& expected, double tol, const std::string& what);
 
