@@ -10,7 +10,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-}"
 build="${BUILD_DIR:-build-gpu}"
+# Full logs of every suite and benchmark go here (one file each for tests and benchmarks).
+logs="${LOG_DIR:-$build/logs}"
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DLUMEN_CUDA=ON)
+# LUMEN_CUDA_ARCHS=90 builds for the one GPU at hand only (faster); default: CMakeLists' list.
+[[ -n "${LUMEN_CUDA_ARCHS:-}" ]] && cmake_args+=(-DCMAKE_CUDA_ARCHITECTURES="$LUMEN_CUDA_ARCHS")
+command -v ninja >/dev/null && cmake_args+=(-G Ninja)
 [[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
 
 if compgen -G ".deps/*.deb" >/dev/null; then
@@ -35,6 +40,9 @@ done
 
 cmake -S . -B "$build" "${cmake_args[@]}" || exit 1
 cmake --build "$build" -j "$(nproc)" || exit 1
+mkdir -p "$logs"
+: >"$logs/tests.log"
+: >"$logs/bench.log"
 device=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)
 
 table="| suite | test cases | passed | failed | GPU cases skipped |
@@ -43,8 +51,10 @@ status=0
 for exe in "$build"/bin/test_* "$build"/bin/slow_*; do
   [[ -x "$exe" ]] || continue
   name=$(basename "$exe")
-  log=$(cd tests && "../$exe" 2>&1)
+  start=$SECONDS
+  log=$(cd tests && timeout "${SUITE_TIMEOUT:-300}" "../$exe" 2>&1)
   rc=$?
+  { echo "=== $name (exit $rc, $((SECONDS - start)) s)"; echo "$log"; } >>"$logs/tests.log"
   line=$(grep "test cases:" <<<"$log" | tail -1)
   total=$(sed -E 's/.*test cases: *([0-9]+).*/\1/' <<<"$line")
   passed=$(sed -E 's/.*\| *([0-9]+) passed.*/\1/' <<<"$line")
@@ -55,15 +65,18 @@ for exe in "$build"/bin/test_* "$build"/bin/slow_*; do
 done
 
 bench_table=""
-for exe in "$build"/bin/bench_*; do
+[[ -n "${SKIP_BENCH:-}" ]] && build_benches=() || build_benches=("$build"/bin/bench_*)
+for exe in "${build_benches[@]}"; do
   [[ -x "$exe" ]] || continue
-  bench_table+=$'\n'"### $(basename "$exe")"$'\n\n```\n'"$("$exe" 2>&1 | tail -40)"$'\n```\n'
+  blog=$(timeout "${BENCH_TIMEOUT:-300}" "$exe" 2>&1)
+  { echo "=== $(basename "$exe") (exit $?)"; echo "$blog"; } >>"$logs/bench.log"
+  bench_table+=$'\n'"### $(basename "$exe")"$'\n\n```\n'"$(tail -40 <<<"$blog")"$'\n```\n'
 done
 
 report="# GPU check
 
 - device: ${device:-unknown}
-- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+- commit: ${LUMEN_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 - date: $(date -u +%Y-%m-%dT%H:%MZ)
 - command: tools/gpu_check.sh
 
