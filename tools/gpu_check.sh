@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-}"
-build="${BUILD_DIR:-build-gpu}"
+build=$(realpath -m "${BUILD_DIR:-build-gpu}")
 # Full logs of every suite and benchmark go here (one file each for tests and benchmarks).
 logs="${LOG_DIR:-$build/logs}"
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DLUMEN_CUDA=ON)

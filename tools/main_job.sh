@@ -4,14 +4,18 @@
 # randomly initialised one.
 #   On a GPU: ResNet-18 (small-image variant), all 60k training images.
 #   On the CPU: a narrow ResNet-9 on a subset, so that it finishes in a few minutes on 2 cores.
-# Environment: OUT_DIR (default runs/fashion-mnist), EPOCHS, LIMIT to override the recipe.
+# Environment: OUT_DIR (default runs/fashion-mnist), EPOCHS, LIMIT to override the recipe;
+# LUMEN_BIN=path/to/lumen uses a binary built elsewhere (e.g. by tools/gpu_check.sh) and skips
+# the setup and the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh --full
-[[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$(nproc)" --target lumen_cli >/dev/null
-lumen=build/bin/lumen
+lumen=${LUMEN_BIN:-build/bin/lumen}
+if [[ -z "${LUMEN_BIN:-}" ]]; then
+  tools/setup.sh --full
+  [[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j "$(nproc)" --target lumen_cli >/dev/null
+fi
 data=/usr/share/datasets/fashion-mnist
 train_set=$data/train-images-idx3-ubyte.gz
 test_set=$data/t10k-images-idx3-ubyte.gz
