@@ -52,7 +52,7 @@ for exe in "$build"/bin/test_* "$build"/bin/slow_*; do
   [[ -x "$exe" ]] || continue
   name=$(basename "$exe")
   start=$SECONDS
-  log=$(cd tests && timeout "${SUITE_TIMEOUT:-300}" "../$exe" 2>&1)
+  log=$(cd tests && timeout "${SUITE_TIMEOUT:-300}" "$exe" 2>&1)
   rc=$?
   { echo "=== $name (exit $rc, $((SECONDS - start)) s)"; echo "$log"; } >>"$logs/tests.log"
   line=$(grep "test cases:" <<<"$log" | tail -1)
