@@ -46,6 +46,7 @@ def main():
     p.add_argument("--dtype", default="f32")
     p.add_argument("--iters", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--profile", action="store_true", help="print one step's kernel-time table")
     a = p.parse_args()
     if "OMP_NUM_THREADS" in os.environ:
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
@@ -82,6 +83,14 @@ def main():
     print(f"torch {torch.__version__} {a.arch} width {a.width:g} batch {a.batch} {a.image}x{a.image} {dev.type} "
           f"{a.dtype} threads {torch.get_num_threads()}: median {median * 1000:.1f} ms")
     print(f"torch_img_per_s {a.batch / median:.2f}")
+    if a.profile:
+        activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
+        with torch.profiler.profile(activities=activities) as prof:
+            step()
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+        print(prof.key_averages().table(sort_by="self_device_time_total", row_limit=40,
+                                        max_name_column_width=90))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,15 @@ TEST_CASE("gradients accumulate across backward calls until zeroed") {
   CHECK(x.grad().to_doubles() == std::vector<double>{1, 1});
 }
 
+TEST_CASE("a second loss whose graph an earlier backward cleared is an error, not silence") {
+  Tensor x = Tensor::from_vector(std::vector<double>{1, 2}, {2});
+  x.set_requires_grad();
+  Tensor first = sum(mul(x, x)), second = sum(scale(x, 2.0));
+  first.backward();
+  CHECK_THROWS_WITH(second.backward(), doctest::Contains("graph of this loss is gone"));
+  CHECK(x.grad().to_doubles() == std::vector<double>{2, 4});
+}
+
 TEST_CASE("no recording without requires_grad or under NoGrad") {
   Tensor a = Tensor::from_vector(std::vector<double>{1, 2}, {2});
   Tensor b = add(a, a);

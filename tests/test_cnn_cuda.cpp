@@ -31,12 +31,14 @@ void compare(const char* name, const std::vector<Shape>& shapes, const std::vect
     cpu.push_back(c.clone().set_requires_grad());
     gpu.push_back(c.to(kGpu).set_requires_grad());
   }
-  Tensor y_cpu = fn(cpu), y_gpu = fn(gpu);
-  REQUIRE(y_gpu.is_cuda());
-  check_close(y_gpu, y_cpu, tol, std::string(name) + " forward");
+  // Each forward is followed by its own backward: backward() clears the (per-thread) tape.
+  Tensor y_cpu = fn(cpu);
   Tensor w = Tensor::normal(y_cpu.shape(), 99, 0, 1, y_cpu.dtype());
   sum(mul(y_cpu, w)).backward();
+  Tensor y_gpu = fn(gpu);
   sum(mul(y_gpu, w.to(kGpu))).backward();
+  REQUIRE(y_gpu.is_cuda());
+  check_close(y_gpu, y_cpu, tol, std::string(name) + " forward");
   for (size_t i = 0; i < cpu.size(); ++i) {
     check_close(gpu[i].grad(), cpu[i].grad(), tol,
                 std::string(name) + " grad of input " + std::to_string(i));
@@ -116,11 +118,12 @@ TEST_CASE("GPU: a narrow ResNet-18 trains one step like the CPU (f32), and runs 
   finalize(*gpu_net, gpu_params, kGpu, 5);
   load_backbone_state_dict(*gpu_net, backbone_state_dict(*cpu_net));
   Tensor x = Tensor::normal({4, 64, 64, 3}, 3, 0, 1);
-  Tensor f_cpu = (*cpu_net)(x), f_gpu = (*gpu_net)(x.to(kGpu));
-  check_close(f_gpu, f_cpu, 1e-3, "features f32");
+  Tensor f_cpu = (*cpu_net)(x);
   Tensor w = Tensor::normal(f_cpu.shape(), 4, 0, 1);
   sum(mul(f_cpu, w)).backward();
+  Tensor f_gpu = (*gpu_net)(x.to(kGpu));
   sum(mul(f_gpu, w.to(kGpu))).backward();
+  check_close(f_gpu, f_cpu, 1e-3, "features f32");
   check_close(gpu_params.gradients(), cpu_params.gradients(), 1e-3, "all parameter gradients");
   auto cpu_state = backbone_state_dict(*cpu_net), gpu_state = backbone_state_dict(*gpu_net);
   for (auto& [name, t] : cpu_state) {
@@ -129,10 +132,23 @@ TEST_CASE("GPU: a narrow ResNet-18 trains one step like the CPU (f32), and runs 
     }
   }
   // bf16 activations from f32 master weights: gradients still land in the f32 buffer.
+  const Tensor f32_grads = gpu_params.gradients().clone();
   gpu_params.zero_grad();
+  Tensor f_f32;
+  {
+    NoGrad no_grad;
+    f_f32 = (*gpu_net)(x.to(kGpu));
+  }
   Tensor f_bf16 = (*gpu_net)(x.to(kGpu).to(DType::bf16));
   CHECK(f_bf16.dtype() == DType::bf16);
-  check_close(f_bf16, (*gpu_net)(x.to(kGpu)), 0.1, "features bf16 vs f32");
+  // bf16 rounding through 20 layers with batch statistics over few values (batch 4, 2x2 at the
+  // end): judged over the whole tensor, not per element.
+  const double norm_err = testing::relative_norm_error(f_bf16, f_f32);
+  MESSAGE("features bf16 vs f32: relative norm error " << norm_err);
+  CHECK(norm_err < 0.05);
   sum(mul(f_bf16, w.to(kGpu).to(DType::bf16))).backward();
   CHECK(gpu_params.gradients().dtype() == DType::f32);
+  const double grad_err = testing::relative_norm_error(gpu_params.gradients(), f32_grads);
+  MESSAGE("parameter gradients bf16 vs f32: relative norm error " << grad_err);
+  CHECK(grad_err < 0.1);
 }

@@ -1,5 +1,6 @@
 #include "engine/autograd/tape.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "engine/ops/elementwise.h"
@@ -85,6 +86,13 @@ void run_backward(const Tensor& root) {
   grads[root.impl()].grad = seed;
 
   auto& nodes = tape.nodes();
+  const bool recorded = std::any_of(nodes.begin(), nodes.end(), [&](const TapeNode& node) {
+    return node.output.impl() == root.impl();
+  });
+  LUMEN_CHECK(recorded,
+              "backward(): the graph of this loss is gone; an earlier backward() cleared the tape "
+              "(it holds one graph at a time). Call backward() on each loss before the next "
+              "forward pass, or add the losses and call backward() once");
   for (auto node = nodes.rbegin(); node != nodes.rend(); ++node) {
     auto found = grads.find(node->output.impl());
     if (found == grads.end()) continue;

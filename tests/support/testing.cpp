@@ -53,6 +53,17 @@ double scaled_error(const Tensor& actual, const Tensor& expected) {
   return std::isnan(diff) ? INFINITY : diff / scale;
 }
 
+double relative_norm_error(const Tensor& actual, const Tensor& expected) {
+  REQUIRE(actual.shape() == expected.shape());
+  const std::vector<double> a = actual.to_doubles(), b = expected.to_doubles();
+  double diff = 0, norm = 1e-300;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff += (a[i] - b[i]) * (a[i] - b[i]);
+    norm += b[i] * b[i];
+  }
+  return std::isnan(diff) ? INFINITY : std::sqrt(diff / norm);
+}
+
 void check_close(const Tensor& actual, const Tensor& expected, double tol,
                  const std::string& what) {
   INFO(what << ": actual " << actual.str() << ", expected " << expected.str());

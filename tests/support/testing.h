@@ -26,6 +26,10 @@ double max_relative_error(const Tensor& a, const Tensor& b);
 // values (gradients). REQUIREs equal shapes; NaN anywhere gives infinity.
 double scaled_error(const Tensor& actual, const Tensor& expected);
 
+// ||actual - expected|| / ||expected|| over the whole tensor (infinity on NaN): for results of
+// long bf16 chains, where single elements near zero carry large relative errors.
+double relative_norm_error(const Tensor& actual, const Tensor& expected);
+
 // CHECKs shapes equal and max_relative_error <= tol, naming `what` on failure.
 void check_close(const Tensor& actual, const Tensor& expected, double tol, const std::string& what);
 
