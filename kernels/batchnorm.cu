@@ -1,75 +1,149 @@
 // Batch norm on the GPU with our own kernels (cuDNN's legacy batch-norm calls want NCHW-packed
 // per-channel parameters of the activation dtype's family and offer no bf16 NHWC backward without
 // the graph API; these kernels keep statistics and parameters in f32 for every activation dtype).
-// Per-channel sums over (M, C) are two-level and deterministic: blocks of 32 channels x 8 rows
-// write partial sums, a second kernel adds them in a fixed order.
+// Every pass over the (M, C) activations moves 16-byte vectors of channels (kVec<T> of them) when C
+// and the pointers allow it. Per-channel sums are two-level and deterministic: blocks over a
+// range of rows write partial sums, a second kernel adds them in a fixed order. The ReLU and the
+// residual add of a ResNet block are fused into the forward pass and its backward.
 #include <cuda_runtime.h>
+
+#include <algorithm>
+#include <initializer_list>
 
 #include "kernels/batchnorm.cuh"
 #include "kernels/batchnorm.h"
 #include "kernels/launch.cuh"
+#include "kernels/vec.cuh"
 
 namespace lumen::kernels {
 
 namespace {
 
-constexpr int kTileC = 32, kTileR = 8;
+enum class SumKind { value, centered_square, grad_and_grad_centered };
 
-enum class SumKind { value, centered_square, dy_and_dy_centered };
+// The layout of a channel-sum launch: each thread owns V consecutive channels (a "channel group")
+// and walks rows; a block holds `lanes_c` channel groups x `lanes_r` row lanes and covers the rows
+// [blockIdx.y * rows_per_block, ...). partial[blockIdx.y * c + j] receives the block's sum.
+struct SumPlan {
+  int v = 1;            // channels per thread (vector width)
+  int lanes_c = 1;      // channel groups per block
+  int lanes_r = 1;      // row lanes per block
+  int64_t rows_per_block = 1;
+  dim3 grid;
+  int groups() const { return int(grid.y); }
+};
 
-// partial[g * c + j] (and partial2 for dy_and_dy_centered) = the sum over rows r of row group g.
-template <typename T, SumKind kKind>
-__global__ void channel_partial_sums(const T* x, const T* dy, int64_t m, int64_t c,
+// The gradient reaching the normalisation (batchnorm.h): dy, masked by a fused ReLU's output.
+template <typename C, typename T>
+__device__ __forceinline__ C reaching_grad(T dy, const T* y_relu, T y) {
+  return y_relu != nullptr ? batchnorm_relu_grad(C(load(dy)), C(load(y))) : C(load(dy));
+}
+
+template <typename T, int V, SumKind kKind>
+__global__ void channel_partial_sums(const T* x, const T* dy, const T* y_relu, int64_t m, int64_t c,
+                                     int lanes_c, int64_t rows_per_block,
                                      const compute_t<T>* mean, compute_t<T>* partial,
-                                     compute_t<T>* partial2) {
+                                     compute_t<T>* partial2, T* g_out) {
   using C = compute_t<T>;
-  __shared__ C tile[kTileR][kTileC + 1];
-  __shared__ C tile2[kTileR][kTileC + 1];
-  const int64_t j = int64_t(blockIdx.x) * kTileC + threadIdx.x;
-  C acc = 0, acc2 = 0;
-  if (j < c) {
-    const C mu = kKind == SumKind::value ? C(0) : mean[j];
-    for (int64_t r = int64_t(blockIdx.y) * kTileR + threadIdx.y; r < m;
-         r += int64_t(gridDim.y) * kTileR) {
-      const C v = C(load(x[r * c + j]));
+  extern __shared__ unsigned char shared_raw[];
+  C* tile = reinterpret_cast<C*>(shared_raw);  // (lanes_r, lanes_c, V)
+  C* tile2 = tile + blockDim.x * V;
+  const int lanes_r = int(blockDim.x) / lanes_c;
+  const int lane_c = int(threadIdx.x) % lanes_c, lane_r = int(threadIdx.x) / lanes_c;
+  const int64_t j0 = (int64_t(blockIdx.x) * lanes_c + lane_c) * V;
+  const bool active = lane_r < lanes_r && j0 < c;
+  C acc[V], acc2[V], mu[V];
+#pragma unroll
+  for (int k = 0; k < V; ++k) acc[k] = acc2[k] = mu[k] = C(0);
+  if (active) {
+    if (kKind != SumKind::value) {
+#pragma unroll
+      for (int k = 0; k < V; ++k) mu[k] = mean[j0 + k];
+    }
+    const int64_t r_begin = int64_t(blockIdx.y) * rows_per_block;
+    const int64_t r_end = r_begin + rows_per_block < m ? r_begin + rows_per_block : m;
+    for (int64_t r = r_begin + lane_r; r < r_end; r += lanes_r) {
+      const int64_t i = r * c + j0;
+      const Vec<T, V> xv = load_vec<V>(x + i);
       if (kKind == SumKind::value) {
-        acc += v;
+#pragma unroll
+        for (int k = 0; k < V; ++k) acc[k] += C(load(xv.v[k]));
       } else if (kKind == SumKind::centered_square) {
-        acc += batchnorm_centered_square(v, mu);
+#pragma unroll
+        for (int k = 0; k < V; ++k) acc[k] += batchnorm_centered_square(C(load(xv.v[k])), mu[k]);
       } else {
-        const C g = C(load(dy[r * c + j]));
-        acc += g;
-        acc2 += batchnorm_dy_centered(g, v, mu);
+        const Vec<T, V> dv = load_vec<V>(dy + i);
+        Vec<T, V> yv = dv;
+        if (y_relu != nullptr) yv = load_vec<V>(y_relu + i);
+        Vec<T, V> gv;
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+          const C g = reaching_grad<C>(dv.v[k], y_relu, yv.v[k]);
+          gv.v[k] = store<T>(g);
+          acc[k] += g;
+          acc2[k] += batchnorm_dy_centered(g, C(load(xv.v[k])), mu[k]);
+        }
+        if (g_out != nullptr) store_vec<V>(g_out + i, gv);
       }
     }
   }
-  tile[threadIdx.y][threadIdx.x] = acc;
-  tile2[threadIdx.y][threadIdx.x] = acc2;
-  __syncthreads();
-  if (threadIdx.y == 0 && j < c) {
-    C s = 0, s2 = 0;
-    for (int k = 0; k < kTileR; ++k) s += tile[k][threadIdx.x], s2 += tile2[k][threadIdx.x];
-    partial[int64_t(blockIdx.y) * c + j] = s;
-    if (kKind == SumKind::dy_and_dy_centered) partial2[int64_t(blockIdx.y) * c + j] = s2;
+  if (lane_r < lanes_r) {
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+      tile[(lane_r * lanes_c + lane_c) * V + k] = acc[k];
+      tile2[(lane_r * lanes_c + lane_c) * V + k] = acc2[k];
+    }
   }
+  __syncthreads();
+  if (lane_r == 0 && j0 < c) {
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+      C s = 0, s2 = 0;
+      for (int r = 0; r < lanes_r; ++r) {
+        s += tile[(r * lanes_c + lane_c) * V + k];
+        s2 += tile2[(r * lanes_c + lane_c) * V + k];
+      }
+      partial[int64_t(blockIdx.y) * c + j0 + k] = s;
+      if (kKind == SumKind::grad_and_grad_centered) partial2[int64_t(blockIdx.y) * c + j0 + k] = s2;
+    }
+  }
+}
+
+// Sums the partials of channel j over the row groups: a block of 32 channels x 8 group lanes, the
+// lanes added in a fixed order. Returns the total in the lane-0 thread (others get 0).
+constexpr int kFinishC = 32, kFinishG = 8;
+template <typename C>
+__device__ C sum_groups(const C* partial, int groups, int64_t c, int64_t j, C (*shared)[kFinishC + 1]) {
+  C s = 0;
+  if (j < c) {
+    for (int g = threadIdx.y; g < groups; g += kFinishG) s += partial[int64_t(g) * c + j];
+  }
+  shared[threadIdx.y][threadIdx.x] = s;
+  __syncthreads();
+  C total = 0;
+  if (threadIdx.y == 0) {
+    for (int k = 0; k < kFinishG; ++k) total += shared[k][threadIdx.x];
+  }
+  __syncthreads();
+  return total;
 }
 
 template <typename C>
 __global__ void finish_mean(const C* partial, int groups, int64_t m, int64_t c, C* mean) {
-  LUMEN_GRID_STRIDE(j, c) {
-    C s = 0;
-    for (int g = 0; g < groups; ++g) s += partial[g * c + j];
-    mean[j] = s / C(m);
-  }
+  __shared__ C shared[kFinishG][kFinishC + 1];
+  const int64_t j = int64_t(blockIdx.x) * kFinishC + threadIdx.x;
+  const C s = sum_groups(partial, groups, c, j, shared);
+  if (threadIdx.y == 0 && j < c) mean[j] = s / C(m);
 }
 
 template <typename C>
 __global__ void finish_variance(const C* partial, int groups, int64_t m, int64_t c, C eps,
                                 C momentum, const C* mean, C* invstd, C* running_mean,
                                 C* running_var) {
-  LUMEN_GRID_STRIDE(j, c) {
-    C s = 0;
-    for (int g = 0; g < groups; ++g) s += partial[g * c + j];
+  __shared__ C shared[kFinishG][kFinishC + 1];
+  const int64_t j = int64_t(blockIdx.x) * kFinishC + threadIdx.x;
+  const C s = sum_groups(partial, groups, c, j, shared);
+  if (threadIdx.y == 0 && j < c) {
     const C var = s / C(m);
     invstd[j] = batchnorm_invstd(var, eps);
     if (running_mean != nullptr) {
@@ -83,9 +157,11 @@ __global__ void finish_variance(const C* partial, int groups, int64_t m, int64_t
 template <typename C>
 __global__ void finish_backward_sums(const C* partial, const C* partial2, int groups, int64_t c,
                                      const C* invstd, C* sum_dy, C* sum_dy_xhat) {
-  LUMEN_GRID_STRIDE(j, c) {
-    C s = 0, s2 = 0;
-    for (int g = 0; g < groups; ++g) s += partial[g * c + j], s2 += partial2[g * c + j];
+  __shared__ C shared[kFinishG][kFinishC + 1];
+  const int64_t j = int64_t(blockIdx.x) * kFinishC + threadIdx.x;
+  const C s = sum_groups(partial, groups, c, j, shared);
+  const C s2 = sum_groups(partial2, groups, c, j, shared);
+  if (threadIdx.y == 0 && j < c) {
     sum_dy[j] = s;
     sum_dy_xhat[j] = s2 * invstd[j];
   }
@@ -100,42 +176,106 @@ __global__ void running_stats_kernel(const C* running_mean, const C* running_var
   }
 }
 
-template <typename T>
+template <typename T, int V>
 __global__ void forward_kernel(const T* x, int64_t m, int64_t c, const compute_t<T>* mean,
                                const compute_t<T>* invstd, const compute_t<T>* weight,
-                               const compute_t<T>* bias, T* y) {
+                               const compute_t<T>* bias, const T* residual, bool relu, T* y) {
   using C = compute_t<T>;
-  LUMEN_GRID_STRIDE(i, m * c) {
-    const int64_t j = i % c;
-    const C w = batchnorm_weight(weight, j), b = batchnorm_bias(bias, j);
-    y[i] = store<T>(batchnorm_xhat(C(load(x[i])), mean[j], invstd[j]) * w + b);
-  }
-}
-
-template <typename T>
-__global__ void backward_input_kernel(const T* dy, const T* x, int64_t m, int64_t c,
-                                      const compute_t<T>* mean, const compute_t<T>* invstd,
-                                      const compute_t<T>* weight, const compute_t<T>* sum_dy,
-                                      const compute_t<T>* sum_dy_xhat, bool training, T* dx) {
-  using C = compute_t<T>;
-  LUMEN_GRID_STRIDE(i, m * c) {
-    const int64_t j = i % c;
-    const C k = batchnorm_weight(weight, j) * invstd[j];
-    const C g = C(load(dy[i]));
-    if (training) {
-      const C xhat = batchnorm_xhat(C(load(x[i])), mean[j], invstd[j]);
-      dx[i] = store<T>(k * (g - sum_dy[j] / C(m) - xhat * sum_dy_xhat[j] / C(m)));
-    } else {
-      dx[i] = store<T>(k * g);
+  LUMEN_GRID_STRIDE(iv, m * c / V) {
+    const int64_t i = iv * V, j0 = i % c;
+    const Vec<T, V> xv = load_vec<V>(x + i);
+    Vec<T, V> rv = xv;
+    if (residual != nullptr) rv = load_vec<V>(residual + i);
+    Vec<T, V> out;
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+      const int64_t j = j0 + k;
+      const C v = batchnorm_xhat(C(load(xv.v[k])), mean[j], invstd[j]) * batchnorm_weight(weight, j) +
+                  batchnorm_bias(bias, j);
+      const C res = residual != nullptr ? C(load(rv.v[k])) : C(0);
+      out.v[k] = store<T>(batchnorm_tail(v, res, relu));
     }
+    store_vec<V>(y + i, out);
   }
 }
 
-// Row groups: enough blocks to fill the GPU, at least 32 rows per thread row.
-int row_groups(int64_t m) {
-  const int64_t g = (m + kTileR * 32 - 1) / (kTileR * 32);
-  return int(g < 1 ? 1 : (g > 256 ? 256 : g));
+template <typename T, int V>
+__global__ void backward_input_kernel(const T* dy, const T* y_relu, const T* x, int64_t m,
+                                      int64_t c, const compute_t<T>* mean,
+                                      const compute_t<T>* invstd, const compute_t<T>* weight,
+                                      const compute_t<T>* sum_dy, const compute_t<T>* sum_dy_xhat,
+                                      bool training, T* dx) {
+  using C = compute_t<T>;
+  LUMEN_GRID_STRIDE(iv, m * c / V) {
+    const int64_t i = iv * V, j0 = i % c;
+    const Vec<T, V> dv = load_vec<V>(dy + i);
+    Vec<T, V> yv = dv, xv = dv;
+    if (y_relu != nullptr) yv = load_vec<V>(y_relu + i);
+    if (training) xv = load_vec<V>(x + i);
+    Vec<T, V> out;
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+      const int64_t j = j0 + k;
+      const C kj = batchnorm_weight(weight, j) * invstd[j];
+      const C g = reaching_grad<C>(dv.v[k], y_relu, yv.v[k]);
+      if (training) {
+        const C xhat = batchnorm_xhat(C(load(xv.v[k])), mean[j], invstd[j]);
+        out.v[k] = store<T>(kj * (g - sum_dy[j] / C(m) - xhat * sum_dy_xhat[j] / C(m)));
+      } else {
+        out.v[k] = store<T>(kj * g);
+      }
+    }
+    store_vec<V>(dx + i, out);
+  }
 }
+
+// The vector width for (M, C) passes over these pointers: kVec<T> when C is a multiple of it and
+// every pointer is 16-byte aligned, else 1.
+template <typename T>
+int vector_width(int64_t c, std::initializer_list<const void*> pointers) {
+  if (c % kVec<T> != 0) return 1;
+  for (const void* p : pointers) {
+    if (!aligned16(p)) return 1;
+  }
+  return kVec<T>;
+}
+
+// Enough blocks to fill the GPU (up to ~1024), each thread walking at least ~8 rows.
+SumPlan sum_plan(int64_t m, int64_t c, int v) {
+  SumPlan plan;
+  plan.v = v;
+  const int64_t channel_groups = c / v;
+  plan.lanes_c = int(std::min<int64_t>(channel_groups, kBlock));
+  plan.lanes_r = kBlock / plan.lanes_c;
+  const int64_t blocks_c = (channel_groups + plan.lanes_c - 1) / plan.lanes_c;
+  const int64_t max_groups = std::max<int64_t>(1, 1024 / blocks_c);
+  const int64_t wanted = (m + int64_t(plan.lanes_r) * 8 - 1) / (int64_t(plan.lanes_r) * 8);
+  const int64_t groups = std::max<int64_t>(1, std::min(wanted, max_groups));
+  plan.rows_per_block = (m + groups - 1) / groups;
+  plan.grid = dim3(unsigned(blocks_c), unsigned((m + plan.rows_per_block - 1) / plan.rows_per_block));
+  return plan;
+}
+
+template <typename T, SumKind kKind>
+void launch_partial_sums(const SumPlan& plan, const T* x, const T* dy, const T* y_relu, int64_t m,
+                         int64_t c, const compute_t<T>* mean, compute_t<T>* partial,
+                         compute_t<T>* partial2, T* g_out, cudaStream_t stream) {
+  using C = compute_t<T>;
+  constexpr int V = kVec<T>;
+  if (plan.v == V) {
+    const size_t shared = 2 * size_t(kBlock) * V * sizeof(C);
+    channel_partial_sums<T, V, kKind><<<plan.grid, kBlock, shared, stream>>>(
+        x, dy, y_relu, m, c, plan.lanes_c, plan.rows_per_block, mean, partial, partial2, g_out);
+  } else {
+    const size_t shared = 2 * size_t(kBlock) * sizeof(C);
+    channel_partial_sums<T, 1, kKind><<<plan.grid, kBlock, shared, stream>>>(
+        x, dy, y_relu, m, c, plan.lanes_c, plan.rows_per_block, mean, partial, partial2, g_out);
+  }
+  LUMEN_LAUNCH_CHECK();
+}
+
+unsigned finish_blocks(int64_t c) { return unsigned((c + kFinishC - 1) / kFinishC); }
+const dim3 kFinishBlock(kFinishC, kFinishG);
 
 // Stream-ordered scratch for the partial sums (from the device's memory pool).
 template <typename C>
@@ -153,19 +293,16 @@ void batchnorm_stats_cuda(const T* x, int64_t m, int64_t c, double eps, double m
                           compute_t<T>* running_var, cudaStream_t stream) {
   using C = compute_t<T>;
   if (m == 0 || c == 0) return;
-  const int groups = row_groups(m);
-  const dim3 block(kTileC, kTileR), grid(unsigned((c + kTileC - 1) / kTileC), unsigned(groups));
-  C* partial = scratch<C>(groups * c, stream);
-  channel_partial_sums<T, SumKind::value>
-      <<<grid, block, 0, stream>>>(x, nullptr, m, c, nullptr, partial, nullptr);
+  const SumPlan plan = sum_plan(m, c, vector_width<T>(c, {x}));
+  C* partial = scratch<C>(int64_t(plan.groups()) * c, stream);
+  launch_partial_sums<T, SumKind::value>(plan, x, nullptr, nullptr, m, c, nullptr, partial, nullptr,
+                                         nullptr, stream);
+  finish_mean<<<finish_blocks(c), kFinishBlock, 0, stream>>>(partial, plan.groups(), m, c, mean);
   LUMEN_LAUNCH_CHECK();
-  finish_mean<<<grid_for(c), kBlock, 0, stream>>>(partial, groups, m, c, mean);
-  LUMEN_LAUNCH_CHECK();
-  channel_partial_sums<T, SumKind::centered_square>
-      <<<grid, block, 0, stream>>>(x, nullptr, m, c, mean, partial, nullptr);
-  LUMEN_LAUNCH_CHECK();
-  finish_variance<<<grid_for(c), kBlock, 0, stream>>>(partial, groups, m, c, C(eps), C(momentum),
-                                                      mean, invstd, running_mean, running_var);
+  launch_partial_sums<T, SumKind::centered_square>(plan, x, nullptr, nullptr, m, c, mean, partial,
+                                                   nullptr, nullptr, stream);
+  finish_variance<<<finish_blocks(c), kFinishBlock, 0, stream>>>(
+      partial, plan.groups(), m, c, C(eps), C(momentum), mean, invstd, running_mean, running_var);
   LUMEN_LAUNCH_CHECK();
   LUMEN_CUDA_CHECK(cudaFreeAsync(partial, stream));
 }
@@ -183,40 +320,53 @@ void batchnorm_running_stats_cuda(const compute_t<T>* running_mean, const comput
 template <typename T>
 void batchnorm_forward_cuda(const T* x, int64_t m, int64_t c, const compute_t<T>* mean,
                             const compute_t<T>* invstd, const compute_t<T>* weight,
-                            const compute_t<T>* bias, T* y, cudaStream_t stream) {
+                            const compute_t<T>* bias, const T* residual, bool relu, T* y,
+                            cudaStream_t stream) {
   if (m * c == 0) return;
-  forward_kernel<<<grid_for(m * c), kBlock, 0, stream>>>(x, m, c, mean, invstd, weight, bias, y);
+  constexpr int V = kVec<T>;
+  if (vector_width<T>(c, {x, residual, y}) == V) {
+    forward_kernel<T, V><<<grid_for(m * c / V), kBlock, 0, stream>>>(x, m, c, mean, invstd, weight,
+                                                                     bias, residual, relu, y);
+  } else {
+    forward_kernel<T, 1><<<grid_for(m * c), kBlock, 0, stream>>>(x, m, c, mean, invstd, weight,
+                                                                 bias, residual, relu, y);
+  }
   LUMEN_LAUNCH_CHECK();
 }
 
 template <typename T>
-void batchnorm_backward_reduce_cuda(const T* dy, const T* x, int64_t m, int64_t c,
+void batchnorm_backward_reduce_cuda(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
                                     const compute_t<T>* mean, const compute_t<T>* invstd,
-                                    compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat,
+                                    compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat, T* g_out,
                                     cudaStream_t stream) {
   using C = compute_t<T>;
   if (m == 0 || c == 0) return;
-  const int groups = row_groups(m);
-  const dim3 block(kTileC, kTileR), grid(unsigned((c + kTileC - 1) / kTileC), unsigned(groups));
-  C* partial = scratch<C>(2 * groups * c, stream);
-  channel_partial_sums<T, SumKind::dy_and_dy_centered>
-      <<<grid, block, 0, stream>>>(x, dy, m, c, mean, partial, partial + groups * c);
-  LUMEN_LAUNCH_CHECK();
-  finish_backward_sums<<<grid_for(c), kBlock, 0, stream>>>(partial, partial + groups * c, groups, c,
-                                                           invstd, sum_dy, sum_dy_xhat);
+  const SumPlan plan = sum_plan(m, c, vector_width<T>(c, {dy, y_relu, x, g_out}));
+  C* partial = scratch<C>(2 * int64_t(plan.groups()) * c, stream);
+  C* partial2 = partial + int64_t(plan.groups()) * c;
+  launch_partial_sums<T, SumKind::grad_and_grad_centered>(plan, x, dy, y_relu, m, c, mean, partial,
+                                                          partial2, g_out, stream);
+  finish_backward_sums<<<finish_blocks(c), kFinishBlock, 0, stream>>>(
+      partial, partial2, plan.groups(), c, invstd, sum_dy, sum_dy_xhat);
   LUMEN_LAUNCH_CHECK();
   LUMEN_CUDA_CHECK(cudaFreeAsync(partial, stream));
 }
 
 template <typename T>
-void batchnorm_backward_input_cuda(const T* dy, const T* x, int64_t m, int64_t c,
+void batchnorm_backward_input_cuda(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
                                    const compute_t<T>* mean, const compute_t<T>* invstd,
                                    const compute_t<T>* weight, const compute_t<T>* sum_dy,
                                    const compute_t<T>* sum_dy_xhat, bool training, T* dx,
                                    cudaStream_t stream) {
   if (m * c == 0) return;
-  backward_input_kernel<<<grid_for(m * c), kBlock, 0, stream>>>(dy, x, m, c, mean, invstd, weight,
-                                                                sum_dy, sum_dy_xhat, training, dx);
+  constexpr int V = kVec<T>;
+  if (vector_width<T>(c, {dy, y_relu, x, dx}) == V) {
+    backward_input_kernel<T, V><<<grid_for(m * c / V), kBlock, 0, stream>>>(
+        dy, y_relu, x, m, c, mean, invstd, weight, sum_dy, sum_dy_xhat, training, dx);
+  } else {
+    backward_input_kernel<T, 1><<<grid_for(m * c), kBlock, 0, stream>>>(
+        dy, y_relu, x, m, c, mean, invstd, weight, sum_dy, sum_dy_xhat, training, dx);
+  }
   LUMEN_LAUNCH_CHECK();
 }
 
@@ -229,12 +379,12 @@ void batchnorm_backward_input_cuda(const T* dy, const T* x, int64_t m, int64_t c
                                                 cudaStream_t);                                     \
   template void batchnorm_forward_cuda<T>(const T*, int64_t, int64_t, const compute_t<T>*,         \
                                           const compute_t<T>*, const compute_t<T>*,                \
-                                          const compute_t<T>*, T*, cudaStream_t);                  \
-  template void batchnorm_backward_reduce_cuda<T>(const T*, const T*, int64_t, int64_t,            \
-                                                  const compute_t<T>*, const compute_t<T>*,        \
-                                                  compute_t<T>*, compute_t<T>*, cudaStream_t);     \
+                                          const compute_t<T>*, const T*, bool, T*, cudaStream_t);  \
+  template void batchnorm_backward_reduce_cuda<T>(                                                 \
+      const T*, const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,    \
+      compute_t<T>*, compute_t<T>*, T*, cudaStream_t);                                             \
   template void batchnorm_backward_input_cuda<T>(                                                  \
-      const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,              \
+      const T*, const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,    \
       const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, bool, T*, cudaStream_t);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)

@@ -6,6 +6,7 @@
 //              sum (x - mean)^2 / (M - 1) (the biased one when M = 1), as PyTorch
 //   xhat     = (x - mean) * invstd
 //   affine   = false: weight 1, bias 0 (null pointers)
+//   tail     = y = relu?(xhat * weight + bias + residual?), fused into the same pass
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,20 @@ LUMEN_HD A batchnorm_dy_centered(A dy, A x, A mean) {
 template <typename P>
 LUMEN_HD P batchnorm_xhat(P x, P mean, P invstd) {
   return (x - mean) * invstd;
+}
+
+// The fused tail of the forward: act(v + residual), the ReLU as relu_forward_elem.
+template <typename P>
+LUMEN_HD P batchnorm_tail(P v, P residual, bool relu) {
+  v += residual;
+  return relu ? (v > P(0) ? v : P(0)) : v;
+}
+
+// The gradient reaching the normalisation through a fused ReLU whose output was y (d/dx at 0 is
+// 0, as PyTorch).
+template <typename P>
+LUMEN_HD P batchnorm_relu_grad(P dy, P y) {
+  return y > P(0) ? dy : P(0);
 }
 
 template <typename P>

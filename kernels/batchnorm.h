@@ -33,40 +33,45 @@ void batchnorm_running_stats_cuda(const compute_t<T>* running_mean, const comput
                                   int64_t c, double eps, compute_t<T>* mean, compute_t<T>* invstd,
                                   cudaStream_t stream);
 
-// y = (x - mean) * invstd * weight + bias
+// y = act(xhat * weight + bias + residual), xhat = (x - mean) * invstd: the normalisation with
+// the tail of a ResNet block fused in. residual: (M, C) T or null; relu: apply max(., 0).
 //   x, y: (M, C) T;  mean, invstd, weight, bias: (C) P
 template <typename T>
 void batchnorm_forward_cpu(const T* x, int64_t m, int64_t c, const compute_t<T>* mean,
                            const compute_t<T>* invstd, const compute_t<T>* weight,
-                           const compute_t<T>* bias, T* y);
+                           const compute_t<T>* bias, const T* residual, bool relu, T* y);
 template <typename T>
 void batchnorm_forward_cuda(const T* x, int64_t m, int64_t c, const compute_t<T>* mean,
                             const compute_t<T>* invstd, const compute_t<T>* weight,
-                            const compute_t<T>* bias, T* y, cudaStream_t stream);
+                            const compute_t<T>* bias, const T* residual, bool relu, T* y,
+                            cudaStream_t stream);
 
-// Per-channel sums for backward: sum_dy[c] = sum dy, sum_dy_xhat[c] = sum dy * xhat
-// (they are dbias and dweight).   dy, x: (M, C) T;  the rest: (C) P
+// The backward of that forward. The gradient reaching the normalisation is g = dy, or, when a
+// ReLU was fused in, g = dy * (y > 0) with y the forward's output (y_relu; null without ReLU).
+// It is also the residual's gradient: when g_out is non-null it is written there.
+// Per-channel sums: sum_dy[c] = sum g, sum_dy_xhat[c] = sum g * xhat (dbias and dweight).
+//   dy, y_relu, x, g_out: (M, C) T;  the rest: (C) P
 template <typename T>
-void batchnorm_backward_reduce_cpu(const T* dy, const T* x, int64_t m, int64_t c,
+void batchnorm_backward_reduce_cpu(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
                                    const compute_t<T>* mean, const compute_t<T>* invstd,
-                                   compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat);
+                                   compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat, T* g_out);
 template <typename T>
-void batchnorm_backward_reduce_cuda(const T* dy, const T* x, int64_t m, int64_t c,
+void batchnorm_backward_reduce_cuda(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
                                     const compute_t<T>* mean, const compute_t<T>* invstd,
-                                    compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat,
+                                    compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat, T* g_out,
                                     cudaStream_t stream);
 
-// dx. Training (batch statistics):
-//   dx = weight * invstd * (dy - sum_dy / M - xhat * sum_dy_xhat / M)
-// eval (fixed statistics): dx = weight * invstd * dy  (sum_dy, sum_dy_xhat unused, may be null)
-//   dy, x, dx: (M, C) T;  the rest: (C) P
+// dx, with g as above. Training (batch statistics):
+//   dx = weight * invstd * (g - sum_dy / M - xhat * sum_dy_xhat / M)
+// eval (fixed statistics): dx = weight * invstd * g  (sum_dy, sum_dy_xhat unused, may be null)
+//   dy, y_relu, x, dx: (M, C) T;  the rest: (C) P
 template <typename T>
-void batchnorm_backward_input_cpu(const T* dy, const T* x, int64_t m, int64_t c,
+void batchnorm_backward_input_cpu(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
                                   const compute_t<T>* mean, const compute_t<T>* invstd,
                                   const compute_t<T>* weight, const compute_t<T>* sum_dy,
                                   const compute_t<T>* sum_dy_xhat, bool training, T* dx);
 template <typename T>
-void batchnorm_backward_input_cuda(const T* dy, const T* x, int64_t m, int64_t c,
+void batchnorm_backward_input_cuda(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
                                    const compute_t<T>* mean, const compute_t<T>* invstd,
                                    const compute_t<T>* weight, const compute_t<T>* sum_dy,
                                    const compute_t<T>* sum_dy_xhat, bool training, T* dx,

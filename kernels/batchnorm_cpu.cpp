@@ -89,9 +89,9 @@ void batchnorm_running_stats_cpu(const compute_t<T>* running_mean, const compute
 template <typename T>
 void batchnorm_forward_cpu(const T* x, int64_t m, int64_t c, const compute_t<T>* mean,
                            const compute_t<T>* invstd, const compute_t<T>* weight,
-                           const compute_t<T>* bias, T* y) {
+                           const compute_t<T>* bias, const T* residual, bool relu, T* y) {
   using P = compute_t<T>;
-  // y = x * scale + shift per channel
+  // y = tail(x * scale + shift) per channel
   std::vector<P> scale(c), shift(c);
   for (int64_t j = 0; j < c; ++j) {
     const P w = batchnorm_weight(weight, j), b = batchnorm_bias(bias, j);
@@ -101,22 +101,39 @@ void batchnorm_forward_cpu(const T* x, int64_t m, int64_t c, const compute_t<T>*
 #pragma omp parallel for schedule(static) if (m * c > 65536)
   for (int64_t r = 0; r < m; ++r) {
     for (int64_t j = 0; j < c; ++j) {
-      y[r * c + j] = store<T>(P(load(x[r * c + j])) * scale[j] + shift[j]);
+      const int64_t i = r * c + j;
+      const P res = residual != nullptr ? P(load(residual[i])) : P(0);
+      y[i] = store<T>(batchnorm_tail(P(load(x[i])) * scale[j] + shift[j], res, relu));
     }
   }
 }
 
+namespace {
+// The gradient reaching the normalisation at element i (see batchnorm.h).
 template <typename T>
-void batchnorm_backward_reduce_cpu(const T* dy, const T* x, int64_t m, int64_t c,
-                                   const compute_t<T>* mean, const compute_t<T>* invstd,
-                                   compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat) {
+compute_t<T> reaching_grad(const T* dy, const T* y_relu, int64_t i) {
   using P = compute_t<T>;
+  const P g = P(load(dy[i]));
+  return y_relu != nullptr ? batchnorm_relu_grad(g, P(load(y_relu[i]))) : g;
+}
+}  // namespace
+
+template <typename T>
+void batchnorm_backward_reduce_cpu(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
+                                   const compute_t<T>* mean, const compute_t<T>* invstd,
+                                   compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat, T* g_out) {
+  using P = compute_t<T>;
+  if (g_out != nullptr) {
+#pragma omp parallel for schedule(static) if (m * c > 65536)
+    for (int64_t i = 0; i < m * c; ++i) g_out[i] = store<T>(reaching_grad(dy, y_relu, i));
+  }
   std::vector<double> s_dy, s_dy_xc;
   channel_sums2(
-      m, c, s_dy, s_dy_xc, [&](int64_t r, int64_t j) { return double(load(dy[r * c + j])); },
+      m, c, s_dy, s_dy_xc,
+      [&](int64_t r, int64_t j) { return double(reaching_grad(dy, y_relu, r * c + j)); },
       [&](int64_t r, int64_t j) {
-        return batchnorm_dy_centered(double(load(dy[r * c + j])), double(load(x[r * c + j])),
-                                     double(mean[j]));
+        return batchnorm_dy_centered(double(reaching_grad(dy, y_relu, r * c + j)),
+                                     double(load(x[r * c + j])), double(mean[j]));
       });
   for (int64_t j = 0; j < c; ++j) {
     sum_dy[j] = P(s_dy[j]);
@@ -125,7 +142,7 @@ void batchnorm_backward_reduce_cpu(const T* dy, const T* x, int64_t m, int64_t c
 }
 
 template <typename T>
-void batchnorm_backward_input_cpu(const T* dy, const T* x, int64_t m, int64_t c,
+void batchnorm_backward_input_cpu(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
                                   const compute_t<T>* mean, const compute_t<T>* invstd,
                                   const compute_t<T>* weight, const compute_t<T>* sum_dy,
                                   const compute_t<T>* sum_dy_xhat, bool training, T* dx) {
@@ -141,7 +158,7 @@ void batchnorm_backward_input_cpu(const T* dy, const T* x, int64_t m, int64_t c,
     for (int64_t j = 0; j < c; ++j) {
       const int64_t i = r * c + j;
       const P xhat = batchnorm_xhat(P(load(x[i])), mean[j], invstd[j]);
-      dx[i] = store<T>(k[j] * (P(load(dy[i])) - mean_dy[j] - xhat * mean_dy_xhat[j]));
+      dx[i] = store<T>(k[j] * (reaching_grad(dy, y_relu, i) - mean_dy[j] - xhat * mean_dy_xhat[j]));
     }
   }
 }
@@ -153,12 +170,12 @@ void batchnorm_backward_input_cpu(const T* dy, const T* x, int64_t m, int64_t c,
                                                double, compute_t<T>*, compute_t<T>*);             \
   template void batchnorm_forward_cpu<T>(const T*, int64_t, int64_t, const compute_t<T>*,         \
                                          const compute_t<T>*, const compute_t<T>*,                \
-                                         const compute_t<T>*, T*);                                \
-  template void batchnorm_backward_reduce_cpu<T>(const T*, const T*, int64_t, int64_t,            \
+                                         const compute_t<T>*, const T*, bool, T*);                \
+  template void batchnorm_backward_reduce_cpu<T>(const T*, const T*, const T*, int64_t, int64_t,  \
                                                  const compute_t<T>*, const compute_t<T>*,        \
-                                                 compute_t<T>*, compute_t<T>*);                   \
+                                                 compute_t<T>*, compute_t<T>*, T*);               \
   template void batchnorm_backward_input_cpu<T>(                                                  \
-      const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,             \
+      const T*, const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,   \
       const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, bool, T*);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)

@@ -1,11 +1,22 @@
+// The large passes (binary, relu forward/backward) move 16-byte vectors when n and the pointers
+// allow it: V elements per thread and iteration, V = kVec<T> or 1.
 #include "kernels/elementwise.h"
 #include "kernels/launch.cuh"
+#include "kernels/vec.cuh"
+
+#include <initializer_list>
 
 namespace lumen::kernels {
 
-template <typename T>
+template <typename T, int V>
 __global__ void binary_kernel(BinaryOp op, const T* a, const T* b, T* y, int64_t n) {
-  LUMEN_GRID_STRIDE(i, n) y[i] = store<T>(binary_apply(op, load(a[i]), load(b[i])));
+  LUMEN_GRID_STRIDE(iv, n / V) {
+    const Vec<T, V> av = load_vec<V>(a + iv * V), bv = load_vec<V>(b + iv * V);
+    Vec<T, V> out;
+#pragma unroll
+    for (int k = 0; k < V; ++k) out.v[k] = store<T>(binary_apply(op, load(av.v[k]), load(bv.v[k])));
+    store_vec<V>(y + iv * V, out);
+  }
 }
 template <typename T>
 __global__ void axpby_kernel(compute_t<T> alpha, const T* x, compute_t<T> beta, T* y, int64_t n) {
@@ -26,19 +37,50 @@ __global__ void broadcast_scalar_kernel(const T* s, compute_t<T> alpha, T* y, in
   const T v = store<T>(alpha * load(s[0]));
   LUMEN_GRID_STRIDE(i, n) y[i] = v;
 }
-template <typename T>
+template <typename T, int V>
 __global__ void relu_forward_kernel(const T* x, T* y, int64_t n) {
-  LUMEN_GRID_STRIDE(i, n) y[i] = store<T>(relu_forward_elem(load(x[i])));
+  LUMEN_GRID_STRIDE(iv, n / V) {
+    const Vec<T, V> xv = load_vec<V>(x + iv * V);
+    Vec<T, V> out;
+#pragma unroll
+    for (int k = 0; k < V; ++k) out.v[k] = store<T>(relu_forward_elem(load(xv.v[k])));
+    store_vec<V>(y + iv * V, out);
+  }
 }
-template <typename T>
+template <typename T, int V>
 __global__ void relu_backward_kernel(const T* x, const T* dy, T* dx, int64_t n) {
-  LUMEN_GRID_STRIDE(i, n) dx[i] = store<T>(relu_backward_elem(load(x[i]), load(dy[i])));
+  LUMEN_GRID_STRIDE(iv, n / V) {
+    const Vec<T, V> xv = load_vec<V>(x + iv * V), dv = load_vec<V>(dy + iv * V);
+    Vec<T, V> out;
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+      out.v[k] = store<T>(relu_backward_elem(load(xv.v[k]), load(dv.v[k])));
+    }
+    store_vec<V>(dx + iv * V, out);
+  }
 }
+
+namespace {
+// kVec<T> when n is a multiple of it and every pointer is 16-byte aligned, else 1.
+template <typename T>
+bool vectorizable(int64_t n, std::initializer_list<const void*> pointers) {
+  if (n % kVec<T> != 0) return false;
+  for (const void* p : pointers) {
+    if (!aligned16(p)) return false;
+  }
+  return true;
+}
+}  // namespace
 
 template <typename T>
 void binary_cuda(BinaryOp op, const T* a, const T* b, T* y, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
-  binary_kernel<<<grid_for(n), kBlock, 0, stream>>>(op, a, b, y, n);
+  constexpr int V = kVec<T>;
+  if (vectorizable<T>(n, {a, b, y})) {
+    binary_kernel<T, V><<<grid_for(n / V), kBlock, 0, stream>>>(op, a, b, y, n);
+  } else {
+    binary_kernel<T, 1><<<grid_for(n), kBlock, 0, stream>>>(op, a, b, y, n);
+  }
   LUMEN_LAUNCH_CHECK();
 }
 template <typename T>
@@ -64,13 +106,23 @@ void broadcast_scalar_cuda(const T* s, double alpha, T* y, int64_t n, cudaStream
 template <typename T>
 void relu_forward_cuda(const T* x, T* y, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
-  relu_forward_kernel<<<grid_for(n), kBlock, 0, stream>>>(x, y, n);
+  constexpr int V = kVec<T>;
+  if (vectorizable<T>(n, {x, y})) {
+    relu_forward_kernel<T, V><<<grid_for(n / V), kBlock, 0, stream>>>(x, y, n);
+  } else {
+    relu_forward_kernel<T, 1><<<grid_for(n), kBlock, 0, stream>>>(x, y, n);
+  }
   LUMEN_LAUNCH_CHECK();
 }
 template <typename T>
 void relu_backward_cuda(const T* x, const T* dy, T* dx, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
-  relu_backward_kernel<<<grid_for(n), kBlock, 0, stream>>>(x, dy, dx, n);
+  constexpr int V = kVec<T>;
+  if (vectorizable<T>(n, {x, dy, dx})) {
+    relu_backward_kernel<T, V><<<grid_for(n / V), kBlock, 0, stream>>>(x, dy, dx, n);
+  } else {
+    relu_backward_kernel<T, 1><<<grid_for(n), kBlock, 0, stream>>>(x, dy, dx, n);
+  }
   LUMEN_LAUNCH_CHECK();
 }
 

@@ -41,7 +41,9 @@ BatchNorm::BatchNorm(int64_t channels, int input_ndim, bool affine, double momen
   declare_buffer("num_batches_tracked", Tensor::zeros({}, DType::i64));
 }
 
-Tensor BatchNorm::forward(const Tensor& x) {
+Tensor BatchNorm::forward(const Tensor& x) { return forward(x, BatchNormTail{}); }
+
+Tensor BatchNorm::forward(const Tensor& x, const BatchNormTail& tail) {
   LUMEN_CHECK(x.ndim() == input_ndim && x.size(-1) == channels, "BatchNorm",
               (input_ndim == 4 ? "2d" : "1d"), "(", channels, "): expects ",
               (input_ndim == 4 ? "NHWC (N, H, W, C)" : "(N, C)"), " with C = ", channels, ", got ",
@@ -50,7 +52,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
     buffer(2).data<int64_t>()[0] += 1;  // a host counter
   }
   return batch_norm(x, affine ? parameter(0) : Tensor(), affine ? parameter(1) : Tensor(),
-                    buffer(0), buffer(1), training(), momentum, eps);
+                    buffer(0), buffer(1), training(), momentum, eps, tail);
 }
 
 Linear::Linear(int64_t in_features, int64_t out_features, bool bias)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/ops/batchnorm.h"
 #include "layers/module.h"
 
 namespace lumen {
@@ -31,6 +32,8 @@ class BatchNorm : public Module {
   BatchNorm(int64_t channels, int input_ndim, bool affine = true, double momentum = 0.1,
             double eps = 1e-5);
   Tensor forward(const Tensor& x) override;
+  // relu?(bn(x) + residual?) in one pass (batch_norm's tail)
+  Tensor forward(const Tensor& x, const BatchNormTail& tail);
   int64_t channels;
   int input_ndim;
   bool affine;

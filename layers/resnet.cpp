@@ -72,11 +72,11 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t planes, int64_t stride) {
   }
 }
 
+// relu(bn2(conv2(relu(bn1(conv1(x))))) + identity), each BN with its tail fused in.
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor out = relu((*bn1_)((*conv1_)(x)));
-  out = (*bn2_)((*conv2_)(out));
+  const Tensor out = bn1_->forward((*conv1_)(x), {Tensor(), true});
   const Tensor identity = downsample_ ? (*downsample_)(x) : x;
-  return relu(add(out, identity));
+  return bn2_->forward((*conv2_)(out), {identity, true});
 }
 
 Bottleneck::Bottleneck(int64_t in_channels, int64_t planes, int64_t stride) {
@@ -93,11 +93,10 @@ Bottleneck::Bottleneck(int64_t in_channels, int64_t planes, int64_t stride) {
 }
 
 Tensor Bottleneck::forward(const Tensor& x) {
-  Tensor out = relu((*bn1_)((*conv1_)(x)));
-  out = relu((*bn2_)((*conv2_)(out)));
-  out = (*bn3_)((*conv3_)(out));
+  Tensor out = bn1_->forward((*conv1_)(x), {Tensor(), true});
+  out = bn2_->forward((*conv2_)(out), {Tensor(), true});
   const Tensor identity = downsample_ ? (*downsample_)(x) : x;
-  return relu(add(out, identity));
+  return bn3_->forward((*conv3_)(out), {identity, true});
 }
 
 ResNet::ResNet(const ResNetConfig& config) : config_(config) {
@@ -133,7 +132,7 @@ Tensor ResNet::forward(const Tensor& x) {
   LUMEN_CHECK(x.ndim() == 4 && x.size(3) == config_.in_channels,
               "ResNet: expects NHWC images (N, H, W, ", config_.in_channels, "), got ", x.str(),
               "; permute NCHW batches to NHWC first");
-  Tensor y = relu((*bn1_)((*conv1_)(x)));
+  Tensor y = bn1_->forward((*conv1_)(x), {Tensor(), true});
   if (maxpool_) y = (*maxpool_)(y);
   for (Sequential* stage : stages_) y = (*stage)(y);
   return global_avg_pool(y);

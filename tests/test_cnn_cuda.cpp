@@ -89,6 +89,21 @@ TEST_CASE("GPU: batch_norm, pooling, bias and linear match the CPU") {
           tol);
       check_close(rm_gpu, rm, tolerance(p) * 4, "running_mean after");
       check_close(rv_gpu, rv, tolerance(p) * 4, "running_var after");
+      // the fused tail of a ResNet block; 64 channels take the 16-byte vector path
+      for (bool with_residual : {true, false}) {
+        CAPTURE(with_residual);
+        std::vector<Shape> shapes{{4, 5, 7, 64}, {64}, {64}};
+        std::vector<DType> types{t, p, p};
+        if (with_residual) shapes.push_back({4, 5, 7, 64}), types.push_back(t);
+        compare(
+            "batch_norm + residual + relu", shapes, types,
+            [&](auto& in) {
+              const Tensor residual = in.size() > 3 ? in[3] : Tensor();
+              return batch_norm(in[0], in[1], in[2], Tensor(), Tensor(), training, 0.1, 1e-5,
+                                {residual, true});
+            },
+            tol);
+      }
     }
     compare(
         "batch_norm 1d no affine", {{37, 40}}, {t},

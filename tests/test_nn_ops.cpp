@@ -174,6 +174,50 @@ TEST_CASE("batch_norm: gradients in training and eval, affine and not, 1d and 2d
   }
 }
 
+TEST_CASE("batch_norm tail: relu(bn(x) + residual) fused equals the composition, with gradients") {
+  Tensor rm = randn64({3}, 5, 0.3);
+  Tensor rv = Tensor::uniform({3}, 6, 0.5, 2.0, DType::f64);
+  const Shape shape{2, 3, 2, 3};
+  for (bool training : {true, false}) {
+    for (bool with_residual : {true, false}) {
+      CAPTURE(training);
+      CAPTURE(with_residual);
+      auto fused = [&](const std::vector<Tensor>& in) {
+        Tensor rm_copy = rm.clone(), rv_copy = rv.clone();
+        const Tensor residual = with_residual ? in[3] : Tensor();
+        return batch_norm(in[0], in[1], in[2], rm_copy, rv_copy, training, 0.1, 1e-5,
+                          {residual, true});
+      };
+      auto composed = [&](const std::vector<Tensor>& in) {
+        Tensor rm_copy = rm.clone(), rv_copy = rv.clone();
+        Tensor y = batch_norm(in[0], in[1], in[2], rm_copy, rv_copy, training);
+        return relu(with_residual ? add(y, in[3]) : y);
+      };
+      std::vector<Tensor> a{randn64(shape, 1), randn64({3}, 2), randn64({3}, 3),
+                            randn64(shape, 4)};
+      std::vector<Tensor> b;
+      for (Tensor& t : a) b.push_back(t.clone().set_requires_grad());
+      for (Tensor& t : a) t.set_requires_grad();
+      Tensor ya = fused(a);
+      weighted_sum(ya, 9).backward();
+      Tensor yb = composed(b);
+      weighted_sum(yb, 9).backward();
+      CHECK(testing::max_relative_error(ya, yb) < 1e-12);
+      for (size_t i = 0; i < (with_residual ? 4u : 3u); ++i) {
+        CAPTURE(i);
+        CHECK(testing::max_relative_error(a[i].grad(), b[i].grad()) < 1e-12);
+      }
+      // The ReLU's kink makes central differences unreliable at exact zeros only; random inputs
+      // keep away from them.
+      gradcheck([&](const std::vector<Tensor>& in) { return weighted_sum(fused(in), 9); },
+                with_residual ? a : std::vector<Tensor>(a.begin(), a.begin() + 3));
+    }
+  }
+  CHECK_THROWS_WITH(batch_norm(randn64(shape, 1), Tensor(), Tensor(), Tensor(), Tensor(), true,
+                               0.1, 1e-5, {randn64({2, 3}, 2), true}),
+                    doctest::Contains("residual"));
+}
+
 TEST_CASE("max_pool2d and global_avg_pool: values") {
   Tensor x = Tensor::from_vector(std::vector<double>{1, 5, 3, 2, 9, 4, 7, 8, 6}, {1, 3, 3, 1});
   // 3x3 window, stride 2, padding 1 -> 2x2 outputs over the padded corners

@@ -6,14 +6,21 @@
 //   updates them in place as PyTorch does (momentum, unbiased variance).
 // eval: normalises with the running buffers (with the batch statistics when they are undefined,
 //   as PyTorch does for track_running_stats=False).
+// tail: y = relu?(batch_norm(x) + residual?) in the same pass over memory, forward and backward
+//   (the end of every ResNet block); residual has x's shape, dtype and device.
 #pragma once
 
 #include "engine/core/tensor.h"
 
 namespace lumen {
 
+struct BatchNormTail {
+  Tensor residual;    // added after the affine transform; undefined: none
+  bool relu = false;  // max(., 0) last
+};
+
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
                   const Tensor& running_mean, const Tensor& running_var, bool training,
-                  double momentum = 0.1, double eps = 1e-5);
+                  double momentum = 0.1, double eps = 1e-5, const BatchNormTail& tail = {});
 
 }  // namespace lumen
