@@ -35,7 +35,7 @@ void compare_forward_backward(const char* name, DType dtype, const std::vector<S
   }
   // Each forward is followed by its own backward: backward() clears the (per-thread) tape.
   Tensor y_cpu = fn(cpu);
-  auto [w_cpu, w_gpu] = random_pair(y_cpu.shape(), 99, dtype);
+  auto [w_cpu, w_gpu] = random_pair(y_cpu.shape(), 99, y_cpu.dtype());  // a loss may be f32
   sum(mul(y_cpu, w_cpu)).backward();
   Tensor y_gpu = fn(gpu);
   sum(mul(y_gpu, w_gpu)).backward();
