@@ -20,10 +20,6 @@
 #include <string>
 #include <vector>
 
-#if LUMEN_WITH_CUDA
-#include <cuda_profiler_api.h>
-#endif
-
 #include "engine/core/device.h"
 #include "engine/ops/ops.h"
 #include "layers/resnet.h"
@@ -56,10 +52,8 @@ double lumen_img_per_s(const Problem& p, const Options& o) {
   if (o.dtype == "bf16") x = x.to(DType::bf16);
   std::vector<double> times;
   for (int i = 0; i < o.warmup + o.iters; ++i) {
-#if LUMEN_WITH_CUDA
     // `ncu --profile-from-start off` sees the timed steps only, not the warm-up's algorithm search
-    if (i == o.warmup && device.is_cuda()) cudaProfilerStart();
-#endif
+    if (i == o.warmup && device.is_cuda()) cuda_profiler_start();
     const auto t0 = std::chrono::steady_clock::now();
     params.zero_grad();
     Tensor loss = sum(to_dtype((*net)(x), DType::f32));
@@ -68,9 +62,7 @@ double lumen_img_per_s(const Problem& p, const Options& o) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (i >= o.warmup) times.push_back(s);
   }
-#if LUMEN_WITH_CUDA
-  if (device.is_cuda()) cudaProfilerStop();
-#endif
+  if (device.is_cuda()) cuda_profiler_stop();
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
   std::printf("lumen %s width %g batch %lld %lldx%lld %s %s threads %d: median %.1f ms\n",

@@ -32,6 +32,8 @@ void require_device(Device device) {
 }
 
 #if !defined(LUMEN_WITH_CUDA)
+void cuda_profiler_start() {}
+void cuda_profiler_stop() {}
 int cuda_device_count(std::string* reason) {
   if (reason) *reason = "this Lumen was built without CUDA (LUMEN_CUDA=OFF)";
   return 0;

@@ -31,6 +31,10 @@ Device parse_device(const std::string& text);
 // why there are none.
 int cuda_device_count(std::string* reason = nullptr);
 bool cuda_available();
+// Brackets the region an external profiler records (`ncu --profile-from-start off`); no-ops
+// without CUDA.
+void cuda_profiler_start();
+void cuda_profiler_stop();
 
 // Throws a lumen::Error that says what to do when `device` is a CUDA device that is not usable.
 void require_device(Device device);

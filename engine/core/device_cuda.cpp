@@ -1,6 +1,8 @@
 // CudaContext on the CUDA runtime: a non-blocking stream per context, library handles created on
 // first use, allocations from the device's default memory pool (cudaMallocAsync), which keeps freed
 // memory cached for reuse instead of returning it to the driver.
+#include <cuda_profiler_api.h>
+
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -8,6 +10,9 @@
 #include "engine/core/cuda_handles.h"
 
 namespace lumen {
+
+void cuda_profiler_start() { LUMEN_CUDA_CHECK(cudaProfilerStart()); }
+void cuda_profiler_stop() { LUMEN_CUDA_CHECK(cudaProfilerStop()); }
 
 int cuda_device_count(std::string* reason) {
   int count = 0;

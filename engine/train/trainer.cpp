@@ -5,10 +5,12 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
 #include "engine/autograd/tape.h"
+#include "engine/core/device.h"
 #include "engine/io/json.h"
 #include "engine/io/safetensors.h"
 #include "engine/train/progress.h"
@@ -126,17 +128,26 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
   TrainResult result;
   result.checkpoint = last;
   const auto t0 = std::chrono::steady_clock::now();
-  int64_t images = 0;
+
+  // LUMEN_PROFILE_STEP=N: an external profiler (`ncu --profile-from-start off`) records step N.
+  const char* profile_env = std::getenv("LUMEN_PROFILE_STEP");
+  const int64_t profile_step = profile_env != nullptr ? std::atoll(profile_env) : -1;
 
   for (int64_t epoch = start_epoch; epoch < options.max_epochs; ++epoch) {
     double loss_sum = 0;
     int64_t loss_count = 0;
+    // img/s is this epoch's rate: the first epoch's one-off costs (cuDNN's algorithm search,
+    // the memory pool filling up) do not linger in later epochs' figures.
+    const auto epoch_start = std::chrono::steady_clock::now();
+    int64_t epoch_images = 0;
     for (int64_t step = (epoch == start_epoch ? start_step : 0); step < steps; ++step) {
       const int64_t global_step = epoch * steps + step;
+      if (global_step == profile_step) cuda_profiler_start();
       Tensor loss = task.forward_loss(epoch, step);
       loss.backward();
       task.optimizer_step(global_step);
       const double value = loss.item();
+      if (global_step == profile_step) cuda_profiler_stop();
       if (!std::isfinite(value)) {
         Tape::current().clear();
         LUMEN_FAIL("the loss became ", value, " at epoch ", epoch, " step ", step,
@@ -145,12 +156,12 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
       }
       loss_sum += value;
       ++loss_count;
-      images += task.batch_size();
+      epoch_images += task.batch_size();
       ++result.steps;
       result.last_loss = value;
       const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      result.images_per_second = seconds > 0 ? double(images) / seconds : 0;
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+      result.images_per_second = seconds > 0 ? double(epoch_images) / seconds : 0;
       if (!options.quiet) {
         char text[160];
         std::snprintf(text, sizeof(text),
@@ -188,9 +199,12 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
     }
   }
   if (!options.quiet && result.steps > 0) {
-    char text[96];
-    std::snprintf(text, sizeof(text), "done: %lld steps, last loss %.4f, %.0f img/s",
-                  static_cast<long long>(result.steps), result.last_loss, result.images_per_second);
+    char text[128];
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::snprintf(text, sizeof(text), "done: %lld steps in %.1f s, last loss %.4f, %.0f img/s (last epoch)",
+                  static_cast<long long>(result.steps), seconds, result.last_loss,
+                  result.images_per_second);
     progress.finish(text);
   }
   return result;

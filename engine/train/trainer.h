@@ -59,7 +59,7 @@ struct TrainerOptions {
 struct TrainResult {
   std::string checkpoint;  // path of the last checkpoint
   double last_loss = 0;
-  double images_per_second = 0;
+  double images_per_second = 0;  // over the last epoch run
   int64_t steps = 0;  // steps run by this call
 };
 
