@@ -109,9 +109,9 @@ __global__ void channel_partial_sums(const T* x, const T* dy, const T* y_relu, i
   }
 }
 
-// Sums the partials of channel j over the row groups: a block of 32 channels x kFinishG group lanes, the
-// lanes added in a fixed order. Returns the total in the lane-0 thread (others get 0).
-constexpr int kFinishC = 32, kFinishG = 16;
+// Sums the partials of channel j over the row groups: a block of 32 channels x kFinishG group
+// lanes, the lanes added in a fixed order. Returns the total in the lane-0 thread (others get 0).
+constexpr int kFinishC = 32, kFinishG = 8;
 template <typename C>
 __device__ C sum_groups(const C* partial, int groups, int64_t c, int64_t j, C (*shared)[kFinishC + 1]) {
   C s = 0;
@@ -240,8 +240,7 @@ int vector_width(int64_t c, std::initializer_list<const void*> pointers) {
   return kVec<T>;
 }
 
-// Enough blocks to fill the GPU (up to ~512: more partials only lengthen the finishing sums),
-// each thread walking at least ~8 rows.
+// Enough blocks to fill the GPU (up to ~1024), each thread walking at least ~8 rows.
 SumPlan sum_plan(int64_t m, int64_t c, int v) {
   SumPlan plan;
   plan.v = v;
@@ -249,7 +248,7 @@ SumPlan sum_plan(int64_t m, int64_t c, int v) {
   plan.lanes_c = int(std::min<int64_t>(channel_groups, kBlock));
   plan.lanes_r = kBlock / plan.lanes_c;
   const int64_t blocks_c = (channel_groups + plan.lanes_c - 1) / plan.lanes_c;
-  const int64_t max_groups = std::max<int64_t>(1, 512 / blocks_c);
+  const int64_t max_groups = std::max<int64_t>(1, 1024 / blocks_c);
   const int64_t wanted = (m + int64_t(plan.lanes_r) * 8 - 1) / (int64_t(plan.lanes_r) * 8);
   const int64_t groups = std::max<int64_t>(1, std::min(wanted, max_groups));
   plan.rows_per_block = (m + groups - 1) / groups;
