@@ -11,9 +11,12 @@ namespace lumen {
 
 namespace {
 
-// Bytes of im2col rows one thread lowers at a time: about half of a core's L2 cache.
-constexpr int64_t kBlockBytes = 256 << 10;
-constexpr int64_t kMinBlockRows = 32;  // fewer rows make the GEMM call overhead dominate
+// Bytes of im2col rows one thread lowers at a time: about a core's L2 cache.
+constexpr int64_t kBlockBytes = 1 << 20;
+// Fewer rows make the GEMM's packing of the weights (K x N, per call) dominate: with 32-row blocks
+// ResNet-18's 512-channel layers repacked 9.4 MB of weights per 32 rows. 128 was ~12% faster for
+// ResNet-18 32x32 batch 32 at 2 threads (median of 4 interleaved runs: 860 vs 980 ms per step).
+constexpr int64_t kMinBlockRows = 128;
 
 // Row-major c = alpha * op(a) @ op(b) + beta * c (one thread when called in a parallel region).
 void gemm_rm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
