@@ -25,10 +25,11 @@ void channel_sums(int64_t m, int64_t c, std::vector<double>& out, Fn&& term) {
   }
 }
 
-// Two column sums at once: out_a[j] += a(r, j), out_b[j] += b(r, j), one read of the rows.
-template <typename FnA, typename FnB>
+// Two column sums at once: terms(r, j, a, b) gives both terms of element (r, j); one read of the
+// rows.
+template <typename Fn>
 void channel_sums2(int64_t m, int64_t c, std::vector<double>& out_a, std::vector<double>& out_b,
-                   FnA&& a, FnB&& b) {
+                   Fn&& terms) {
   out_a.assign(c, 0.0);
   out_b.assign(c, 0.0);
 #pragma omp parallel if (m * c > 65536)
@@ -37,8 +38,10 @@ void channel_sums2(int64_t m, int64_t c, std::vector<double>& out_a, std::vector
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < m; ++r) {
       for (int64_t j = 0; j < c; ++j) {
-        local_a[j] += a(r, j);
-        local_b[j] += b(r, j);
+        double a, b;
+        terms(r, j, a, b);
+        local_a[j] += a;
+        local_b[j] += b;
       }
     }
 #pragma omp critical
@@ -123,18 +126,14 @@ void batchnorm_backward_reduce_cpu(const T* dy, const T* y_relu, const T* x, int
                                    const compute_t<T>* mean, const compute_t<T>* invstd,
                                    compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat, T* g_out) {
   using P = compute_t<T>;
-  if (g_out != nullptr) {
-#pragma omp parallel for schedule(static) if (m * c > 65536)
-    for (int64_t i = 0; i < m * c; ++i) g_out[i] = store<T>(reaching_grad(dy, y_relu, i));
-  }
   std::vector<double> s_dy, s_dy_xc;
-  channel_sums2(
-      m, c, s_dy, s_dy_xc,
-      [&](int64_t r, int64_t j) { return double(reaching_grad(dy, y_relu, r * c + j)); },
-      [&](int64_t r, int64_t j) {
-        return batchnorm_dy_centered(double(reaching_grad(dy, y_relu, r * c + j)),
-                                     double(load(x[r * c + j])), double(mean[j]));
-      });
+  channel_sums2(m, c, s_dy, s_dy_xc, [&](int64_t r, int64_t j, double& g_term, double& xc_term) {
+    const int64_t i = r * c + j;
+    const P g = reaching_grad(dy, y_relu, i);
+    if (g_out != nullptr) g_out[i] = store<T>(g);
+    g_term = double(g);
+    xc_term = batchnorm_dy_centered(double(g), double(load(x[i])), double(mean[j]));
+  });
   for (int64_t j = 0; j < c; ++j) {
     sum_dy[j] = P(s_dy[j]);
     sum_dy_xhat[j] = P(s_dy_xc[j] * double(invstd[j]));

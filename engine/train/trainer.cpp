@@ -127,7 +127,6 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
   Progress progress("train", options.max_epochs * steps);
   TrainResult result;
   result.checkpoint = last;
-  const auto t0 = std::chrono::steady_clock::now();
 
   // LUMEN_PROFILE_STEP=N: an external profiler (`ncu --profile-from-start off`) records step N.
   const char* profile_env = std::getenv("LUMEN_PROFILE_STEP");
@@ -200,11 +199,8 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
   }
   if (!options.quiet && result.steps > 0) {
     char text[128];
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::snprintf(text, sizeof(text), "done: %lld steps in %.1f s, last loss %.4f, %.0f img/s (last epoch)",
-                  static_cast<long long>(result.steps), seconds, result.last_loss,
-                  result.images_per_second);
+    std::snprintf(text, sizeof(text), "done: %lld steps, last loss %.4f, %.0f img/s (last epoch)",
+                  static_cast<long long>(result.steps), result.last_loss, result.images_per_second);
     progress.finish(text);
   }
   return result;
