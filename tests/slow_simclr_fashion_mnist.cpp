@@ -14,7 +14,7 @@
 using namespace lumen;
 
 TEST_CASE("SimCLR on Fashion-MNIST beats a random backbone in kNN accuracy") {
-  const std::string root = "/usr/share/datasets/fashion-mnist";
+  const std::string root = testing::fashion_mnist_dir();
   if (!std::filesystem::exists(root + "/train-images-idx3-ubyte.gz")) {
     MESSAGE("skipped: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
     return;

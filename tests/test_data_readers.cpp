@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "engine/data/readers.h"
+#include "support/datasets.h"
 #include "support/images.h"
 #include "support/testing.h"
 
@@ -116,7 +117,7 @@ TEST_CASE("CIFAR-10 and CIFAR-100 batches: planes become (32, 32, 3), batches co
 }
 
 TEST_CASE("Fashion-MNIST from the Debian package") {
-  const std::string root = "/usr/share/datasets/fashion-mnist";
+  const std::string root = testing::fashion_mnist_dir();
   if (!std::filesystem::exists(root + "/t10k-images-idx3-ubyte.gz")) {
     MESSAGE("skipped: Fashion-MNIST not installed (tools/setup.sh --full installs it)");
     return;

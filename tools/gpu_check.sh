@@ -4,6 +4,8 @@
 #
 # On a machine without a package registry, first run tools/fetch_gpu_deps.sh where one is
 # reachable: the .deb files it leaves in .deps/ are unpacked here into a prefix under /tmp.
+# Environment: BUILD_DIR, LOG_DIR (full logs), LUMEN_CUDA_ARCHS (e.g. 90), SUITE_TIMEOUT and
+# BENCH_TIMEOUT (seconds), SKIP_BENCH=1 (tests only), LUMEN_PYTHON (the PyTorch peer's python).
 # cuDNN and NCCL are taken from the CUDA toolkit, or from PyTorch's nvidia-* wheels when the
 # toolkit lacks them.
 set -uo pipefail
@@ -27,11 +29,13 @@ if compgen -G ".deps/*.deb" >/dev/null; then
   cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix/usr" -DCMAKE_INCLUDE_PATH="$prefix/usr/include"
                -DCMAKE_LIBRARY_PATH="$multiarch")
   export LD_LIBRARY_PATH="$multiarch:$multiarch/openblas-openmp:${LD_LIBRARY_PATH:-}"
+  [[ -d $prefix/usr/share/datasets/fashion-mnist ]] &&
+    export LUMEN_FASHION_MNIST=$prefix/usr/share/datasets/fashion-mnist
 else
   tools/setup.sh
 fi
 for lib in cudnn nccl; do
-  root=$(python3 -c "import nvidia.$lib, os; print(os.path.dirname(nvidia.$lib.__file__))" 2>/dev/null)
+  root=$(python3 -c "import nvidia.$lib; print(list(nvidia.$lib.__path__)[0])" 2>/dev/null)
   if [[ -n "$root" && ! -e /usr/local/cuda/include/$lib.h ]]; then
     cmake_args+=(-D${lib^^}_ROOT="$root")
     export LD_LIBRARY_PATH="$root/lib:${LD_LIBRARY_PATH:-}"
@@ -72,6 +76,18 @@ for exe in "${build_benches[@]}"; do
   { echo "=== $(basename "$exe") (exit $?)"; echo "$blog"; } >>"$logs/bench.log"
   bench_table+=$'\n'"### $(basename "$exe")"$'\n\n```\n'"$(tail -40 <<<"$blog")"$'\n```\n'
 done
+
+# SimCLR training throughput (ResNet-18 32x32 batch 512): `lumen train` on Fashion-MNIST when the
+# dataset is installed, beside PyTorch's step on ready-made views (bench/simclr_torch.py).
+fmnist=${LUMEN_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}/train-images-idx3-ubyte.gz
+if [[ -z "${SKIP_BENCH:-}" && -f $fmnist ]] && nvidia-smi >/dev/null 2>&1; then
+  tlog=$("$build/bin/lumen" train input_dir=$fmnist output_dir="$build/simclr_run" \
+         model.name=resnet-18 loader.batch_size=512 collate.input_size=32 data.limit=20480 \
+         collate.gaussian_blur=0 trainer.max_epochs=3 2>&1 | tr '\r' '\n' | grep -E "/40 |done")
+  plog=$(cd bench && timeout "${BENCH_TIMEOUT:-300}" "${LUMEN_PYTHON:-python3}" simclr_torch.py 2>&1)
+  { echo "=== simclr throughput"; echo "$tlog"; echo "$plog"; } >>"$logs/bench.log"
+  bench_table+=$'\n'"### SimCLR throughput"$'\n\n```\n'"$(tail -4 <<<"$tlog")"$'\n'"$(tail -2 <<<"$plog")"$'\n```\n'
+fi
 
 report="# GPU check
 

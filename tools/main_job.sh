@@ -16,7 +16,7 @@ if [[ -z "${LUMEN_BIN:-}" ]]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j "$(nproc)" --target lumen_cli >/dev/null
 fi
-data=/usr/share/datasets/fashion-mnist
+data=${LUMEN_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
 train_set=$data/train-images-idx3-ubyte.gz
 test_set=$data/t10k-images-idx3-ubyte.gz
 out=${OUT_DIR:-runs/fashion-mnist}

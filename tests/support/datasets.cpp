@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -10,6 +11,11 @@
 #include "kernels/philox.cuh"
 
 namespace lumen::testing {
+
+std::string fashion_mnist_dir() {
+  const char* env = std::getenv("LUMEN_FASHION_MNIST");
+  return env != nullptr && *env != '\0' ? env : "/usr/share/datasets/fashion-mnist";
+}
 
 std::string write_cifar_batch(const std::string& path, int n, int classes, uint64_t seed) {
   std::ofstream out(path, std::ios::binary);

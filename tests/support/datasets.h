@@ -11,6 +11,10 @@ namespace lumen::testing {
 // that classes are learnable. Returns path.
 std::string write_cifar_batch(const std::string& path, int n, int classes, uint64_t seed);
 
+// Where Debian's dataset-fashion-mnist puts Fashion-MNIST, or $LUMEN_FASHION_MNIST when set (a
+// machine where the package was unpacked elsewhere).
+std::string fashion_mnist_dir();
+
 // A fresh temporary folder for this process and `name` (removed first if it exists).
 std::string temp_dir(const std::string& name);
 
