@@ -25,33 +25,6 @@ void channel_sums(int64_t m, int64_t c, std::vector<double>& out, Fn&& term) {
   }
 }
 
-// Two column sums at once: terms(r, j, a, b) gives both terms of element (r, j); one read of the
-// rows.
-template <typename Fn>
-void channel_sums2(int64_t m, int64_t c, std::vector<double>& out_a, std::vector<double>& out_b,
-                   Fn&& terms) {
-  out_a.assign(c, 0.0);
-  out_b.assign(c, 0.0);
-#pragma omp parallel if (m * c > 65536)
-  {
-    std::vector<double> local_a(c, 0.0), local_b(c, 0.0);
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < m; ++r) {
-      for (int64_t j = 0; j < c; ++j) {
-        double a, b;
-        terms(r, j, a, b);
-        local_a[j] += a;
-        local_b[j] += b;
-      }
-    }
-#pragma omp critical
-    for (int64_t j = 0; j < c; ++j) {
-      out_a[j] += local_a[j];
-      out_b[j] += local_b[j];
-    }
-  }
-}
-
 }  // namespace
 
 template <typename T>
@@ -126,14 +99,34 @@ void batchnorm_backward_reduce_cpu(const T* dy, const T* y_relu, const T* x, int
                                    const compute_t<T>* mean, const compute_t<T>* invstd,
                                    compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat, T* g_out) {
   using P = compute_t<T>;
-  std::vector<double> s_dy, s_dy_xc;
-  channel_sums2(m, c, s_dy, s_dy_xc, [&](int64_t r, int64_t j, double& g_term, double& xc_term) {
-    const int64_t i = r * c + j;
-    const P g = reaching_grad(dy, y_relu, i);
-    if (g_out != nullptr) g_out[i] = store<T>(g);
-    g_term = double(g);
-    xc_term = batchnorm_dy_centered(double(g), double(load(x[i])), double(mean[j]));
-  });
+  // Row by row in branch-free loops over the channels (they vectorise); sums in double.
+  std::vector<double> s_dy(c, 0.0), s_dy_xc(c, 0.0);
+#pragma omp parallel if (m * c > 65536)
+  {
+    std::vector<double> local_g(c, 0.0), local_xc(c, 0.0);
+    std::vector<P> g(c);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < m; ++r) {
+      const int64_t base = r * c;
+      for (int64_t j = 0; j < c; ++j) g[j] = P(load(dy[base + j]));
+      if (y_relu != nullptr) {
+        for (int64_t j = 0; j < c; ++j) g[j] = batchnorm_relu_grad(g[j], P(load(y_relu[base + j])));
+      }
+      if (g_out != nullptr) {
+        for (int64_t j = 0; j < c; ++j) g_out[base + j] = store<T>(g[j]);
+      }
+      for (int64_t j = 0; j < c; ++j) {
+        local_g[j] += double(g[j]);
+        local_xc[j] +=
+            batchnorm_dy_centered(double(g[j]), double(load(x[base + j])), double(mean[j]));
+      }
+    }
+#pragma omp critical
+    for (int64_t j = 0; j < c; ++j) {
+      s_dy[j] += local_g[j];
+      s_dy_xc[j] += local_xc[j];
+    }
+  }
   for (int64_t j = 0; j < c; ++j) {
     sum_dy[j] = P(s_dy[j]);
     sum_dy_xhat[j] = P(s_dy_xc[j] * double(invstd[j]));
