@@ -73,8 +73,7 @@ __global__ void channel_partial_sums(const T* x, const T* dy, const T* y_relu, i
         for (int k = 0; k < V; ++k) acc[k] += batchnorm_centered_square(C(load(xv.v[k])), mu[k]);
       } else {
         const Vec<T, V> dv = load_vec<V>(dy + i);
-        Vec<T, V> yv = dv;
-        if (y_relu != nullptr) yv = load_vec<V>(y_relu + i);
+        const Vec<T, V> yv = load_vec_or(y_relu, i, dv);
         Vec<T, V> gv;
 #pragma unroll
         for (int k = 0; k < V; ++k) {
@@ -184,8 +183,7 @@ __global__ void forward_kernel(const T* x, int64_t m, int64_t c, const compute_t
   LUMEN_GRID_STRIDE(iv, m * c / V) {
     const int64_t i = iv * V, j0 = i % c;
     const Vec<T, V> xv = load_vec<V>(x + i);
-    Vec<T, V> rv = xv;
-    if (residual != nullptr) rv = load_vec<V>(residual + i);
+    const Vec<T, V> rv = load_vec_or(residual, i, xv);
     Vec<T, V> out;
 #pragma unroll
     for (int k = 0; k < V; ++k) {
@@ -209,9 +207,8 @@ __global__ void backward_input_kernel(const T* dy, const T* y_relu, const T* x, 
   LUMEN_GRID_STRIDE(iv, m * c / V) {
     const int64_t i = iv * V, j0 = i % c;
     const Vec<T, V> dv = load_vec<V>(dy + i);
-    Vec<T, V> yv = dv, xv = dv;
-    if (y_relu != nullptr) yv = load_vec<V>(y_relu + i);
-    if (training) xv = load_vec<V>(x + i);
+    const Vec<T, V> yv = load_vec_or(y_relu, i, dv);
+    const Vec<T, V> xv = load_vec_or(training ? x : nullptr, i, dv);
     Vec<T, V> out;
 #pragma unroll
     for (int k = 0; k < V; ++k) {

@@ -21,6 +21,11 @@ template <int V, typename T>
 __device__ __forceinline__ Vec<T, V> load_vec(const T* p) {
   return *reinterpret_cast<const Vec<T, V>*>(p);
 }
+// An optional input: its vector at p, or `absent` when the pointer is null (the value is unused).
+template <int V, typename T>
+__device__ __forceinline__ Vec<T, V> load_vec_or(const T* base, int64_t i, const Vec<T, V>& absent) {
+  return base != nullptr ? load_vec<V>(base + i) : absent;
+}
 template <int V, typename T>
 __device__ __forceinline__ void store_vec(T* p, const Vec<T, V>& v) {
   *reinterpret_cast<Vec<T, V>*>(p) = v;
