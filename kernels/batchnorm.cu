@@ -8,7 +8,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <initializer_list>
 
 #include "kernels/batchnorm.cuh"
 #include "kernels/batchnorm.h"
@@ -25,9 +24,9 @@ enum class SumKind { value, centered_square, grad_and_grad_centered };
 // and walks rows; a block holds `lanes_c` channel groups x `lanes_r` row lanes and covers the rows
 // [blockIdx.y * rows_per_block, ...). partial[blockIdx.y * c + j] receives the block's sum.
 struct SumPlan {
-  int v = 1;            // channels per thread (vector width)
-  int lanes_c = 1;      // channel groups per block
-  int lanes_r = 1;      // row lanes per block
+  int v = 1;        // channels per thread (vector width)
+  int lanes_c = 1;  // channel groups per block
+  int lanes_r = 1;  // row lanes per block
   int64_t rows_per_block = 1;
   dim3 grid;
   int groups() const { return int(grid.y); }
@@ -41,9 +40,8 @@ __device__ __forceinline__ C reaching_grad(T dy, const T* y_relu, T y) {
 
 template <typename T, int V, SumKind kKind>
 __global__ void channel_partial_sums(const T* x, const T* dy, const T* y_relu, int64_t m, int64_t c,
-                                     int lanes_c, int64_t rows_per_block,
-                                     const compute_t<T>* mean, compute_t<T>* partial,
-                                     compute_t<T>* partial2, T* g_out) {
+                                     int lanes_c, int64_t rows_per_block, const compute_t<T>* mean,
+                                     compute_t<T>* partial, compute_t<T>* partial2, T* g_out) {
   using C = compute_t<T>;
   extern __shared__ unsigned char shared_raw[];
   C* tile = reinterpret_cast<C*>(shared_raw);  // (lanes_r, lanes_c, V)
@@ -112,7 +110,8 @@ __global__ void channel_partial_sums(const T* x, const T* dy, const T* y_relu, i
 // lanes, the lanes added in a fixed order. Returns the total in the lane-0 thread (others get 0).
 constexpr int kFinishC = 32, kFinishG = 8;
 template <typename C>
-__device__ C sum_groups(const C* partial, int groups, int64_t c, int64_t j, C (*shared)[kFinishC + 1]) {
+__device__ C sum_groups(const C* partial, int groups, int64_t c, int64_t j,
+                        C (*shared)[kFinishC + 1]) {
   C s = 0;
   if (j < c) {
     for (int g = threadIdx.y; g < groups; g += kFinishG) s += partial[int64_t(g) * c + j];
@@ -188,8 +187,9 @@ __global__ void forward_kernel(const T* x, int64_t m, int64_t c, const compute_t
 #pragma unroll
     for (int k = 0; k < V; ++k) {
       const int64_t j = j0 + k;
-      const C v = batchnorm_xhat(C(load(xv.v[k])), mean[j], invstd[j]) * batchnorm_weight(weight, j) +
-                  batchnorm_bias(bias, j);
+      const C v =
+          batchnorm_xhat(C(load(xv.v[k])), mean[j], invstd[j]) * batchnorm_weight(weight, j) +
+          batchnorm_bias(bias, j);
       const C res = residual != nullptr ? C(load(rv.v[k])) : C(0);
       out.v[k] = store<T>(batchnorm_tail(v, res, relu));
     }
@@ -226,17 +226,6 @@ __global__ void backward_input_kernel(const T* dy, const T* y_relu, const T* x, 
   }
 }
 
-// The vector width for (M, C) passes over these pointers: kVec<T> when C is a multiple of it and
-// every pointer is 16-byte aligned, else 1.
-template <typename T>
-int vector_width(int64_t c, std::initializer_list<const void*> pointers) {
-  if (c % kVec<T> != 0) return 1;
-  for (const void* p : pointers) {
-    if (!aligned16(p)) return 1;
-  }
-  return kVec<T>;
-}
-
 // Enough blocks to fill the GPU (up to ~1024), each thread walking at least ~8 rows.
 SumPlan sum_plan(int64_t m, int64_t c, int v) {
   SumPlan plan;
@@ -249,7 +238,8 @@ SumPlan sum_plan(int64_t m, int64_t c, int v) {
   const int64_t wanted = (m + int64_t(plan.lanes_r) * 8 - 1) / (int64_t(plan.lanes_r) * 8);
   const int64_t groups = std::max<int64_t>(1, std::min(wanted, max_groups));
   plan.rows_per_block = (m + groups - 1) / groups;
-  plan.grid = dim3(unsigned(blocks_c), unsigned((m + plan.rows_per_block - 1) / plan.rows_per_block));
+  plan.grid =
+      dim3(unsigned(blocks_c), unsigned((m + plan.rows_per_block - 1) / plan.rows_per_block));
   return plan;
 }
 
@@ -290,7 +280,7 @@ void batchnorm_stats_cuda(const T* x, int64_t m, int64_t c, double eps, double m
                           compute_t<T>* running_var, cudaStream_t stream) {
   using C = compute_t<T>;
   if (m == 0 || c == 0) return;
-  const SumPlan plan = sum_plan(m, c, vector_width<T>(c, {x}));
+  const SumPlan plan = sum_plan(m, c, vec_width<T>(c, {x}));
   C* partial = scratch<C>(int64_t(plan.groups()) * c, stream);
   launch_partial_sums<T, SumKind::value>(plan, x, nullptr, nullptr, m, c, nullptr, partial, nullptr,
                                          nullptr, stream);
@@ -321,7 +311,7 @@ void batchnorm_forward_cuda(const T* x, int64_t m, int64_t c, const compute_t<T>
                             cudaStream_t stream) {
   if (m * c == 0) return;
   constexpr int V = kVec<T>;
-  if (vector_width<T>(c, {x, residual, y}) == V) {
+  if (vec_width<T>(c, {x, residual, y}) == V) {
     forward_kernel<T, V><<<grid_for(m * c / V), kBlock, 0, stream>>>(x, m, c, mean, invstd, weight,
                                                                      bias, residual, relu, y);
   } else {
@@ -338,7 +328,7 @@ void batchnorm_backward_reduce_cuda(const T* dy, const T* y_relu, const T* x, in
                                     cudaStream_t stream) {
   using C = compute_t<T>;
   if (m == 0 || c == 0) return;
-  const SumPlan plan = sum_plan(m, c, vector_width<T>(c, {dy, y_relu, x, g_out}));
+  const SumPlan plan = sum_plan(m, c, vec_width<T>(c, {dy, y_relu, x, g_out}));
   C* partial = scratch<C>(2 * int64_t(plan.groups()) * c, stream);
   C* partial2 = partial + int64_t(plan.groups()) * c;
   launch_partial_sums<T, SumKind::grad_and_grad_centered>(plan, x, dy, y_relu, m, c, mean, partial,
@@ -357,7 +347,7 @@ void batchnorm_backward_input_cuda(const T* dy, const T* y_relu, const T* x, int
                                    cudaStream_t stream) {
   if (m * c == 0) return;
   constexpr int V = kVec<T>;
-  if (vector_width<T>(c, {dy, y_relu, x, dx}) == V) {
+  if (vec_width<T>(c, {dy, y_relu, x, dx}) == V) {
     backward_input_kernel<T, V><<<grid_for(m * c / V), kBlock, 0, stream>>>(
         dy, y_relu, x, m, c, mean, invstd, weight, sum_dy, sum_dy_xhat, training, dx);
   } else {
@@ -377,9 +367,9 @@ void batchnorm_backward_input_cuda(const T* dy, const T* y_relu, const T* x, int
   template void batchnorm_forward_cuda<T>(const T*, int64_t, int64_t, const compute_t<T>*,         \
                                           const compute_t<T>*, const compute_t<T>*,                \
                                           const compute_t<T>*, const T*, bool, T*, cudaStream_t);  \
-  template void batchnorm_backward_reduce_cuda<T>(                                                 \
-      const T*, const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,    \
-      compute_t<T>*, compute_t<T>*, T*, cudaStream_t);                                             \
+  template void batchnorm_backward_reduce_cuda<T>(const T*, const T*, const T*, int64_t, int64_t,  \
+                                                  const compute_t<T>*, const compute_t<T>*,        \
+                                                  compute_t<T>*, compute_t<T>*, T*, cudaStream_t); \
   template void batchnorm_backward_input_cuda<T>(                                                  \
       const T*, const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,    \
       const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, bool, T*, cudaStream_t);

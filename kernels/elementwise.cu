@@ -4,8 +4,6 @@
 #include "kernels/launch.cuh"
 #include "kernels/vec.cuh"
 
-#include <initializer_list>
-
 namespace lumen::kernels {
 
 template <typename T, int V>
@@ -60,23 +58,11 @@ __global__ void relu_backward_kernel(const T* x, const T* dy, T* dx, int64_t n) 
   }
 }
 
-namespace {
-// kVec<T> when n is a multiple of it and every pointer is 16-byte aligned, else 1.
-template <typename T>
-bool vectorizable(int64_t n, std::initializer_list<const void*> pointers) {
-  if (n % kVec<T> != 0) return false;
-  for (const void* p : pointers) {
-    if (!aligned16(p)) return false;
-  }
-  return true;
-}
-}  // namespace
-
 template <typename T>
 void binary_cuda(BinaryOp op, const T* a, const T* b, T* y, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   constexpr int V = kVec<T>;
-  if (vectorizable<T>(n, {a, b, y})) {
+  if (vec_width<T>(n, {a, b, y}) == V) {
     binary_kernel<T, V><<<grid_for(n / V), kBlock, 0, stream>>>(op, a, b, y, n);
   } else {
     binary_kernel<T, 1><<<grid_for(n), kBlock, 0, stream>>>(op, a, b, y, n);
@@ -107,7 +93,7 @@ template <typename T>
 void relu_forward_cuda(const T* x, T* y, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   constexpr int V = kVec<T>;
-  if (vectorizable<T>(n, {x, y})) {
+  if (vec_width<T>(n, {x, y}) == V) {
     relu_forward_kernel<T, V><<<grid_for(n / V), kBlock, 0, stream>>>(x, y, n);
   } else {
     relu_forward_kernel<T, 1><<<grid_for(n), kBlock, 0, stream>>>(x, y, n);
@@ -118,7 +104,7 @@ template <typename T>
 void relu_backward_cuda(const T* x, const T* dy, T* dx, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   constexpr int V = kVec<T>;
-  if (vectorizable<T>(n, {x, dy, dx})) {
+  if (vec_width<T>(n, {x, dy, dx}) == V) {
     relu_backward_kernel<T, V><<<grid_for(n / V), kBlock, 0, stream>>>(x, dy, dx, n);
   } else {
     relu_backward_kernel<T, 1><<<grid_for(n), kBlock, 0, stream>>>(x, dy, dx, n);

@@ -193,8 +193,7 @@ TEST_CASE("batch_norm tail: relu(bn(x) + residual) fused equals the composition,
         Tensor y = batch_norm(in[0], in[1], in[2], rm_copy, rv_copy, training);
         return relu(with_residual ? add(y, in[3]) : y);
       };
-      std::vector<Tensor> a{randn64(shape, 1), randn64({3}, 2), randn64({3}, 3),
-                            randn64(shape, 4)};
+      std::vector<Tensor> a{randn64(shape, 1), randn64({3}, 2), randn64({3}, 3), randn64(shape, 4)};
       std::vector<Tensor> b;
       for (Tensor& t : a) b.push_back(t.clone().set_requires_grad());
       for (Tensor& t : a) t.set_requires_grad();
@@ -213,8 +212,8 @@ TEST_CASE("batch_norm tail: relu(bn(x) + residual) fused equals the composition,
                 with_residual ? a : std::vector<Tensor>(a.begin(), a.begin() + 3));
     }
   }
-  CHECK_THROWS_WITH(batch_norm(randn64(shape, 1), Tensor(), Tensor(), Tensor(), Tensor(), true,
-                               0.1, 1e-5, {randn64({2, 3}, 2), true}),
+  CHECK_THROWS_WITH(batch_norm(randn64(shape, 1), Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1,
+                               1e-5, {randn64({2, 3}, 2), true}),
                     doctest::Contains("residual"));
 }
 

@@ -135,9 +135,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
                     }
                     if (need_x) {
                       kernels::batchnorm_backward_input_cuda(
-                          dx_from, dx_mask, x.data<T>(), m, c, mean.data<P>(), invstd.data<P>(),
-                          wp, sum_dy.data<P>(), sum_dy_xhat.data<P>(), batch_stats, dx.data<T>(),
-                          s);
+                          dx_from, dx_mask, x.data<T>(), m, c, mean.data<P>(), invstd.data<P>(), wp,
+                          sum_dy.data<P>(), sum_dy_xhat.data<P>(), batch_stats, dx.data<T>(), s);
                     }
                   });
                 } else {

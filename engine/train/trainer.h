@@ -60,7 +60,7 @@ struct TrainResult {
   std::string checkpoint;  // path of the last checkpoint
   double last_loss = 0;
   double images_per_second = 0;  // over the last epoch run
-  int64_t steps = 0;  // steps run by this call
+  int64_t steps = 0;             // steps run by this call
 };
 
 // Thrown after a SIGINT/SIGTERM once the checkpoint is safe; the message says how to resume.
