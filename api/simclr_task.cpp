@@ -120,9 +120,23 @@ SimCLRTask::SimCLRTask(const Config& c) : config_(c) {
     o.weight_decay = wd;
     optimizer_ = std::make_unique<AdamW>(params_, o, no_decay_for_bias_and_norm);
   }
+
+  StepGraph::Options graph_options;
+  graph_options.enabled = c.get_bool("trainer.cuda_graph");
+  graph_options.warmup_steps = int(c.get_int("trainer.graph_warmup"));
+  LUMEN_CHECK(graph_options.warmup_steps >= 1, "trainer.graph_warmup must be at least 1, got ",
+              graph_options.warmup_steps);
+  std::vector<Tensor> counters;  // BatchNorm's num_batches_tracked, counted on the host
+  for (auto& [name, t] : model_->named_buffers()) {
+    if (t.dtype() == DType::i64) counters.push_back(t);
+  }
+  step_graph_ = std::make_unique<StepGraph>(graph_options, counters);
+  if (loss_options.memory_bank_size > 0) {
+    step_graph_->disable("the memory bank's FIFO position is kept on the host");
+  }
 }
 
-Tensor SimCLRTask::forward_loss(int64_t epoch, int64_t step) {
+std::vector<Tensor> SimCLRTask::next_views(int64_t epoch, int64_t step) {
   if (epoch != loader_epoch_ || step != loader_step_) {
     // A new epoch, or a resume in the middle of one: the order is a function of (seed, epoch).
     loader_->start_epoch(epoch);
@@ -134,11 +148,28 @@ Tensor SimCLRTask::forward_loss(int64_t epoch, int64_t step) {
   LUMEN_CHECK(loader_->next(&batch), "the loader ran out of batches at epoch ", epoch, " step ",
               step);
   loader_step_ = step + 1;
-  std::vector<Tensor> views =
-      make_views(batch.images, batch.indices, seed_, uint64_t(epoch), transform_, dtype_);
+  return make_views(batch.images, batch.indices, seed_, uint64_t(epoch), transform_, dtype_);
+}
+
+Tensor SimCLRTask::views_loss(const std::vector<Tensor>& views) {
   Tensor z0 = (*model_)(views[0]);
   Tensor z1 = (*model_)(views[1]);
   return (*criterion_)(z0, z1);
+}
+
+Tensor SimCLRTask::forward_loss(int64_t epoch, int64_t step) {
+  return views_loss(next_views(epoch, step));
+}
+
+Tensor SimCLRTask::train_step(int64_t epoch, int64_t step, int64_t global_step) {
+  // Loading and augmentation stay eager (host-chosen crops); the graph starts at the views.
+  Tensor loss = step_graph_->run(next_views(epoch, step), [&](const std::vector<Tensor>& views) {
+    Tensor loss = views_loss(views);
+    loss.backward();
+    return loss;
+  });
+  optimizer_step(global_step);
+  return loss;
 }
 
 double SimCLRTask::learning_rate(int64_t global_step) const {

@@ -8,6 +8,7 @@
 #include "augment/transform.h"
 #include "engine/data/loader.h"
 #include "engine/train/optimizer.h"
+#include "engine/train/step_graph.h"
 #include "engine/train/trainer.h"
 #include "layers/simclr.h"
 #include "losses/ntxent.h"
@@ -22,6 +23,8 @@ class SimCLRTask : public TrainingTask {
   int64_t batch_size() const override { return batch_size_; }
   Tensor forward_loss(int64_t epoch, int64_t step) override;
   void optimizer_step(int64_t global_step) override;
+  // On the GPU, after trainer.graph_warmup eager steps, forward and backward replay a CUDA graph.
+  Tensor train_step(int64_t epoch, int64_t step, int64_t global_step) override;
   double learning_rate(int64_t global_step) const override;
   std::map<std::string, Tensor> state() override;
   void load_state(const std::map<std::string, Tensor>& saved) override;
@@ -29,6 +32,7 @@ class SimCLRTask : public TrainingTask {
 
   SimCLR& model() { return *model_; }
   Device device() const { return device_; }
+  const StepGraph& step_graph() const { return *step_graph_; }
 
  private:
   Config config_;
@@ -44,9 +48,13 @@ class SimCLRTask : public TrainingTask {
   ParameterBuffer params_;
   std::unique_ptr<NTXentLoss> criterion_;
   std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<StepGraph> step_graph_;
   int64_t loader_epoch_ = -1, loader_step_ = 0;  // position of the loader
   // kNN monitoring: the training images without augmentation, and the validation set.
   std::unique_ptr<data::ImageDataset> knn_bank_, knn_queries_;
+
+  std::vector<Tensor> next_views(int64_t epoch, int64_t step);  // loads and augments a batch
+  Tensor views_loss(const std::vector<Tensor>& views);          // forward to the NT-Xent loss
 };
 
 }  // namespace lumen

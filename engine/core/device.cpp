@@ -53,6 +53,9 @@ void* CudaContext::cublaslt() { return default_for(0), nullptr; }
 void* CudaContext::cudnn() { return default_for(0), nullptr; }
 void* CudaContext::allocate(size_t) { return default_for(0), nullptr; }
 void CudaContext::release(void*) noexcept {}
+void CudaContext::begin_capture() { default_for(0); }
+void* CudaContext::end_capture(std::vector<void*>*) { return default_for(0), nullptr; }
+void CudaContext::release_retained(const std::vector<void*>&) noexcept {}
 #endif
 
 }  // namespace lumen

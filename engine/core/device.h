@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernels/common.h"
 
@@ -68,6 +69,17 @@ class CudaContext {
   // Stream-ordered allocation from this device's memory pool.
   void* allocate(size_t bytes);
   void release(void* ptr) noexcept;
+
+  // Graph capture of this context's stream, the primitives under CudaGraph
+  // (engine/core/cuda_graph.h), which is what to use. Between the two calls the work queued on the
+  // stream is recorded, not run; blocks allocated meanwhile belong to the graph and must be
+  // released before end_capture; blocks allocated earlier and released meanwhile are not freed
+  // (the graph may read them) but handed to end_capture's caller in `retained`, to free with
+  // release_retained once the graph is gone. end_capture returns the graph (a cudaGraph_t) or
+  // throws an Error naming what broke the capture, leaving the stream usable.
+  void begin_capture();
+  void* end_capture(std::vector<void*>* retained);
+  void release_retained(const std::vector<void*>& retained) noexcept;
 
  private:
   explicit CudaContext(int device);

@@ -76,6 +76,13 @@ void TrainingTask::load_state(const std::map<std::string, Tensor>& saved) {
   }
 }
 
+Tensor TrainingTask::train_step(int64_t epoch, int64_t step, int64_t global_step) {
+  Tensor loss = forward_loss(epoch, step);
+  loss.backward();
+  optimizer_step(global_step);
+  return loss;
+}
+
 std::string last_checkpoint_path(const std::string& output_dir) {
   return output_dir + "/checkpoints/last.safetensors";
 }
@@ -142,9 +149,7 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
     for (int64_t step = (epoch == start_epoch ? start_step : 0); step < steps; ++step) {
       const int64_t global_step = epoch * steps + step;
       if (global_step == profile_step) cuda_profiler_start();
-      Tensor loss = task.forward_loss(epoch, step);
-      loss.backward();
-      task.optimizer_step(global_step);
+      Tensor loss = task.train_step(epoch, step, global_step);
       const double value = loss.item();
       if (global_step == profile_step) cuda_profiler_stop();
       if (!std::isfinite(value)) {

@@ -37,6 +37,10 @@ class TrainingTask {
   virtual Tensor forward_loss(int64_t epoch, int64_t step) = 0;
   // Applies the accumulated gradients (after backward) and zeroes them; global_step counts from 0.
   virtual void optimizer_step(int64_t global_step) = 0;
+  // One whole step: forward, backward, optimizer update; returns the loss (a one-element tensor
+  // the trainer reads). The default runs forward_loss, backward() and optimizer_step; a task may
+  // replay a captured CUDA graph instead (see engine/train/step_graph.h).
+  virtual Tensor train_step(int64_t epoch, int64_t step, int64_t global_step);
   virtual double learning_rate(int64_t global_step) const = 0;
   // Every tensor a checkpoint must hold (model, buffers, optimizer state), by name. The tensors
   // are the live ones: load_state copies into them.
