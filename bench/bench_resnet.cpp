@@ -5,12 +5,14 @@
 //                [--device cpu|cuda (default: cuda
 //                when a device is present)]
 //                [--dtype f32|bf16 (default: bf16 on the GPU, f32 on the CPU)] [--iters 5]
-//                [--warmup 2] [--no-torch]
+//                [--warmup 2] [--no-torch] [--no-graph]
 //   With no --arch: the two standard problems, ResNet-18 (small-image stem) on 32x32 and
 //   torchvision ResNet-50 on 224x224; small batches on the CPU (32 and 4), the batches on
 //   the GPU (512 and 128, bf16).
 // The PyTorch figure comes from bench/resnet_torch.py run with $LUMEN_PYTHON (default python3).
 // GPU steps are timed on the host around a step that ends by reading the loss (a device sync).
+// On the GPU Lumen is timed twice: eager, like PyTorch's step, and with forward and backward
+// replayed from a CUDA graph, as `lumen train` runs them (--no-graph: eager only).
 #include <omp.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 
 #include "engine/core/device.h"
 #include "engine/ops/ops.h"
+#include "engine/train/step_graph.h"
 #include "layers/resnet.h"
 
 using namespace lumen;
@@ -40,9 +43,11 @@ struct Options {
   std::string dtype;  // default: bf16 on the GPU, f32 on the CPU
   int iters = 5, warmup = 2;
   bool torch = true;
+  bool graph = true;
 };
 
-double lumen_img_per_s(const Problem& p, const Options& o) {
+// graph: replay forward and backward from a CUDA graph captured during the warm-up steps.
+double lumen_img_per_s(const Problem& p, const Options& o, bool graph) {
   const Device device = o.device == "cuda" ? Device::cuda(0) : Device::cpu();
   auto net = make_resnet(p.arch, p.width);
   ParameterBuffer params;
@@ -50,14 +55,22 @@ double lumen_img_per_s(const Problem& p, const Options& o) {
   net->train();
   Tensor x = Tensor::normal({p.batch, p.image, p.image, 3}, 1, 0, 1, DType::f32, device);
   if (o.dtype == "bf16") x = x.to(DType::bf16);
+  StepGraph::Options graph_options;
+  graph_options.enabled = graph;
+  graph_options.warmup_steps = std::max(1, o.warmup - 1);  // captured within the warm-up steps
+  StepGraph step_graph(graph_options);
+  auto forward_backward = [&](const std::vector<Tensor>& in) {
+    Tensor loss = sum(to_dtype((*net)(in[0]), DType::f32));
+    loss.backward();
+    return loss;
+  };
   std::vector<double> times;
   for (int i = 0; i < o.warmup + o.iters; ++i) {
     // `ncu --profile-from-start off` sees the timed steps only, not the warm-up's algorithm search
     if (i == o.warmup && device.is_cuda()) cuda_profiler_start();
     const auto t0 = std::chrono::steady_clock::now();
     params.zero_grad();
-    Tensor loss = sum(to_dtype((*net)(x), DType::f32));
-    loss.backward();
+    Tensor loss = step_graph.run({x}, forward_backward);
     (void)loss.item();  // waits for the device
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (i >= o.warmup) times.push_back(s);
@@ -65,9 +78,14 @@ double lumen_img_per_s(const Problem& p, const Options& o) {
   if (device.is_cuda()) cuda_profiler_stop();
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
-  std::printf("lumen %s width %g batch %lld %lldx%lld %s %s threads %d: median %.1f ms\n",
+  std::printf("lumen %s width %g batch %lld %lldx%lld %s %s threads %d%s: median %.1f ms\n",
               p.arch.c_str(), p.width, (long long)p.batch, (long long)p.image, (long long)p.image,
-              o.device.c_str(), o.dtype.c_str(), omp_get_max_threads(), median * 1000);
+              o.device.c_str(), o.dtype.c_str(), omp_get_max_threads(), graph ? " CUDA graph" : "",
+              median * 1000);
+  if (graph && !step_graph.reason().empty()) {
+    std::printf("  (no graph: %s)\n", step_graph.reason().c_str());
+    return -1;
+  }
   return double(p.batch) / median;
 }
 
@@ -120,6 +138,8 @@ Options parse(int argc, char** argv) {
       o.warmup = std::stoi(next());
     else if (a == "--no-torch")
       o.torch = false;
+    else if (a == "--no-graph")
+      o.graph = false;
     else {
       std::fprintf(stderr, "unknown option %s (see the comment at the top of bench_resnet.cpp)\n",
                    a.c_str());
@@ -146,26 +166,31 @@ int main(int argc, char** argv) {
   std::vector<std::string> rows;
   for (const Problem& p : o.problems) {
     try {
-      const double ours = lumen_img_per_s(p, o);
+      const double ours = lumen_img_per_s(p, o, false);
+      const double graphed = o.graph && o.device == "cuda" ? lumen_img_per_s(p, o, true) : -1;
       const double theirs = o.torch ? torch_img_per_s(p, o) : -1;
-      char theirs_text[32] = "n/a", ratio_text[32] = "n/a";
-      if (theirs > 0) {
-        std::snprintf(theirs_text, sizeof(theirs_text), "%.2f", theirs);
-        std::snprintf(ratio_text, sizeof(ratio_text), "%.2f", ours / theirs);
-      }
+      auto text = [](double v) {
+        char t[32] = "n/a";
+        if (v > 0) std::snprintf(t, sizeof(t), "%.2f", v);
+        return std::string(t);
+      };
       char row[512];
-      std::snprintf(row, sizeof(row), "| %s x%g %lldx%lld batch %lld | %s | %s | %.2f | %s | %s |",
-                    p.arch.c_str(), p.width, (long long)p.image, (long long)p.image,
-                    (long long)p.batch, o.device.c_str(), o.dtype.c_str(), ours, theirs_text,
-                    ratio_text);
+      std::snprintf(
+          row, sizeof(row), "| %s x%g %lldx%lld batch %lld | %s | %s | %.2f | %s | %s | %s | %s |",
+          p.arch.c_str(), p.width, (long long)p.image, (long long)p.image, (long long)p.batch,
+          o.device.c_str(), o.dtype.c_str(), ours, text(graphed).c_str(), text(theirs).c_str(),
+          text(theirs > 0 ? ours / theirs : -1).c_str(),
+          text(theirs > 0 && graphed > 0 ? graphed / theirs : -1).c_str());
       rows.push_back(row);
     } catch (const Error& e) {
       std::fprintf(stderr, "%s: %s\n", p.arch.c_str(), e.what());
       return 1;
     }
   }
-  std::printf("\n| problem | device | dtype | Lumen img/s | PyTorch img/s | Lumen / PyTorch |\n");
-  std::printf("| --- | --- | --- | --- | --- | --- |\n");
+  std::printf(
+      "\n| problem | device | dtype | Lumen img/s | Lumen graph img/s | PyTorch img/s | "
+      "Lumen / PyTorch | Lumen graph / PyTorch |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (const std::string& r : rows) std::printf("%s\n", r.c_str());
   return 0;
 }

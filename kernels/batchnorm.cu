@@ -107,16 +107,24 @@ __global__ void channel_partial_sums(const T* x, const T* dy, const T* y_relu, i
 }
 
 // Sums the partials of channel j over the row groups: a block of 32 channels x kFinishG group
-// lanes, the lanes added in a fixed order. Returns the total in the lane-0 thread (others get 0).
-constexpr int kFinishC = 32, kFinishG = 8;
+// lanes, each lane keeping four independent sums so that four loads are in flight (one block
+// reads up to ~1024 partials per channel, and the loop is bound by load latency, not bandwidth);
+// the sums and then the lanes are added in a fixed order. Returns the total in the lane-0 thread
+// (others get 0).
+constexpr int kFinishC = 32, kFinishG = 32;
 template <typename C>
 __device__ C sum_groups(const C* partial, int groups, int64_t c, int64_t j,
                         C (*shared)[kFinishC + 1]) {
-  C s = 0;
+  C s[4] = {C(0), C(0), C(0), C(0)};
   if (j < c) {
-    for (int g = threadIdx.y; g < groups; g += kFinishG) s += partial[int64_t(g) * c + j];
+    int g = int(threadIdx.y);
+    for (; g + 3 * kFinishG < groups; g += 4 * kFinishG) {
+#pragma unroll
+      for (int k = 0; k < 4; ++k) s[k] += partial[int64_t(g + k * kFinishG) * c + j];
+    }
+    for (int k = 0; g < groups; g += kFinishG, ++k) s[k] += partial[int64_t(g) * c + j];
   }
-  shared[threadIdx.y][threadIdx.x] = s;
+  shared[threadIdx.y][threadIdx.x] = (s[0] + s[1]) + (s[2] + s[3]);
   __syncthreads();
   C total = 0;
   if (threadIdx.y == 0) {
