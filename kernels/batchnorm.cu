@@ -3,8 +3,9 @@
 // the graph API; these kernels keep statistics and parameters in f32 for every activation dtype).
 // Every pass over the (M, C) activations moves 16-byte vectors of channels (kVec<T> of them) when C
 // and the pointers allow it. Per-channel sums are two-level and deterministic: blocks over a
-// range of rows write partial sums, a second kernel adds them in a fixed order. The ReLU and the
-// residual add of a ResNet block are fused into the forward pass and its backward.
+// range of rows write partial sums, a second kernel adds them in a fixed order. The batch
+// statistics take one pass (shifted sums, batchnorm.cuh). The ReLU and the residual add of a ResNet
+// block are fused into the forward pass and its backward.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -18,7 +19,8 @@ namespace lumen::kernels {
 
 namespace {
 
-enum class SumKind { value, centered_square, grad_and_grad_centered };
+// shifted: s1 = sum (x - K), s2 = sum (x - K)^2 with K = x[0, j]; grad: sum g, sum g * (x - mean)
+enum class SumKind { shifted, grad };
 
 // The layout of a channel-sum launch: each thread owns V consecutive channels (a "channel group")
 // and walks rows; a block holds `lanes_c` channel groups x `lanes_r` row lanes and covers the rows
@@ -54,21 +56,22 @@ __global__ void channel_partial_sums(const T* x, const T* dy, const T* y_relu, i
 #pragma unroll
   for (int k = 0; k < V; ++k) acc[k] = acc2[k] = mu[k] = C(0);
   if (active) {
-    if (kKind != SumKind::value) {
+    // The centre of the sums: the first row's values, or the batch mean.
 #pragma unroll
-      for (int k = 0; k < V; ++k) mu[k] = mean[j0 + k];
-    }
+    for (int k = 0; k < V; ++k)
+      mu[k] = kKind == SumKind::shifted ? C(load(x[j0 + k])) : mean[j0 + k];
     const int64_t r_begin = int64_t(blockIdx.y) * rows_per_block;
     const int64_t r_end = r_begin + rows_per_block < m ? r_begin + rows_per_block : m;
     for (int64_t r = r_begin + lane_r; r < r_end; r += lanes_r) {
       const int64_t i = r * c + j0;
       const Vec<T, V> xv = load_vec<V>(x + i);
-      if (kKind == SumKind::value) {
+      if (kKind == SumKind::shifted) {
 #pragma unroll
-        for (int k = 0; k < V; ++k) acc[k] += C(load(xv.v[k]));
-      } else if (kKind == SumKind::centered_square) {
-#pragma unroll
-        for (int k = 0; k < V; ++k) acc[k] += batchnorm_centered_square(C(load(xv.v[k])), mu[k]);
+        for (int k = 0; k < V; ++k) {
+          const C d = C(load(xv.v[k])) - mu[k];
+          acc[k] += d;
+          acc2[k] += d * d;
+        }
       } else {
         const Vec<T, V> dv = load_vec<V>(dy + i);
         const Vec<T, V> yv = load_vec_or(y_relu, i, dv);
@@ -101,7 +104,7 @@ __global__ void channel_partial_sums(const T* x, const T* dy, const T* y_relu, i
         s2 += tile2[(r * lanes_c + lane_c) * V + k];
       }
       partial[int64_t(blockIdx.y) * c + j0 + k] = s;
-      if (kKind == SumKind::grad_and_grad_centered) partial2[int64_t(blockIdx.y) * c + j0 + k] = s2;
+      partial2[int64_t(blockIdx.y) * c + j0 + k] = s2;
     }
   }
 }
@@ -134,27 +137,22 @@ __device__ C sum_groups(const C* partial, int groups, int64_t c, int64_t j,
   return total;
 }
 
-template <typename C>
-__global__ void finish_mean(const C* partial, int groups, int64_t m, int64_t c, C* mean) {
+template <typename T, typename C = compute_t<T>>
+__global__ void finish_stats(const C* partial, const C* partial2, int groups, const T* x, int64_t m,
+                             int64_t c, C eps, C momentum, C* mean, C* invstd, C* running_mean,
+                             C* running_var) {
   __shared__ C shared[kFinishG][kFinishC + 1];
   const int64_t j = int64_t(blockIdx.x) * kFinishC + threadIdx.x;
-  const C s = sum_groups(partial, groups, c, j, shared);
-  if (threadIdx.y == 0 && j < c) mean[j] = s / C(m);
-}
-
-template <typename C>
-__global__ void finish_variance(const C* partial, int groups, int64_t m, int64_t c, C eps,
-                                C momentum, const C* mean, C* invstd, C* running_mean,
-                                C* running_var) {
-  __shared__ C shared[kFinishG][kFinishC + 1];
-  const int64_t j = int64_t(blockIdx.x) * kFinishC + threadIdx.x;
-  const C s = sum_groups(partial, groups, c, j, shared);
+  const C s1 = sum_groups(partial, groups, c, j, shared);
+  const C s2 = sum_groups(partial2, groups, c, j, shared);
   if (threadIdx.y == 0 && j < c) {
-    const C var = s / C(m);
-    invstd[j] = batchnorm_invstd(var, eps);
+    const C mu = batchnorm_shifted_mean(s1, m, C(load(x[j])));
+    const C centered = batchnorm_shifted_centered_sum(s1, s2, m);
+    mean[j] = mu;
+    invstd[j] = batchnorm_invstd(centered / C(m), eps);
     if (running_mean != nullptr) {
-      const C unbiased = batchnorm_unbiased_var(s, m);
-      running_mean[j] = batchnorm_running_update(running_mean[j], mean[j], momentum);
+      const C unbiased = batchnorm_unbiased_var(centered, m);
+      running_mean[j] = batchnorm_running_update(running_mean[j], mu, momentum);
       running_var[j] = batchnorm_running_update(running_var[j], unbiased, momentum);
     }
   }
@@ -289,15 +287,13 @@ void batchnorm_stats_cuda(const T* x, int64_t m, int64_t c, double eps, double m
   using C = compute_t<T>;
   if (m == 0 || c == 0) return;
   const SumPlan plan = sum_plan(m, c, vec_width<T>(c, {x}));
-  C* partial = scratch<C>(int64_t(plan.groups()) * c, stream);
-  launch_partial_sums<T, SumKind::value>(plan, x, nullptr, nullptr, m, c, nullptr, partial, nullptr,
-                                         nullptr, stream);
-  finish_mean<<<finish_blocks(c), kFinishBlock, 0, stream>>>(partial, plan.groups(), m, c, mean);
-  LUMEN_LAUNCH_CHECK();
-  launch_partial_sums<T, SumKind::centered_square>(plan, x, nullptr, nullptr, m, c, mean, partial,
-                                                   nullptr, nullptr, stream);
-  finish_variance<<<finish_blocks(c), kFinishBlock, 0, stream>>>(
-      partial, plan.groups(), m, c, C(eps), C(momentum), mean, invstd, running_mean, running_var);
+  C* partial = scratch<C>(2 * int64_t(plan.groups()) * c, stream);
+  C* partial2 = partial + int64_t(plan.groups()) * c;
+  launch_partial_sums<T, SumKind::shifted>(plan, x, nullptr, nullptr, m, c, nullptr, partial,
+                                           partial2, nullptr, stream);
+  finish_stats<T><<<finish_blocks(c), kFinishBlock, 0, stream>>>(partial, partial2, plan.groups(),
+                                                                 x, m, c, C(eps), C(momentum), mean,
+                                                                 invstd, running_mean, running_var);
   LUMEN_LAUNCH_CHECK();
   LUMEN_CUDA_CHECK(cudaFreeAsync(partial, stream));
 }
@@ -339,8 +335,8 @@ void batchnorm_backward_reduce_cuda(const T* dy, const T* y_relu, const T* x, in
   const SumPlan plan = sum_plan(m, c, vec_width<T>(c, {dy, y_relu, x, g_out}));
   C* partial = scratch<C>(2 * int64_t(plan.groups()) * c, stream);
   C* partial2 = partial + int64_t(plan.groups()) * c;
-  launch_partial_sums<T, SumKind::grad_and_grad_centered>(plan, x, dy, y_relu, m, c, mean, partial,
-                                                          partial2, g_out, stream);
+  launch_partial_sums<T, SumKind::grad>(plan, x, dy, y_relu, m, c, mean, partial, partial2, g_out,
+                                        stream);
   finish_backward_sums<<<finish_blocks(c), kFinishBlock, 0, stream>>>(
       partial, partial2, plan.groups(), c, invstd, sum_dy, sum_dy_xhat);
   LUMEN_LAUNCH_CHECK();

@@ -2,6 +2,10 @@
 // kernels. A is the accumulation type of the caller (the CPU sums in double, the GPU in P =
 // compute_t<T>), so each side keeps its own precision and both apply the same formulas.
 //   invstd   = 1 / sqrt(var + eps),  var = sum (x - mean)^2 / M (biased)
+//   one pass: with K the channel's value in the first row, s1 = sum (x - K), s2 = sum (x - K)^2;
+//              mean = K + s1 / M, sum (x - mean)^2 = s2 - s1^2 / M. K is a sample of the channel,
+//              so |mean - K| is of the order of the spread and the subtraction keeps its digits
+//              (unlike sum x^2 - M mean^2 when |mean| >> std)
 //   running  = (1 - momentum) * running + momentum * stat, with the unbiased variance
 //              sum (x - mean)^2 / (M - 1) (the biased one when M = 1), as PyTorch
 //   xhat     = (x - mean) * invstd
@@ -20,6 +24,17 @@ LUMEN_HD A batchnorm_invstd(A var, A eps) {
   return A(1) / math_sqrt(var + eps);
 }
 
+// From the shifted sums of the one-pass statistics (above).
+template <typename A>
+LUMEN_HD A batchnorm_shifted_mean(A s1, int64_t m, A shift) {
+  return shift + s1 / A(m);
+}
+template <typename A>
+LUMEN_HD A batchnorm_shifted_centered_sum(A s1, A s2, int64_t m) {
+  const A centered = s2 - s1 * s1 / A(m);
+  return centered > A(0) ? centered : A(0);  // rounding must not make a variance negative
+}
+
 // centered_sum = sum over the M rows of (x - mean)^2
 template <typename A>
 LUMEN_HD A batchnorm_unbiased_var(A centered_sum, int64_t m) {
@@ -31,12 +46,7 @@ LUMEN_HD A batchnorm_running_update(A running, A stat, A momentum) {
   return (A(1) - momentum) * running + momentum * stat;
 }
 
-// The summed terms: (x - mean)^2 for the variance, dy * (x - mean) for dweight (times invstd).
-template <typename A>
-LUMEN_HD A batchnorm_centered_square(A x, A mean) {
-  const A d = x - mean;
-  return d * d;
-}
+// The summed term of the backward: dy * (x - mean) for dweight (times invstd).
 template <typename A>
 LUMEN_HD A batchnorm_dy_centered(A dy, A x, A mean) {
   return dy * (x - mean);

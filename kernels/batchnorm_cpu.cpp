@@ -7,46 +7,44 @@
 
 namespace lumen::kernels {
 
-namespace {
-
-// Column sums of f(row, channel) over (M, C) in double, split across threads by rows.
-template <typename Fn>
-void channel_sums(int64_t m, int64_t c, std::vector<double>& out, Fn&& term) {
-  out.assign(c, 0.0);
-#pragma omp parallel if (m * c > 65536)
-  {
-    std::vector<double> local(c, 0.0);
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < m; ++r) {
-      for (int64_t j = 0; j < c; ++j) local[j] += term(r, j);
-    }
-#pragma omp critical
-    for (int64_t j = 0; j < c; ++j) out[j] += local[j];
-  }
-}
-
-}  // namespace
-
 template <typename T>
 void batchnorm_stats_cpu(const T* x, int64_t m, int64_t c, double eps, double momentum,
                          compute_t<T>* mean, compute_t<T>* invstd, compute_t<T>* running_mean,
                          compute_t<T>* running_var) {
   using P = compute_t<T>;
-  std::vector<double> sum, centered;
-  channel_sums(m, c, sum, [&](int64_t r, int64_t j) { return double(load(x[r * c + j])); });
-  std::vector<double> mu(c);
-  for (int64_t j = 0; j < c; ++j) mu[j] = sum[j] / double(m);
-  // Two passes (mean, then squared deviations) for accuracy.
-  channel_sums(m, c, centered, [&](int64_t r, int64_t j) {
-    return batchnorm_centered_square(double(load(x[r * c + j])), mu[j]);
-  });
+  if (m == 0) return;
+  // One pass of shifted sums (batchnorm.cuh) in double; per-thread sums added in thread order.
+  std::vector<double> shift(c);
+  for (int64_t j = 0; j < c; ++j) shift[j] = double(load(x[j]));
+  const int threads = m * c > 65536 ? omp_get_max_threads() : 1;
+  std::vector<double> sums(size_t(threads) * 2 * c, 0.0);  // per thread: s1 (c), s2 (c)
+#pragma omp parallel num_threads(threads)
+  {
+    double* s1 = sums.data() + size_t(omp_get_thread_num()) * 2 * c;
+    double* s2 = s1 + c;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < m; ++r) {
+      const T* row = x + r * c;
+      for (int64_t j = 0; j < c; ++j) {
+        const double d = double(load(row[j])) - shift[j];
+        s1[j] += d;
+        s2[j] += d * d;
+      }
+    }
+  }
   for (int64_t j = 0; j < c; ++j) {
-    const double var = centered[j] / double(m);
-    mean[j] = P(mu[j]);
-    invstd[j] = P(batchnorm_invstd(var, eps));
+    double s1 = 0, s2 = 0;
+    for (int t = 0; t < threads; ++t) {
+      s1 += sums[size_t(t) * 2 * c + j];
+      s2 += sums[size_t(t) * 2 * c + c + j];
+    }
+    const double mu = batchnorm_shifted_mean(s1, m, shift[j]);
+    const double centered = batchnorm_shifted_centered_sum(s1, s2, m);
+    mean[j] = P(mu);
+    invstd[j] = P(batchnorm_invstd(centered / double(m), eps));
     if (running_mean != nullptr) {
-      const double unbiased = batchnorm_unbiased_var(centered[j], m);
-      running_mean[j] = P(batchnorm_running_update(double(running_mean[j]), mu[j], momentum));
+      const double unbiased = batchnorm_unbiased_var(centered, m);
+      running_mean[j] = P(batchnorm_running_update(double(running_mean[j]), mu, momentum));
       running_var[j] = P(batchnorm_running_update(double(running_var[j]), unbiased, momentum));
     }
   }
@@ -67,19 +65,19 @@ void batchnorm_forward_cpu(const T* x, int64_t m, int64_t c, const compute_t<T>*
                            const compute_t<T>* invstd, const compute_t<T>* weight,
                            const compute_t<T>* bias, const T* residual, bool relu, T* y) {
   using P = compute_t<T>;
-  // y = tail(x * scale + shift) per channel
+  // y = tail((x - mean) * scale + bias) per channel, scale = invstd * weight. (Not x * scale +
+  // shift: with |mean| >> std both terms are large and their difference loses digits.)
   std::vector<P> scale(c), shift(c);
   for (int64_t j = 0; j < c; ++j) {
-    const P w = batchnorm_weight(weight, j), b = batchnorm_bias(bias, j);
-    scale[j] = invstd[j] * w;
-    shift[j] = b - mean[j] * scale[j];
+    scale[j] = invstd[j] * batchnorm_weight(weight, j);
+    shift[j] = batchnorm_bias(bias, j);
   }
 #pragma omp parallel for schedule(static) if (m * c > 65536)
   for (int64_t r = 0; r < m; ++r) {
     for (int64_t j = 0; j < c; ++j) {
       const int64_t i = r * c + j;
       const P res = residual != nullptr ? P(load(residual[i])) : P(0);
-      y[i] = store<T>(batchnorm_tail(P(load(x[i])) * scale[j] + shift[j], res, relu));
+      y[i] = store<T>(batchnorm_tail((P(load(x[i])) - mean[j]) * scale[j] + shift[j], res, relu));
     }
   }
 }
