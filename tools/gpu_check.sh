@@ -5,7 +5,8 @@
 # On a machine without a package registry, first run tools/fetch_gpu_deps.sh where one is
 # reachable: the .deb files it leaves in .deps/ are unpacked here into a prefix under /tmp.
 # Environment: BUILD_DIR, LOG_DIR (full logs), LUMEN_CUDA_ARCHS (e.g. 90), SUITE_TIMEOUT and
-# BENCH_TIMEOUT (seconds), SKIP_BENCH=1 (tests only), LUMEN_PYTHON (the PyTorch peer's python).
+# BENCH_TIMEOUT (seconds), SKIP_BENCH=1 (tests only), LUMEN_PYTHON (the PyTorch peer's python),
+# PROFILE=0 (no Nsight Compute kernel profile).
 # cuDNN and NCCL are taken from the CUDA toolkit, or from PyTorch's nvidia-* wheels when the
 # toolkit lacks them.
 set -uo pipefail
@@ -93,6 +94,22 @@ if [[ -z "${SKIP_BENCH:-}" && -f $fmnist ]] && nvidia-smi >/dev/null 2>&1; then
   plog=$(cd bench && timeout "${BENCH_TIMEOUT:-300}" "${LUMEN_PYTHON:-python3}" simclr_torch.py 2>&1)
   { echo "=== simclr throughput"; echo "$tlog"; echo "$plog"; } >>"$logs/bench.log"
   bench_table+=$'\n'"### SimCLR throughput"$'\n\n```\n'"$tlog"$'\n'"$(tail -2 <<<"$plog")"$'\n```\n'
+fi
+
+# Kernel time of one ResNet-50 step by category (Nsight Compute, when installed; PROFILE=0 skips).
+if [[ -z "${SKIP_BENCH:-}" && "${PROFILE:-1}" != 0 ]] && command -v ncu >/dev/null &&
+   nvidia-smi >/dev/null 2>&1; then
+  ncu_csv="$logs/ncu_resnet50.csv"
+  timeout "${BENCH_TIMEOUT:-300}" ncu --profile-from-start off --metrics gpu__time_duration.sum \
+    --print-summary per-kernel --csv "$build/bin/bench_resnet" --arch torchvision/resnet50 \
+    --batch 128 --image 224 --iters 1 --warmup 2 --no-torch --no-graph >"$ncu_csv" 2>&1
+  summary=$(python3 tools/kernel_summary.py "$ncu_csv" 2>&1)
+  { echo "=== ncu torchvision/resnet50 batch 128"; echo "$summary"; } >>"$logs/bench.log"
+  bench_table+=$'\n'"### Kernel time of one ResNet-50 224x224 batch-128 bf16 step (ncu)"$'\n\n'"$summary"$'\n'
+  # PyTorch's kernel table of the same step, for comparison (full log only).
+  (cd bench && timeout "${BENCH_TIMEOUT:-300}" "${LUMEN_PYTHON:-python3}" resnet_torch.py \
+    --arch torchvision/resnet50 --batch 128 --image 224 --device cuda --dtype bf16 --iters 3 \
+    --warmup 2 --profile) >>"$logs/bench.log" 2>&1
 fi
 
 report="# GPU check
