@@ -7,9 +7,34 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/core/storage.h"
+
 namespace lumen {
 
 namespace {
+
+// Uninitialised scratch from the host block cache: a std::vector would zero it first, and a fresh
+// allocation of this size would fault its pages in again on every call.
+template <typename T>
+class Scratch {
+ public:
+  explicit Scratch(int64_t count)
+      : bytes_(size_t(count) * sizeof(T)),
+        data_(static_cast<T*>(count > 0 ? host_allocate(bytes_) : nullptr)) {
+    LUMEN_CHECK(count == 0 || data_ != nullptr, "conv2d: out of host memory for ", bytes_ >> 20,
+                " MiB of im2col scratch");
+  }
+  ~Scratch() {
+    if (data_) host_release(data_, bytes_);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  T* data() const { return data_; }
+
+ private:
+  size_t bytes_;
+  T* data_;
+};
 
 // Bytes of im2col rows one thread lowers at a time: about a core's L2 cache.
 constexpr int64_t kBlockBytes = 1 << 20;
@@ -49,16 +74,19 @@ void forward(const T* x, const T* w, T* y, int64_t out_c, const kernels::ConvGeo
   const int64_t rows = g.n * g.out_h() * g.out_w(), patch = g.patch();
   const int64_t bs = block_rows<T>(g, rows), blocks = (rows + bs - 1) / bs;
   const bool pointwise = is_pointwise(g);
-#pragma omp parallel if (blocks > 1)
+  // One slice of im2col rows per thread, allocated here: nothing may throw inside the region.
+  const int threads = omp_get_max_threads();
+  Scratch<T> scratch(pointwise ? 0 : int64_t(threads) * bs * patch);
+#pragma omp parallel num_threads(threads) if (blocks > 1)
   {
-    std::vector<T> cols(pointwise ? 0 : bs * patch);
+    T* cols = scratch.data() + (pointwise ? 0 : omp_get_thread_num() * bs * patch);
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t r0 = b * bs, r1 = std::min(rows, r0 + bs);
       const T* a = x + r0 * g.c;  // 1x1 stride 1: the input rows are the im2col rows
       if (!pointwise) {
-        kernels::im2col_rows_cpu(x, cols.data(), g, r0, r1);
-        a = cols.data();
+        kernels::im2col_rows_cpu(x, cols, g, r0, r1);
+        a = cols;
       }
       gemm_rm(false, true, r1 - r0, out_c, patch, a, patch, w, patch, T(0), y + r0 * out_c, out_c);
     }
@@ -81,10 +109,12 @@ void backward(const T* x, const T* w, const T* dy, T* dx, T* dw, int64_t out_c,
   // Per-thread filter gradients, summed in thread order afterwards (deterministic for a given
   // thread count).
   std::vector<T> partial(dw ? size_t(threads) * w_size : 0, T(0));
+  const int64_t slice = bs * patch;  // per thread: im2col rows, and their gradient
+  Scratch<T> scratch(pointwise ? 0 : int64_t(threads) * 2 * slice);
 #pragma omp parallel num_threads(threads) if (groups > 1)
   {
-    std::vector<T> cols(dw && !pointwise ? bs * patch : 0);
-    std::vector<T> dcols(dx && !pointwise ? bs * patch : 0);
+    T* cols = scratch.data() + (pointwise ? 0 : omp_get_thread_num() * 2 * slice);
+    T* dcols = pointwise ? nullptr : cols + slice;
     T* dw_mine = dw ? partial.data() + size_t(omp_get_thread_num()) * w_size : nullptr;
 #pragma omp for schedule(static)
     for (int64_t grp = 0; grp < groups; ++grp) {
@@ -96,17 +126,16 @@ void backward(const T* x, const T* w, const T* dy, T* dx, T* dw, int64_t out_c,
         if (dw) {
           const T* a = x + r0 * g.c;
           if (!pointwise) {
-            kernels::im2col_rows_cpu(x, cols.data(), g, r0, r1);
-            a = cols.data();
+            kernels::im2col_rows_cpu(x, cols, g, r0, r1);
+            a = cols;
           }
           gemm_rm(true, false, out_c, patch, m, dy_rows, out_c, a, patch, T(1), dw_mine, patch);
         }
         if (dx && pointwise) {
           gemm_rm(false, false, m, g.c, out_c, dy_rows, out_c, w, patch, T(0), dx + r0 * g.c, g.c);
         } else if (dx) {
-          gemm_rm(false, false, m, patch, out_c, dy_rows, out_c, w, patch, T(0), dcols.data(),
-                  patch);
-          kernels::col2im_add_rows_cpu(dcols.data(), dx, g, r0, r1);
+          gemm_rm(false, false, m, patch, out_c, dy_rows, out_c, w, patch, T(0), dcols, patch);
+          kernels::col2im_add_rows_cpu(dcols, dx, g, r0, r1);
         }
       }
     }
