@@ -162,14 +162,19 @@ Tensor SimCLRTask::forward_loss(int64_t epoch, int64_t step) {
 }
 
 Tensor SimCLRTask::train_step(int64_t epoch, int64_t step, int64_t global_step) {
-  // Loading and augmentation stay eager (host-chosen crops); the graph starts at the views.
-  Tensor loss = step_graph_->run(next_views(epoch, step), [&](const std::vector<Tensor>& views) {
-    Tensor loss = views_loss(views);
+  // Loading and augmentation stay eager (host-chosen crops), and so does writing this step's
+  // optimizer scalars (learning rate, step count) to the device; the graph runs the rest: forward,
+  // loss, backward, the fused update (reading those scalars) and the zeroing of the gradients.
+  std::vector<Tensor> views = next_views(epoch, step);
+  optimizer_->set_lr(learning_rate(global_step));
+  optimizer_->prepare_step();
+  return step_graph_->run(views, [&](const std::vector<Tensor>& in) {
+    Tensor loss = views_loss(in);
     loss.backward();
+    optimizer_->launch_update();
+    params_.zero_grad();
     return loss;
   });
-  optimizer_step(global_step);
-  return loss;
 }
 
 double SimCLRTask::learning_rate(int64_t global_step) const {

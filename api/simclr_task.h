@@ -23,7 +23,8 @@ class SimCLRTask : public TrainingTask {
   int64_t batch_size() const override { return batch_size_; }
   Tensor forward_loss(int64_t epoch, int64_t step) override;
   void optimizer_step(int64_t global_step) override;
-  // On the GPU, after trainer.graph_warmup eager steps, forward and backward replay a CUDA graph.
+  // On the GPU, after trainer.graph_warmup eager steps, the step (forward, backward, optimizer
+  // update) is replayed from a CUDA graph.
   Tensor train_step(int64_t epoch, int64_t step, int64_t global_step) override;
   double learning_rate(int64_t global_step) const override;
   std::map<std::string, Tensor> state() override;

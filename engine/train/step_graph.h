@@ -1,21 +1,24 @@
-// Runs a training step's forward and backward eagerly for a few warm-up steps, then captures it as
-// a CUDA graph and replays the graph in every later step: one launch instead of hundreds, so the
-// GPU never waits on the host between kernels. The optimizer update stays outside the graph (its
-// learning rate changes every step).
+// Runs a training step eagerly for a few warm-up steps, then captures it as a CUDA graph and
+// replays the graph in every later step: one launch instead of hundreds, so the GPU never waits on
+// the host between kernels.
 //
 //   StepGraph graph(StepGraph::Options{}, bn_counters);
+//   optimizer.set_lr(lr);
+//   optimizer.prepare_step();  // this step's scalars to the device, outside the graph
 //   Tensor loss = graph.run({view0, view1}, [&](const std::vector<Tensor>& v) {
 //     Tensor loss = criterion(model(v[0]), model(v[1]));
 //     loss.backward();
+//     optimizer.launch_update();  // reads the scalars from device memory
+//     params.zero_grad();
 //     return loss;
 //   });
-//   optimizer.step();
 //
 // The step function must depend only on its inputs and on device state that lives at fixed
-// addresses (parameters, gradients, running statistics): it runs once at capture on tensors made
-// for the graph, must queue all its GPU work on their context, and must keep nothing it creates.
-// Host-side state it advances (BatchNorm's num_batches_tracked) is passed as `host_counters`: how
-// much the captured step moved them is added again after every replay.
+// addresses (parameters, gradients, optimizer state and scalars, running statistics): it runs
+// once at capture on tensors made for the graph, must queue all its GPU work on their context,
+// and must keep nothing it creates. Host-side state it advances (BatchNorm's num_batches_tracked)
+// is passed as `host_counters`: how much the captured step moved them is added again after every
+// replay.
 //
 // If the capture fails (a host sync such as item() inside the step, a copy from pageable memory, a
 // tensor kept past the step) the step runs eagerly, then and from then on, and reason() says why.
