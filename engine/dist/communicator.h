@@ -1,9 +1,9 @@
 // Collective communication between the ranks of a training job (one rank per GPU or process).
 //
 // Every rank must call the same collectives in the same order with tensors of the same shape and
-// dtype. Implementations: SingleProcessCommunicator (here: world size 1), InProcessGroup (ranks
-// as threads of one process, for tests and for simulating multi-rank runs on one machine); the
-// NCCL and MPI communicators live beside them.
+// dtype. Implementations: SingleProcessCommunicator (here: world size 1) and InProcessGroup (ranks
+// as threads of one process, for tests and for simulating multi-rank runs on one machine). The
+// NCCL (one rank per GPU) and MPI communicators of DESIGN.md are not built yet.
 #pragma once
 
 #include <memory>
