@@ -76,13 +76,17 @@ TEST_CASE("conv2d: gradients (3x3 pad 1, 3x3 stride 2, 1x1, 1x1 stride 2, 7x7 st
 
 TEST_CASE("conv2d: values and gradients on shapes split into many blocks match direct loops") {
   // Large enough that the CPU convolution splits rows into blocks: images smaller than a block
-  // (grouped), and images larger than one (split), across the OpenMP threads.
+  // (grouped), and images larger than one (split), across the OpenMP threads. The 3x3 stride-1
+  // cases with >= 64 channels take the Winograd path (odd sizes: tiles cut by the border; a 1x1
+  // image; many tile blocks).
   struct Case {
     int64_t n, h, w, c, o, k, stride, pad;
   };
   for (Case cs : {Case{40, 4, 5, 6, 5, 3, 1, 1}, Case{3, 41, 37, 8, 6, 3, 1, 1},
                   Case{3, 41, 37, 8, 6, 3, 2, 1}, Case{9, 23, 19, 5, 7, 1, 1, 0},
-                  Case{9, 23, 19, 5, 7, 1, 2, 0}, Case{4, 30, 30, 3, 4, 7, 2, 3}}) {
+                  Case{9, 23, 19, 5, 7, 1, 2, 0}, Case{4, 30, 30, 3, 4, 7, 2, 3},
+                  Case{2, 7, 9, 64, 72, 3, 1, 1}, Case{3, 1, 1, 64, 64, 3, 1, 1},
+                  Case{3, 2, 5, 65, 80, 3, 1, 1}, Case{2, 21, 18, 64, 64, 3, 1, 1}}) {
     CAPTURE(cs.n);
     CAPTURE(cs.h);
     CAPTURE(cs.k);
@@ -119,6 +123,25 @@ TEST_CASE("conv2d: values and gradients on shapes split into many blocks match d
     testing::check_close(x.grad(), Tensor::from_vector(dxe, x.shape()), 1e-12, "dx");
     testing::check_close(w.grad(), Tensor::from_vector(dwe, w.shape()), 1e-12, "dw");
   }
+}
+
+TEST_CASE("conv2d: the Winograd path keeps f32 accuracy (3x3 stride 1, 64 channels)") {
+  Tensor x64 = randn64({4, 15, 13, 64}, 21), w64 = randn64({64, 3, 3, 64}, 22, 0.05);
+  Tensor dy64 = randn64({4, 15, 13, 64}, 23);
+  auto run = [&](DType t, Tensor* dx, Tensor* dw) {
+    Tensor x = x64.to(t).set_requires_grad(), w = w64.to(t).set_requires_grad();
+    Tensor y = conv2d(x, w, Tensor(), 1, 1);
+    sum(mul(y, dy64.to(t))).backward();
+    *dx = x.grad();
+    *dw = w.grad();
+    return y;
+  };
+  Tensor dx32, dw32, dx64, dw64;
+  Tensor y32 = run(DType::f32, &dx32, &dw32);
+  Tensor y64 = run(DType::f64, &dx64, &dw64);
+  CHECK(testing::scaled_error(y32, y64) < 1e-5);
+  CHECK(testing::scaled_error(dx32, dx64) < 1e-5);
+  CHECK(testing::scaled_error(dw32, dw64) < 1e-5);
 }
 
 TEST_CASE("batch_norm: training normalises with batch statistics and updates running stats") {
