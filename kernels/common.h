@@ -1,5 +1,6 @@
 // The bottom floor of Lumen: the one header every kernel file includes.
 //   LUMEN_HD           marks math shared by CUDA kernels and CPU loops (empty without nvcc)
+//   LUMEN_VECTOR_CLONES  builds a CPU loop for AVX-512 and AVX2 too, picked at load time
 //   lumen::Error       the one exception type; names the failed call, file:line and the message
 //   LUMEN_CHECK        argument checks that throw lumen::Error
 //   LUMEN_CUDA_CHECK   checks a cudaError_t; LUMEN_LAUNCH_CHECK follows every kernel launch
@@ -14,6 +15,15 @@
 #define LUMEN_HD __host__ __device__ __forceinline__
 #else
 #define LUMEN_HD inline
+#endif
+
+// For loops of independent lanes that stay in cache (the Winograd transforms), where wider
+// vectors pay (on col2im they did not measurably); the default build targets baseline x86-64 (SSE2). Only for loops without a*b+c
+// (GCC would fuse those in the AVX clones and round differently from the baseline build).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define LUMEN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LUMEN_VECTOR_CLONES
 #endif
 
 #if defined(LUMEN_WITH_CUDA)

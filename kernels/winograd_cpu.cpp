@@ -1,17 +1,11 @@
 #include "kernels/winograd.h"
 
+#include "kernels/common.h"
+
 #include <cstddef>
 #include <vector>
 
 namespace lumen::kernels {
-
-// The transforms are loops of independent lanes over channels: built for AVX-512 and AVX2 too, the
-// best one picked at load time on x86-64.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LUMEN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LUMEN_VECTOR_CLONES
-#endif
 
 template <typename T>
 void winograd_filter_transform_cpu(const T* w, int64_t k, int64_t c, T* u) {
@@ -43,8 +37,8 @@ void winograd_filter_transform_cpu(const T* w, int64_t k, int64_t c, T* u) {
 }
 
 template <typename T>
-LUMEN_VECTOR_CLONES void winograd_input_transform_cpu(const T* x, const WinogradShape& s, int64_t c, int64_t t0,
-                                  int64_t t1, T* v) {
+LUMEN_VECTOR_CLONES void winograd_input_transform_cpu(const T* x, const WinogradShape& s, int64_t c,
+                                                      int64_t t0, int64_t t1, T* v) {
   const int64_t th = s.tiles_h(), tw = s.tiles_w(), count = t1 - t0;
   const std::vector<T> zeros(size_t(c), T(0));
   for (int64_t t = t0; t < t1; ++t) {
@@ -84,8 +78,8 @@ LUMEN_VECTOR_CLONES void winograd_input_transform_cpu(const T* x, const Winograd
 }
 
 template <typename T>
-LUMEN_VECTOR_CLONES void winograd_output_transform_cpu(const T* m, const WinogradShape& s, int64_t k, int64_t t0,
-                                   int64_t t1, T* y) {
+LUMEN_VECTOR_CLONES void winograd_output_transform_cpu(const T* m, const WinogradShape& s,
+                                                       int64_t k, int64_t t0, int64_t t1, T* y) {
   const int64_t th = s.tiles_h(), tw = s.tiles_w(), count = t1 - t0;
   const int64_t xi = count * k;  // stride between the 16 positions in m
   for (int64_t t = t0; t < t1; ++t) {
