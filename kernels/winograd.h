@@ -50,4 +50,15 @@ template <typename T>
 void winograd_output_transform_cpu(const T* m, const WinogradShape& s, int64_t k, int64_t t0,
                                    int64_t t1, T* y);
 
+// The filter gradient in the Winograd domain: with Z = A dY A^T per output-gradient tile,
+// dU[ξ] = sum over tiles of Z[ξ]^T V[ξ] (16 GEMMs, run by the caller), then dW = G^T dU G.
+//   dy: (N, H, W, K);  z: (16, t1 - t0, K), the tiles [t0, t1) (0 outside the image)
+template <typename T>
+void winograd_grad_transform_cpu(const T* dy, const WinogradShape& s, int64_t k, int64_t t0,
+                                 int64_t t1, T* z);
+
+//   du: (16, K, C);  dw: (K, 3, 3, C), overwritten
+template <typename T>
+void winograd_filter_grad_cpu(const T* du, int64_t k, int64_t c, T* dw);
+
 }  // namespace lumen::kernels

@@ -161,6 +161,15 @@ bool winograd_fits(const kernels::ConvGeometry& g, int64_t out_c) {
          out_c >= kWinogradMinChannels;
 }
 
+// Tiles per block: the block's transformed tiles (16 x tiles x `channels`, input and output sides
+// together) about kBlockBytes, at least 32 tiles, and every thread given a couple of blocks.
+template <typename T>
+int64_t winograd_tile_block(int64_t tiles, int64_t channels, int threads) {
+  const int64_t by_cache = kBlockBytes / (16 * channels * int64_t(sizeof(T)));
+  const int64_t by_balance = (tiles + 2 * threads - 1) / (2 * threads);
+  return std::max<int64_t>(1, std::min(std::max<int64_t>(32, by_cache), by_balance));
+}
+
 // One of the two convolutions through the Winograd domain (kernels/winograd.h), per block of
 // tiles: the input transform, the 16 GEMMs, the output transform, with V and M in cache-sized
 // scratch.
@@ -177,9 +186,7 @@ void winograd(const T* in, const T* w, T* out, int64_t k, const kernels::ConvGeo
   const kernels::WinogradShape s{g.n, g.h, g.w};
   const int64_t tiles = s.tiles();
   const int threads = omp_get_max_threads();
-  const int64_t by_cache = kBlockBytes / (16 * (in_c + out_c) * int64_t(sizeof(T)));
-  const int64_t by_balance = (tiles + 2 * threads - 1) / (2 * threads);
-  const int64_t tb = std::max<int64_t>(1, std::min(std::max<int64_t>(32, by_cache), by_balance));
+  const int64_t tb = winograd_tile_block<T>(tiles, in_c + out_c, threads);
   const int64_t blocks = (tiles + tb - 1) / tb;
   const int64_t slice = 16 * tb * (in_c + out_c);  // per thread: V, then M
   Scratch<T> scratch(int64_t(threads) * slice);
@@ -205,6 +212,63 @@ void winograd(const T* in, const T* w, T* out, int64_t k, const kernels::ConvGeo
       kernels::winograd_output_transform_cpu(m, s, out_c, t0, t1, out);
     }
   }
+}
+
+// Bytes of per-thread filter-gradient partials (16 K C each) the Winograd filter gradient may
+// use; beyond it (many threads and wide layers) the filter gradient takes im2col.
+constexpr int64_t kWinogradPartialBytes = int64_t(256) << 20;
+
+// The filter gradient through the Winograd domain (kernels/winograd.h): per block of tiles the
+// input transform V of x and the transform Z of dy, then dU[xi] += Z[xi]^T V[xi] into per-thread
+// partials (added in thread order), then dW = G^T dU G. Returns false, doing nothing, when the
+// partials would exceed kWinogradPartialBytes.
+//   x: (N, H, W, C);  dy: (N, H, W, K);  dw: (K, 3, 3, C), overwritten
+template <typename T>
+bool winograd_filter_grad(const T* x, const T* dy, T* dw, int64_t k,
+                          const kernels::ConvGeometry& g) {
+  const int64_t c = g.c;
+  const int threads = omp_get_max_threads();
+  const int64_t u_size = 16 * k * c;
+  if (int64_t(threads) * u_size * int64_t(sizeof(T)) > kWinogradPartialBytes) return false;
+  const kernels::WinogradShape s{g.n, g.h, g.w};
+  const int64_t tiles = s.tiles();
+  const int64_t tb = winograd_tile_block<T>(tiles, c + k, threads);
+  const int64_t blocks = (tiles + tb - 1) / tb;
+  const int64_t slice = 16 * tb * (c + k);  // per thread: V, then Z
+  Scratch<T> scratch(int64_t(threads) * slice);
+  // Uninitialised: each thread's first block writes its partial (beta 0), later ones add to it.
+  Scratch<T> partial(int64_t(threads) * u_size);
+  std::vector<char> used(size_t(threads), 0);
+#pragma omp parallel num_threads(threads) if (blocks > 1)
+  {
+    const int me = omp_get_thread_num();
+    T* v = scratch.data() + me * slice;
+    T* z = v + 16 * tb * c;
+    T* du = partial.data() + me * u_size;
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t t0 = b * tb, t1 = std::min(tiles, t0 + tb), count = t1 - t0;
+      kernels::winograd_input_transform_cpu(x, s, c, t0, t1, v);
+      kernels::winograd_grad_transform_cpu(dy, s, k, t0, t1, z);
+      const T beta = used[size_t(me)] ? T(1) : T(0);
+      for (int xi = 0; xi < 16; ++xi) {
+        gemm_rm(true, false, k, c, count, z + xi * count * k, k, v + xi * count * c, c, beta,
+                du + xi * k * c, c);
+      }
+      used[size_t(me)] = 1;
+    }
+  }
+  // Sum the partials of the threads that had blocks, in thread order, into thread 0's.
+  T* sum = partial.data();
+  LUMEN_CHECK(used[0], "conv2d: Winograd filter gradient without a first block");
+  for (int t = 1; t < threads; ++t) {
+    if (!used[size_t(t)]) continue;
+    const T* other = partial.data() + t * u_size;
+#pragma omp parallel for schedule(static) if (u_size > 65536)
+    for (int64_t e = 0; e < u_size; ++e) sum[e] += other[e];
+  }
+  kernels::winograd_filter_grad_cpu(sum, k, c, dw);
+  return true;
 }
 
 }  // namespace
@@ -233,13 +297,17 @@ void conv2d_backward_cpu(const Tensor& x, const Tensor& w, const Tensor& dy, Ten
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
       T* dx_out = dx.defined() ? dx.data<T>() : nullptr;
-      if (dx_out != nullptr && winograd_fits(g, w.size(0))) {
-        winograd(dy.data<T>(), w.data<T>(), dx_out, w.size(0), g, true);
+      T* dw_out = dw.defined() ? dw.data<T>() : nullptr;
+      if (winograd_fits(g, w.size(0))) {
+        if (dx_out != nullptr) winograd(dy.data<T>(), w.data<T>(), dx_out, w.size(0), g, true);
         dx_out = nullptr;
+        if (dw_out != nullptr &&
+            winograd_filter_grad(x.data<T>(), dy.data<T>(), dw_out, w.size(0), g)) {
+          dw_out = nullptr;
+        }
       }
-      if (dx_out != nullptr || dw.defined()) {
-        backward(x.data<T>(), w.data<T>(), dy.data<T>(), dx_out,
-                 dw.defined() ? dw.data<T>() : nullptr, w.size(0), g);
+      if (dx_out != nullptr || dw_out != nullptr) {
+        backward(x.data<T>(), w.data<T>(), dy.data<T>(), dx_out, dw_out, w.size(0), g);
       }
     } else {
       LUMEN_CHECK(false, "conv2d_backward_cpu: f32 or f64 only, got ", dtype_name(x.dtype()));
