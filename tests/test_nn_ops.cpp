@@ -77,7 +77,7 @@ TEST_CASE("conv2d: gradients (3x3 pad 1, 3x3 stride 2, 1x1, 1x1 stride 2, 7x7 st
 TEST_CASE("conv2d: values and gradients on shapes split into many blocks match direct loops") {
   // Large enough that the CPU convolution splits rows into blocks: images smaller than a block
   // (grouped), and images larger than one (split), across the OpenMP threads. The 3x3 stride-1
-  // cases with >= 64 channels take the Winograd path (odd sizes: tiles cut by the border; a 1x1
+  // cases with >= 16 channels take the Winograd path (odd sizes: tiles cut by the border; a 1x1
   // image; many tile blocks).
   struct Case {
     int64_t n, h, w, c, o, k, stride, pad;
@@ -86,7 +86,8 @@ TEST_CASE("conv2d: values and gradients on shapes split into many blocks match d
                   Case{3, 41, 37, 8, 6, 3, 2, 1}, Case{9, 23, 19, 5, 7, 1, 1, 0},
                   Case{9, 23, 19, 5, 7, 1, 2, 0}, Case{4, 30, 30, 3, 4, 7, 2, 3},
                   Case{2, 7, 9, 64, 72, 3, 1, 1}, Case{3, 1, 1, 64, 64, 3, 1, 1},
-                  Case{3, 2, 5, 65, 80, 3, 1, 1}, Case{2, 21, 18, 64, 64, 3, 1, 1}}) {
+                  Case{3, 2, 5, 65, 80, 3, 1, 1}, Case{2, 21, 18, 64, 64, 3, 1, 1},
+                  Case{5, 9, 7, 16, 16, 3, 1, 1}}) {
     CAPTURE(cs.n);
     CAPTURE(cs.h);
     CAPTURE(cs.k);

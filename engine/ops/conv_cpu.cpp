@@ -151,10 +151,10 @@ void backward(const T* x, const T* w, const T* dy, T* dx, T* dw, int64_t out_c,
 }
 
 // Winograd F(2x2, 3x3) (kernels/winograd.h) takes 3x3 stride-1 padding-1 layers with at least this
-// many input and output channels. ResNet-18 32x32 batch 32 at 2 threads: 52-55 img/s with it,
-// 48-50 without (3 interleaved runs); no change on ResNet-50 224 (mostly 1x1 convolutions); on the
-// main job's resnet-9 x0.25 (16-128 channels) a threshold of 16 was slower than none.
-constexpr int64_t kWinogradMinChannels = 64;
+// many input and output channels (not the stems' 3). Measured at 2 threads, interleaved runs:
+// ResNet-18 32x32 batch 32 (64-512 channels) 60 vs 50 img/s; the main job's resnet-9 x0.25 28x28
+// batch 256 (16-128 channels) 1358-1472 img/s with a threshold of 16, 1121-1206 with 64.
+constexpr int64_t kWinogradMinChannels = 16;
 
 bool winograd_fits(const kernels::ConvGeometry& g, int64_t out_c) {
   return g.kh == 3 && g.kw == 3 && g.stride == 1 && g.padding == 1 && g.c >= kWinogradMinChannels &&
