@@ -3,12 +3,11 @@
 // memory cached for reuse instead of returning it to the driver.
 #include <cuda_profiler_api.h>
 
-#include <atomic>
 #include <cstdio>
 #include <map>
 #include <mutex>
-#include <unordered_set>
 
+#include "engine/core/capture_ledger.h"
 #include "engine/core/cuda_handles.h"
 
 namespace lumen {
@@ -35,15 +34,8 @@ struct CudaContextImpl {
   cublasHandle_t cublas = nullptr;
   cublasLtHandle_t cublaslt = nullptr;
   cudnnHandle_t cudnn = nullptr;
-  std::mutex mutex;  // guards lazy handle creation
-
-  // Graph capture (begin_capture / end_capture), guarded by capture_mutex.
-  std::mutex capture_mutex;
-  std::atomic<bool> capturing{false};
-  std::atomic<bool> has_abandoned{false};
-  std::unordered_set<void*> captured;   // allocated during the capture and not yet released
-  std::vector<void*> retained;          // allocated before the capture, released during it
-  std::unordered_set<void*> abandoned;  // allocated by a failed capture: there is nothing to free
+  std::mutex mutex;      // guards lazy handle creation
+  CaptureLedger ledger;  // which blocks a graph capture owns, retains or abandoned
 };
 
 CudaContext::CudaContext(int device) : impl_(std::make_unique<CudaContextImpl>()) {
@@ -134,31 +126,16 @@ void* CudaContext::allocate(size_t bytes) {
                " MiB); reduce loader.batch_size or the input size, or use trainer.precision=bf16");
   }
   LUMEN_CUDA_CHECK(status);
-  if (impl_->capturing.load()) {
-    std::lock_guard<std::mutex> lock(impl_->capture_mutex);
-    impl_->captured.insert(ptr);
-  }
+  impl_->ledger.on_allocate(ptr);
   return ptr;
 }
 
 void CudaContext::release(void* ptr) noexcept {
   if (!ptr) return;
-  bool captured_block = false;
-  if (impl_->capturing.load() || impl_->has_abandoned.load()) {
-    std::lock_guard<std::mutex> lock(impl_->capture_mutex);
-    if (impl_->abandoned.erase(ptr) != 0) {
-      impl_->has_abandoned = !impl_->abandoned.empty();
-      return;
-    }
-    // A block from before the capture may be read by the graph: keep it for the graph's lifetime.
-    if (impl_->capturing.load() && impl_->captured.erase(ptr) == 0) {
-      impl_->retained.push_back(ptr);
-      return;
-    }
-    captured_block = impl_->capturing.load();
-  }
+  const CaptureLedger::Release what = impl_->ledger.on_release(ptr);
+  if (what == CaptureLedger::Release::keep || what == CaptureLedger::Release::skip) return;
   cudaError_t status = cudaFreeAsync(ptr, impl_->stream);
-  if (status != cudaSuccess && captured_block) {
+  if (status != cudaSuccess && what == CaptureLedger::Release::free_in_capture) {
     // A capture that already failed is discarded together with the blocks it allocated.
     cudaGetLastError();
     return;
@@ -169,36 +146,24 @@ void CudaContext::release(void* ptr) noexcept {
 }
 
 void CudaContext::begin_capture() {
-  std::lock_guard<std::mutex> lock(impl_->capture_mutex);
-  LUMEN_CHECK(!impl_->capturing.load(),
-              "a graph capture is already running on cuda:", impl_->device,
-              "'s context; captures do not nest");
-  LUMEN_CUDA_CHECK(cudaSetDevice(impl_->device));
+  impl_->ledger.begin();
+  cudaError_t status = cudaSetDevice(impl_->device);
   // Thread-local: other threads (data loading) may keep using CUDA while this one captures.
-  LUMEN_CUDA_CHECK(cudaStreamBeginCapture(impl_->stream, cudaStreamCaptureModeThreadLocal));
-  impl_->capturing = true;
+  if (status == cudaSuccess) {
+    status = cudaStreamBeginCapture(impl_->stream, cudaStreamCaptureModeThreadLocal);
+  }
+  if (status != cudaSuccess) {
+    impl_->ledger.end(true);
+    LUMEN_CUDA_CHECK(status);
+  }
 }
 
 void* CudaContext::end_capture(std::vector<void*>* retained) {
   cudaGraph_t graph = nullptr;
-  cudaError_t status = cudaSuccess;
-  size_t outliving = 0;
-  {
-    std::lock_guard<std::mutex> lock(impl_->capture_mutex);
-    LUMEN_CHECK(impl_->capturing.load(), "end_capture without begin_capture");
-    status = cudaStreamEndCapture(impl_->stream, &graph);
-    impl_->capturing = false;
-    *retained = std::move(impl_->retained);
-    impl_->retained.clear();
-    outliving = impl_->captured.size();
-    if (status != cudaSuccess || outliving != 0) {
-      // The graph is dropped, so its blocks never get memory: their owners must not free them.
-      impl_->abandoned.insert(impl_->captured.begin(), impl_->captured.end());
-      impl_->has_abandoned = !impl_->abandoned.empty();
-    }
-    impl_->captured.clear();
-  }
-  if (status == cudaSuccess && outliving == 0) {
+  const cudaError_t status = cudaStreamEndCapture(impl_->stream, &graph);
+  CaptureLedger::Ended ended = impl_->ledger.end(status != cudaSuccess);
+  *retained = std::move(ended.retained);
+  if (status == cudaSuccess && ended.outliving == 0) {
     // The eager steps' cached blocks are idle from now on: a graph has memory of its own.
     cudaMemPoolTrimTo(impl_->pool, 0);
     return graph;
@@ -211,7 +176,7 @@ void* CudaContext::end_capture(std::vector<void*>* retained) {
               "): the captured code did something a graph cannot hold, such as a host sync "
               "(item(), a copy to the CPU), a copy from pageable host memory, or work on another "
               "stream");
-  LUMEN_FAIL("CUDA graph capture failed: ", outliving,
+  LUMEN_FAIL("CUDA graph capture failed: ", ended.outliving,
              " block(s) allocated during the capture are still in use after it; the captured "
              "code must not keep the tensors it creates (copy results into tensors made before "
              "the capture)");
