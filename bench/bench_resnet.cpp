@@ -167,7 +167,14 @@ int main(int argc, char** argv) {
   for (const Problem& p : o.problems) {
     try {
       const double ours = lumen_img_per_s(p, o, false);
-      const double graphed = o.graph && o.device == "cuda" ? lumen_img_per_s(p, o, true) : -1;
+      double graphed = -1;
+      if (o.graph && o.device == "cuda") {
+        try {  // a failing graph run must not hide the eager figures
+          graphed = lumen_img_per_s(p, o, true);
+        } catch (const Error& e) {
+          std::fprintf(stderr, "%s with a CUDA graph: %s\n", p.arch.c_str(), e.what());
+        }
+      }
       const double theirs = o.torch ? torch_img_per_s(p, o) : -1;
       auto text = [](double v) {
         char t[32] = "n/a";
