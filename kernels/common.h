@@ -18,8 +18,9 @@
 #endif
 
 // For loops of independent lanes that stay in cache (the Winograd transforms), where wider
-// vectors pay (on col2im they did not measurably); the default build targets baseline x86-64 (SSE2). Only for loops without a*b+c
-// (GCC would fuse those in the AVX clones and round differently from the baseline build).
+// vectors pay (on col2im they did not measurably); the default build targets baseline x86-64
+// (SSE2). Only for loops without a*b+c (GCC would fuse those in the AVX clones and round
+// differently from the baseline build).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
 #define LUMEN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else

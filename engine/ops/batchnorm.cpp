@@ -102,8 +102,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
   const bool has_residual = residual.defined();
   record_op("batch_norm", y, inputs,
             [x, w, y_relu, mean, invstd, batch_stats, has_weight, has_bias, has_residual, m, c](
-                const Tensor& dy_in, const std::vector<bool>& needs) {
-              const Tensor& dy = dy_in;
+                const Tensor& dy, const std::vector<bool>& needs) {
               size_t slot = 1;
               const bool need_x = needs[0];
               const bool need_w = has_weight && needs[slot++];
