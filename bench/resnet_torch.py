@@ -25,7 +25,7 @@ def build(arch, width):
                      "resnet-34": (torchvision.models.resnet.BasicBlock, [3, 4, 6, 3]),
                      "resnet-50": (torchvision.models.resnet.Bottleneck, [3, 4, 6, 3])}[arch]
     m = torchvision.models.resnet.ResNet(block, layers)
-    base = round(64 * width)  # stages of base, 2 base, 4 base, 8 base channels (as Lumen's width)
+    base = int(64 * width)  # stages of base, 2 base, 4 base, 8 base channels (as Lumen's width)
     m.inplanes = base
     m.conv1 = nn.Conv2d(3, base, 3, 1, 1, bias=False)  # small-image stem, no max-pool
     m.bn1 = nn.BatchNorm2d(base)

@@ -20,7 +20,11 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_
               ", padding ", padding);
   declare_parameter("weight", {out_channels, kernel, kernel, in_channels},
                     kaiming_normal_fan_out(out_channels * kernel * kernel));
-  if (bias) declare_parameter("bias", {out_channels}, constant_init(0));
+  // PyTorch's default bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (torchvision's ResNets have none).
+  if (bias) {
+    declare_parameter("bias", {out_channels},
+                      uniform_init(1.0 / std::sqrt(double(in_channels * kernel * kernel))));
+  }
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
@@ -48,11 +52,11 @@ Tensor BatchNorm::forward(const Tensor& x, const BatchNormTail& tail) {
               (input_ndim == 4 ? "2d" : "1d"), "(", channels, "): expects ",
               (input_ndim == 4 ? "NHWC (N, H, W, C)" : "(N, C)"), " with C = ", channels, ", got ",
               x.str());
-  if (training()) {
-    buffer(2).data<int64_t>()[0] += 1;  // a host counter
-  }
-  return batch_norm(x, affine ? parameter(0) : Tensor(), affine ? parameter(1) : Tensor(),
-                    buffer(0), buffer(1), training(), momentum, eps, tail);
+  Tensor y = batch_norm(x, affine ? parameter(0) : Tensor(), affine ? parameter(1) : Tensor(),
+                        buffer(0), buffer(1), training(), momentum, eps, tail);
+  // A host counter, advanced only by a forward that succeeded (a rejected batch counts nothing).
+  if (training()) buffer(2).data<int64_t>()[0] += 1;
+  return y;
 }
 
 Linear::Linear(int64_t in_features, int64_t out_features, bool bias)

@@ -100,7 +100,8 @@ Tensor Bottleneck::forward(const Tensor& x) {
 }
 
 ResNet::ResNet(const ResNetConfig& config) : config_(config) {
-  const int64_t base = std::llround(64 * config.width);
+  // lightly's ResNetGenerator: base = int(64 * width), truncated; stages base, 2, 4, 8 x base.
+  const int64_t base = int64_t(64 * config.width);
   LUMEN_CHECK(base >= 1, "ResNet: width ", config.width, " leaves no channels (64 * width < 1)");
   if (config.small_image) {
     conv1_ = add_child("conv1", std::make_unique<Conv2d>(config.in_channels, base, 3, 1, 1));

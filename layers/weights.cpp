@@ -75,7 +75,11 @@ void load_backbone_state_dict(Module& net, const std::map<std::string, Tensor>& 
     expected.insert(name);
     auto found = state.find(name);
     if (found == state.end()) {
-      missing.push_back(name);
+      // PyTorch fills a missing num_batches_tracked (state dicts from before it existed) with 0.
+      if (value.dtype() != DType::i64) missing.push_back(name);
+    } else if (value.dtype() != DType::i64 && !dtype_is_float(found->second.dtype())) {
+      mismatched.push_back(name + " (file has " + std::string(dtype_name(found->second.dtype())) +
+                           ", a float tensor is expected)");
     } else if (found->second.shape() != torch_shape(value)) {
       mismatched.push_back(name + " (file " + shape_str(found->second.shape()) + ", backbone " +
                            shape_str(torch_shape(value)) + " in PyTorch layout)");
@@ -93,20 +97,22 @@ void load_backbone_state_dict(Module& net, const std::map<std::string, Tensor>& 
   };
   LUMEN_CHECK(missing.empty(), "load_backbone: ", source, " lacks ", join(missing),
               "; is it a checkpoint of this architecture (name and width)?");
-  LUMEN_CHECK(mismatched.empty(), "load_backbone: shape mismatch in ", source, ": ",
-              join(mismatched), "; check the architecture and width multiplier");
+  LUMEN_CHECK(mismatched.empty(), "load_backbone: tensors in ", source,
+              " that do not fit: ", join(mismatched),
+              "; check the architecture and width multiplier");
   LUMEN_CHECK(unknown.empty(), "load_backbone: ", source,
               " has keys the backbone does not: ", join(unknown),
               "; is it a checkpoint of this architecture?");
+  // Everything was checked above: from here on nothing fails half-way through the copy.
   for (auto& [name, value] : entries) {
-    const Tensor& src = state.at(name);
+    auto found = state.find(name);
     if (value.dtype() == DType::i64) {  // num_batches_tracked: a host counter
-      const std::vector<double> counts = src.to_doubles();
+      const std::vector<double> counts =
+          found != state.end() ? found->second.to_doubles() : std::vector<double>(value.numel(), 0);
       for (int64_t i = 0; i < value.numel(); ++i) value.data<int64_t>()[i] = int64_t(counts[i]);
       continue;
     }
-    LUMEN_CHECK(dtype_is_float(src.dtype()), "load_backbone: '", name, "' in ", source, " is ",
-                dtype_name(src.dtype()), "; expected a float tensor");
+    const Tensor& src = found->second;
     Tensor v = src.ndim() == 4 ? oihw_to_ohwi(src) : src;
     value.copy_from(v);
   }

@@ -63,6 +63,10 @@ TEST_CASE("train/eval reach every child; BatchNorm counts training steps only") 
   CHECK(buffers[2].second.data<int64_t>()[0] == 1);
   CHECK(buffers[0].second.to_doubles() != std::vector<double>(3, 0.0));  // running mean moved
   CHECK_THROWS_WITH_AS(net(Tensor::zeros({5, 4})), doctest::Contains("C = 3"), Error);
+  // A training batch that batch norm rejects (one value per channel) counts no step.
+  net.train();
+  CHECK_THROWS_WITH_AS(net(Tensor::zeros({1, 3})), doctest::Contains("more than one value"), Error);
+  CHECK(buffers[2].second.data<int64_t>()[0] == 1);
 }
 
 TEST_CASE("Conv2d, pooling and Flatten modules; f32 weights drive bf16 activations") {
@@ -73,7 +77,9 @@ TEST_CASE("Conv2d, pooling and Flatten modules; f32 weights drive bf16 activatio
   ParameterBuffer params;
   finalize(net, params, Device::cpu(), 3);
   CHECK(params.get("0.weight").shape() == Shape{8, 3, 3, 3});  // OHWI
-  CHECK(params.get("0.bias").to_doubles() == std::vector<double>(8, 0.0));
+  // PyTorch's default conv bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = 3 * 3 * 3
+  for (double b : params.get("0.bias").to_doubles()) CHECK(std::abs(b) <= 1 / std::sqrt(27.0));
+  CHECK(params.get("0.bias").to_doubles() != std::vector<double>(8, 0.0));
   Tensor x = Tensor::normal({2, 8, 8, 3}, 4);
   Tensor y = net(x);
   CHECK(y.shape() == Shape{2, 2 * 2 * 8});

@@ -192,6 +192,40 @@ TEST_CASE("backbone weights: safetensors round trip and clear errors") {
   CHECK_THROWS_WITH_AS(load_backbone_state_dict(*b, missing),
                        doctest::Contains("lacks layer2.0.bn1.running_var"), Error);
   auto wider = built("resnet-9", 0.25, 1);
-  CHECK_THROWS_WITH_AS(load_backbone(*wider, path), doctest::Contains("shape mismatch"), Error);
+  CHECK_THROWS_WITH_AS(load_backbone(*wider, path), doctest::Contains("do not fit"), Error);
+
+  // A state dict without num_batches_tracked (older PyTorch) loads with the counters at 0, as
+  // PyTorch does.
+  auto no_counters = file.tensors;
+  for (auto it = no_counters.begin(); it != no_counters.end();) {
+    const bool counter = it->first.find("num_batches_tracked") != std::string::npos;
+    it = counter ? no_counters.erase(it) : std::next(it);
+  }
+  REQUIRE(no_counters.size() < file.tensors.size());
+  auto c = built("resnet-9", 0.125, 3);
+  backbone_state_dict(*c);  // allocated
+  load_backbone_state_dict(*c, no_counters);
+  auto sc = backbone_state_dict(*c);
+  CHECK(sc.at("bn1.num_batches_tracked").to_doubles() == std::vector<double>{0});
+  CHECK(sc.at("conv1.weight").to_doubles() == sa.at("conv1.weight").to_doubles());
+
+  // A tensor of the wrong dtype is rejected before anything is copied: the backbone is unchanged.
+  auto d = built("resnet-9", 0.125, 4);
+  const auto before = backbone_state_dict(*d);
+  auto bad_dtype = file.tensors;
+  bad_dtype["layer4.0.bn2.weight"] =
+      Tensor::zeros(bad_dtype.at("layer4.0.bn2.weight").shape(), DType::i64);
+  CHECK_THROWS_WITH_AS(load_backbone_state_dict(*d, bad_dtype),
+                       doctest::Contains("layer4.0.bn2.weight (file has i64"), Error);
+  const auto after = backbone_state_dict(*d);
+  for (auto& [name, t] : before) CHECK_MESSAGE(t.to_doubles() == after.at(name).to_doubles(), name);
   std::remove(path.c_str());
+}
+
+TEST_CASE("resnet: the width multiplier truncates 64 * width, as lightly's ResNetGenerator") {
+  // int(64 * 0.7) = 44 (rounding would give 45); stages 44, 88, 176, 352.
+  auto net = built("resnet-9", 0.7, 1);
+  auto state = backbone_state_dict(*net);
+  CHECK(state.at("conv1.weight").shape() == Shape{44, 3, 3, 3});
+  CHECK(state.at("layer4.0.conv2.weight").shape() == Shape{352, 352, 3, 3});
 }

@@ -57,7 +57,7 @@ class SmallResNet(nn.Module):
 
     def __init__(self, blocks, width):
         super().__init__()
-        w = [int(64 * width * m) for m in (1, 2, 4, 8)]
+        w = [int(64 * width) * m for m in (1, 2, 4, 8)]  # lightly: base = int(64 * width)
         self.conv1 = nn.Conv2d(3, w[0], 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(w[0])
         layers, cin = [], w[0]
