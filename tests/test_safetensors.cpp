@@ -90,6 +90,13 @@ TEST_CASE("malformed files are rejected with an error naming the file and the pr
             R"("b":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}})",
             "12345678");
   rejects("overlap");
+  write_raw(path,
+            R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+            R"("b":{"dtype":"F32","shape":[1],"data_offsets":[6,10]}})",
+            "1234567890");
+  rejects("2 unused bytes at offset 4");
+  write_raw(path, R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", "12345678");
+  rejects("4 bytes after the last tensor");
   write_raw(path, R"({"a":{"dtype":"F32","shape":[1]}})");
   rejects("lacks dtype, shape or data_offsets");
   CHECK_THROWS_WITH_AS(load_safetensors(temp_path("missing")), doctest::Contains("cannot open"),

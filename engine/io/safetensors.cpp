@@ -122,11 +122,18 @@ SafetensorsFile load_safetensors(const std::string& path) {
     if (end > begin) std::memcpy(tensor.raw_data(), data.data() + begin, size_t(end - begin));
     file.tensors.emplace(key, tensor);
   }
+  // As the reference reader: the tensors tile the data section, no overlap, no gap, no tail.
   std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i) {
-    LUMEN_CHECK(ranges[i].first >= ranges[i - 1].second, path,
+  uint64_t covered = 0;
+  for (const auto& [begin, end] : ranges) {
+    LUMEN_CHECK(begin >= covered, path,
                 ": tensors overlap in the data section; the file is corrupt");
+    LUMEN_CHECK(begin == covered, path, ": the data section has ", begin - covered,
+                " unused bytes at offset ", covered, "; the file is corrupt");
+    covered = end;
   }
+  LUMEN_CHECK(covered == data_size, path, ": the data section holds ", data_size - covered,
+              " bytes after the last tensor; the file is corrupt");
   return file;
 }
 
