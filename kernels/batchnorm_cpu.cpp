@@ -97,11 +97,14 @@ void batchnorm_backward_reduce_cpu(const T* dy, const T* y_relu, const T* x, int
                                    const compute_t<T>* mean, const compute_t<T>* invstd,
                                    compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat, T* g_out) {
   using P = compute_t<T>;
-  // Row by row in branch-free loops over the channels (they vectorise); sums in double.
-  std::vector<double> s_dy(c, 0.0), s_dy_xc(c, 0.0);
-#pragma omp parallel if (m * c > 65536)
+  // Row by row in branch-free loops over the channels (they vectorise); sums in double, per
+  // thread, added in thread order so that the result does not depend on which thread ends first.
+  const int threads = m * c > 65536 ? omp_get_max_threads() : 1;
+  std::vector<double> sums(size_t(threads) * 2 * c, 0.0);  // per thread: sum dy (c), dy*xc (c)
+#pragma omp parallel num_threads(threads)
   {
-    std::vector<double> local_g(c, 0.0), local_xc(c, 0.0);
+    double* local_g = sums.data() + size_t(omp_get_thread_num()) * 2 * c;
+    double* local_xc = local_g + c;
     std::vector<P> g(c);
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < m; ++r) {
@@ -119,15 +122,15 @@ void batchnorm_backward_reduce_cpu(const T* dy, const T* y_relu, const T* x, int
             batchnorm_dy_centered(double(g[j]), double(load(x[base + j])), double(mean[j]));
       }
     }
-#pragma omp critical
-    for (int64_t j = 0; j < c; ++j) {
-      s_dy[j] += local_g[j];
-      s_dy_xc[j] += local_xc[j];
-    }
   }
   for (int64_t j = 0; j < c; ++j) {
-    sum_dy[j] = P(s_dy[j]);
-    sum_dy_xhat[j] = P(s_dy_xc[j] * double(invstd[j]));
+    double s_dy = 0, s_dy_xc = 0;
+    for (int t = 0; t < threads; ++t) {
+      s_dy += sums[size_t(t) * 2 * c + j];
+      s_dy_xc += sums[size_t(t) * 2 * c + c + j];
+    }
+    sum_dy[j] = P(s_dy);
+    sum_dy_xhat[j] = P(s_dy_xc * double(invstd[j]));
   }
 }
 
