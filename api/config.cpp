@@ -160,6 +160,11 @@ void Config::set(const std::string& key, const std::string& value) {
       break;
   }
   LUMEN_CHECK(ok, "bad value '", value, "' for ", key, ": expected ", kind_name(k.kind));
+  if (k.kind == ConfigKind::integer || k.kind == ConfigKind::number) {
+    const double v = k.kind == ConfigKind::integer ? double(i) : d;
+    LUMEN_CHECK(v >= k.minimum, "bad value '", value, "' for ", key, ": it must be at least ",
+                k.minimum);
+  }
   values_[key] = value;
 }
 

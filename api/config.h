@@ -6,6 +6,7 @@
 //   cfg.get_int("loader.batch_size")  // 256
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -21,6 +22,7 @@ struct ConfigKey {
   std::string default_value;  // "" means unset / required where the command needs it
   std::string help;
   std::vector<std::string> choices = {};  // for ConfigKind::choice
+  double minimum = -HUGE_VAL;             // smallest value of an integer or number key
 };
 
 class Config {

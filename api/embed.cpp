@@ -60,10 +60,10 @@ Embeddings embed_dataset(Module& backbone, const data::ImageDataset& dataset, in
 }
 
 namespace {
-data::ImageDataset open_for_embedding(const Config& c, const std::string& path) {
+data::ImageDataset open_for_embedding(const Config& c, const std::string& path, int input_size) {
   DatasetRequest r;
   r.path = path;
-  r.image_size = int(c.get_int("collate.input_size"));
+  r.image_size = input_size;
   r.on_error = data::parse_on_bad_file(c.get_string("data.on_error"));
   r.num_threads = int(std::max<int64_t>(0, c.get_int("loader.num_workers")));
   r.limit = c.get_int("data.limit");
@@ -73,24 +73,25 @@ data::ImageDataset open_for_embedding(const Config& c, const std::string& path) 
 
 Embeddings embed_images(const Config& c) {
   const Device device = device_from_config(c);
-  const data::ImageDataset dataset = open_for_embedding(c, c.require("input_dir"));
   ParameterBuffer params;
-  auto backbone = load_backbone_for_embedding(c, params, device);
-  return embed_dataset(*backbone, dataset, int(c.get_int("collate.input_size")), device,
+  EmbeddingModel model = load_embedding_model(c, params, device);
+  const data::ImageDataset dataset =
+      open_for_embedding(c, c.require("input_dir"), model.input_size);
+  return embed_dataset(*model.backbone, dataset, model.input_size, device,
                        activation_dtype(c, device), c.get_int("loader.batch_size"));
 }
 
 KnnResult knn_evaluate(const Config& c) {
   const Device device = device_from_config(c);
-  const data::ImageDataset train_set = open_for_embedding(c, c.require("train_dir"));
-  const data::ImageDataset test_set = open_for_embedding(c, c.require("test_dir"));
   ParameterBuffer params;
-  auto backbone = load_backbone_for_embedding(c, params, device);
-  const int size = int(c.get_int("collate.input_size"));
+  EmbeddingModel model = load_embedding_model(c, params, device);
+  const int size = model.input_size;
+  const data::ImageDataset train_set = open_for_embedding(c, c.require("train_dir"), size);
+  const data::ImageDataset test_set = open_for_embedding(c, c.require("test_dir"), size);
   const DType dtype = activation_dtype(c, device);
   const int64_t batch = c.get_int("loader.batch_size");
-  Embeddings bank = embed_dataset(*backbone, train_set, size, device, dtype, batch);
-  Embeddings queries = embed_dataset(*backbone, test_set, size, device, dtype, batch);
+  Embeddings bank = embed_dataset(*model.backbone, train_set, size, device, dtype, batch);
+  Embeddings queries = embed_dataset(*model.backbone, test_set, size, device, dtype, batch);
   int64_t classes = 0;
   for (int64_t l : bank.labels) classes = std::max(classes, l + 1);
   for (int64_t l : queries.labels) classes = std::max(classes, l + 1);

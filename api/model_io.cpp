@@ -46,38 +46,57 @@ std::string serialized_value(const std::string& text, const std::string& key) {
 }
 }  // namespace
 
-std::unique_ptr<ResNet> load_backbone_for_embedding(const Config& config, ParameterBuffer& params,
-                                                    Device device) {
+EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& params, Device device) {
   const std::string path = config.get_string("checkpoint");
   std::string name = config.get_string("model.name");
   double width = config.get_float("model.width");
+  int64_t input_size = config.get_int("collate.input_size");
   SafetensorsFile file;
   if (!path.empty()) {
     file = load_safetensors(path);
     auto format = file.metadata.find("format");
     if (format != file.metadata.end() && format->second.rfind("lumen-checkpoint", 0) == 0) {
       const std::string saved = file.metadata["config"];
-      if (!serialized_value(saved, "model.name").empty()) {
-        name = serialized_value(saved, "model.name");
-        width = std::stod(serialized_value(saved, "model.width"));
+      const std::string saved_name = serialized_value(saved, "model.name");
+      if (!saved_name.empty()) {
+        Config stored = config;  // parses the stored values with the same rules as the user's
+        try {
+          stored.set("model.name", saved_name);
+          stored.set("model.width", serialized_value(saved, "model.width"));
+          const std::string saved_size = serialized_value(saved, "collate.input_size");
+          if (!saved_size.empty()) stored.set("collate.input_size", saved_size);
+        } catch (const Error& e) {
+          LUMEN_FAIL(path, ": the config stored in this checkpoint is unreadable (", e.what(),
+                     "); was it written by another Lumen version?");
+        }
+        if (config.is_set("model.name") && stored.get_string("model.name") != name) {
+          std::fprintf(stderr, "%s holds a %s; model.name=%s is ignored\n", path.c_str(),
+                       saved_name.c_str(), name.c_str());
+        }
+        name = stored.get_string("model.name");
+        width = stored.get_float("model.width");
+        if (!config.is_set("collate.input_size")) input_size = stored.get_int("collate.input_size");
       }
     }
   } else {
     std::fprintf(stderr, "no checkpoint given: embedding with a randomly initialised %s\n",
                  name.c_str());
   }
-  std::unique_ptr<ResNet> net = make_resnet(name, width);
-  finalize(*net, params, device, uint64_t(config.get_int("seed")));
+  LUMEN_CHECK(input_size > 0, "collate.input_size must be positive, got ", input_size);
+  EmbeddingModel model;
+  model.input_size = int(input_size);
+  model.backbone = make_resnet(name, width);
+  finalize(*model.backbone, params, device, uint64_t(config.get_int("seed")));
   if (!path.empty()) {
     try {
-      load_backbone_state_dict(*net, backbone_entries(file.tensors), path);
+      load_backbone_state_dict(*model.backbone, backbone_entries(file.tensors), path);
     } catch (const Error& e) {
       LUMEN_FAIL(e.what(), "; if ", path, " holds torchvision weights, pass the matching ",
                  "model.name (e.g. model.name=torchvision/resnet18)");
     }
   }
-  net->eval();
-  return net;
+  model.backbone->eval();
+  return model;
 }
 
 }  // namespace lumen

@@ -25,10 +25,14 @@ constexpr const char* kCriterionPrefix = "criterion.";
 // The backbone's entries of a checkpoint's tensors (everything without a non-backbone prefix).
 std::map<std::string, Tensor> backbone_entries(const std::map<std::string, Tensor>& tensors);
 
-// A backbone for embedding: built from the checkpoint's own config when it is a Lumen checkpoint
-// (model.name and model.width inside), else from model.name / model.width of `config`; weights
-// loaded from `checkpoint`, or initialised from seed when it is empty.
-std::unique_ptr<ResNet> load_backbone_for_embedding(const Config& config, ParameterBuffer& params,
-                                                    Device device);
+// A backbone for embedding and the image size it takes. With a Lumen checkpoint, its own config
+// names the architecture (model.name, model.width) and, unless collate.input_size is given, the
+// size it was trained at; otherwise model.name / model.width / collate.input_size of `config`.
+// Weights come from `checkpoint`, or from seed when it is empty.
+struct EmbeddingModel {
+  std::unique_ptr<ResNet> backbone;
+  int input_size = 0;
+};
+EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& params, Device device);
 
 }  // namespace lumen

@@ -226,8 +226,11 @@ void SimCLRTask::load_state(const std::map<std::string, Tensor>& saved) {
   optimizer_->load_state_tensors(optimizer_state);
   auto bank = saved.find(std::string(kCriterionPrefix) + "memory_bank");
   if (bank != saved.end()) {
-    const int64_t pointer =
-        int64_t(saved.at(std::string(kCriterionPrefix) + "memory_bank_pointer").item());
+    auto pointer_entry = saved.find(std::string(kCriterionPrefix) + "memory_bank_pointer");
+    LUMEN_CHECK(pointer_entry != saved.end() && pointer_entry->second.numel() == 1,
+                "checkpoint has a memory bank but no criterion.memory_bank_pointer; it is "
+                "damaged or from another program");
+    const int64_t pointer = int64_t(pointer_entry->second.item());
     criterion_->set_memory_bank(bank->second.to(device_), pointer);
   }
 }

@@ -21,6 +21,20 @@ std::string train_embedding_model(const Config& config) {
   options.checkpoint_every = config.get_int("trainer.checkpoint_every");
   options.resume = config.get_bool("resume");
   options.config_text = config.serialize();
+  // What a resumed run may change without leaving the interrupted run's path: where and how fast
+  // it runs, how long, what it records. Everything else (data, model, optimizer, schedule,
+  // augmentations, seed) must match the checkpoint's config.
+  options.resume_may_change = {"resume",
+                               "output_dir",
+                               "checkpoint",
+                               "device",
+                               "loader.num_workers",
+                               "trainer.max_epochs",
+                               "trainer.checkpoint_every",
+                               "trainer.knn_every",
+                               "trainer.cuda_graph",
+                               "trainer.graph_warmup",
+                               "val_dir"};
   options.resume_hint = "lumen train resume=true output_dir=" + options.output_dir +
                         " (with the same other arguments)";
   return train(task, options).checkpoint;

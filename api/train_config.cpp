@@ -10,7 +10,7 @@ using K = ConfigKind;
 std::vector<ConfigKey> common_keys() {
   return {
       {"input_dir", K::text, "", "image folder (subfolders = classes) or a dataset file"},
-      {"seed", K::integer, "1", "random seed (data order, augmentations, initialisation)"},
+      {"seed", K::integer, "1", "random seed (data order, augmentations, initialisation)", {}, 0},
       {"device", K::choice, "auto", "where to run", {"auto", "cpu", "cuda"}},
       {"model.name",
        K::choice,
@@ -18,11 +18,11 @@ std::vector<ConfigKey> common_keys() {
        "backbone",
        {"resnet-9", "resnet-18", "resnet-34", "resnet-50", "torchvision/resnet18",
         "torchvision/resnet34", "torchvision/resnet50", "torchvision/resnet101"}},
-      {"model.width", K::number, "1", "width multiplier of the small-image ResNets"},
-      {"loader.batch_size", K::integer, "256", "images per step"},
-      {"loader.num_workers", K::integer, "-1", "decode threads (-1: one per core)"},
+      {"model.width", K::number, "1", "width multiplier of the small-image ResNets", {}, 0},
+      {"loader.batch_size", K::integer, "256", "images per step", {}, 1},
+      {"loader.num_workers", K::integer, "-1", "decode threads (-1: one per core)", {}, -1},
       {"data.on_error", K::choice, "error", "what to do with unreadable images", {"error", "skip"}},
-      {"data.limit", K::integer, "0", "use only the first N images (0: all)"},
+      {"data.limit", K::integer, "0", "use only the first N images (0: all)", {}, 0},
   };
 }
 }  // namespace
@@ -36,28 +36,48 @@ std::vector<ConfigKey> train_config_schema() {
       {"output_dir", K::text, "lumen_out", "where checkpoints, metrics and caches go"},
       {"checkpoint", K::text, "", "start from these weights (Lumen checkpoint or torchvision)"},
       {"resume", K::boolean, "false", "continue the run in output_dir from its last checkpoint"},
-      {"model.out_dim", K::integer, "128", "projection head output dimension"},
+      {"model.out_dim", K::integer, "128", "projection head output dimension", {}, 1},
       {"criterion.temperature", K::number, "0.5", "NT-Xent temperature"},
-      {"criterion.memory_bank_size", K::integer, "0", "negatives kept in a memory bank (0: off)"},
+      {"criterion.memory_bank_size",
+       K::integer,
+       "0",
+       "negatives kept in a memory bank (0: off)",
+       {},
+       0},
       {"optimizer.name", K::choice, "sgd", "optimizer", {"sgd", "lars", "adamw"}},
-      {"optimizer.lr", K::number, "", "learning rate used as given (default 0.06 * batch/128)"},
-      {"optimizer.momentum", K::number, "0.9", "SGD / LARS momentum"},
-      {"optimizer.weight_decay", K::number, "5e-4", "weight decay (not on BN and biases)"},
+      {"optimizer.lr",
+       K::number,
+       "",
+       "learning rate used as given (default 0.06 * batch/128)",
+       {},
+       0},
+      {"optimizer.momentum", K::number, "0.9", "SGD / LARS momentum", {}, 0},
+      {"optimizer.weight_decay", K::number, "5e-4", "weight decay (not on BN and biases)", {}, 0},
       {"scheduler.name", K::choice, "cosine", "learning-rate schedule", {"cosine", "none"}},
-      {"scheduler.warmup_epochs", K::number, "0", "linear warm-up epochs"},
-      {"trainer.max_epochs", K::integer, "100", "epochs to train"},
+      {"scheduler.warmup_epochs", K::number, "0", "linear warm-up epochs", {}, 0},
+      {"trainer.max_epochs", K::integer, "100", "epochs to train", {}, 1},
       {"trainer.precision",
        K::choice,
        "auto",
        "arithmetic: bf16 on GPU, 32 on CPU by default",
        {"auto", "32", "bf16"}},
-      {"trainer.checkpoint_every", K::integer, "10", "write a checkpoint every N epochs"},
-      {"trainer.knn_every", K::integer, "0", "kNN accuracy on val_dir every N epochs (0: off)"},
+      {"trainer.checkpoint_every", K::integer, "10", "write a checkpoint every N epochs", {}, 0},
+      {"trainer.knn_every",
+       K::integer,
+       "0",
+       "kNN accuracy on val_dir every N epochs (0: off)",
+       {},
+       0},
       {"trainer.cuda_graph", K::boolean, "true",
        "on a GPU, replay forward and backward as a CUDA graph after the warm-up steps"},
-      {"trainer.graph_warmup", K::integer, "3", "eager steps before the CUDA graph is captured"},
+      {"trainer.graph_warmup",
+       K::integer,
+       "3",
+       "eager steps before the CUDA graph is captured",
+       {},
+       1},
       {"val_dir", K::text, "", "labelled folder for kNN monitoring"},
-      {"collate.input_size", K::integer, "224", "size of the views"},
+      {"collate.input_size", K::integer, "224", "size of the views", {}, 1},
       {"collate.cj_prob", K::number, "0.8", "probability of colour jitter"},
       {"collate.cj_strength", K::number, "1.0", "scales all colour jitter strengths"},
       {"collate.cj_bright", K::number, "0.8", "brightness jitter"},
@@ -82,7 +102,12 @@ std::vector<ConfigKey> embed_config_schema() {
   std::vector<ConfigKey> more = {
       {"checkpoint", K::text, "", "Lumen checkpoint, or torchvision ResNet weights (safetensors)"},
       {"output", K::text, "embeddings.csv", "CSV file to write (lightly's format)"},
-      {"collate.input_size", K::integer, "224", "images are resized and centre-cropped to this"},
+      {"collate.input_size",
+       K::integer,
+       "224",
+       "images are resized and centre-cropped to this",
+       {},
+       1},
   };
   keys.insert(keys.end(), more.begin(), more.end());
   return keys;
@@ -97,7 +122,7 @@ std::vector<ConfigKey> knn_config_schema() {
   std::vector<ConfigKey> more = {
       {"train_dir", K::text, "", "labelled images whose embeddings vote"},
       {"test_dir", K::text, "", "labelled images to classify"},
-      {"knn.k", K::integer, "200", "neighbours that vote"},
+      {"knn.k", K::integer, "200", "neighbours that vote", {}, 1},
       {"knn.t", K::number, "0.1", "temperature of the vote weights"},
   };
   keys.insert(keys.end(), more.begin(), more.end());
@@ -106,7 +131,7 @@ std::vector<ConfigKey> knn_config_schema() {
 
 std::vector<ConfigKey> check_config_schema() {
   return {{"input_dir", K::text, "", "image folder to check"},
-          {"loader.num_workers", K::integer, "-1", "decode threads (-1: one per core)"}};
+          {"loader.num_workers", K::integer, "-1", "decode threads (-1: one per core)", {}, -1}};
 }
 
 }  // namespace lumen

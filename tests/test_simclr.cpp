@@ -57,12 +57,27 @@ TEST_CASE("train, resume to the same weights, embed") {
   CHECK(e.values.shape() == Shape{48, 64});  // resnet-9 at width 0.125: 512 / 8 features
   CHECK(e.labels[5] == 1);
   CHECK(e.filenames[0] == "train/00000.png");
+  // Without collate.input_size the checkpoint's own (16, not the default 224) is used.
+  Embeddings same =
+      embed_images(embed_config({"input_dir=" + data, "checkpoint=" + straight, "device=cpu"}));
+  CHECK(same.values.to_doubles() == e.values.to_doubles());
+
+  // Resuming with settings that change the run's path is refused, naming the key.
+  std::vector<std::string> changed = tiny_recipe(data, dir + "/b", 3);
+  changed.push_back("resume=true");
+  changed.push_back("optimizer.weight_decay=0.01");
+  CHECK_THROWS_WITH_AS(train_embedding_model(train_config(changed)),
+                       doctest::Contains("optimizer.weight_decay=5e-4 (now 0.01)"), Error);
   std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("config errors name the key and suggest another") {
   CHECK_THROWS_WITH_AS(train_config({"loader.batchsize=4"}),
                        doctest::Contains("did you mean 'loader.batch_size'"), Error);
+  CHECK_THROWS_WITH_AS(train_config({"loader.num_workers=-7"}),
+                       doctest::Contains("loader.num_workers: it must be at least -1"), Error);
+  CHECK_THROWS_WITH_AS(train_config({"data.limit=-5"}),
+                       doctest::Contains("data.limit: it must be at least 0"), Error);
   CHECK_THROWS_WITH_AS(train_embedding_model(train_config({"device=cpu"})),
                        doctest::Contains("missing input_dir"), Error);
   CHECK_THROWS_WITH_AS(

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 
 #include "engine/autograd/parameters.h"
 #include "engine/io/safetensors.h"
@@ -143,5 +144,47 @@ TEST_CASE("a NaN loss stops the run and keeps the last good checkpoint") {
                                return o;
                              }()),
                        doctest::Contains("no checkpoint"), Error);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a signal on an epoch's last step keeps that epoch's metrics and checkpoints") {
+  const std::string dir = fresh_dir("signal_epoch_end");
+  ToyTask task;
+  task.interrupt_at = 5;  // epoch 1 (0-based), its last step; checkpoint_every = 2 keeps epoch 2
+  CHECK_THROWS_AS(train(task, options_for(dir, 4)), TrainingInterrupted);
+  CHECK(fs::exists(dir + "/checkpoints/epoch_0002.safetensors"));
+  SafetensorsFile ckpt = load_safetensors(dir + "/checkpoints/last.safetensors");
+  CHECK(ckpt.metadata.at("epoch") == "2");
+  CHECK(ckpt.metadata.at("step_in_epoch") == "0");
+  std::ifstream metrics(dir + "/metrics.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(metrics, line);) ++lines;
+  CHECK(lines == 2);
+  // On the last step of the last epoch the run is complete: train() returns.
+  const std::string done = fresh_dir("signal_last");
+  ToyTask last;
+  last.interrupt_at = 5;
+  CHECK(train(last, options_for(done, 2)).steps == 6);
+  fs::remove_all(dir);
+  fs::remove_all(done);
+}
+
+TEST_CASE("resume refuses a config that differs from the checkpoint's, except the free keys") {
+  const std::string dir = fresh_dir("resume_config");
+  ToyTask first;
+  TrainerOptions o = options_for(dir, 1);
+  o.config_text = "seed=1\nloader.batch_size=8\ndevice=cpu\n";
+  train(first, o);
+  ToyTask second;
+  o.resume = true;
+  o.max_epochs = 2;
+  o.resume_may_change = {"device"};
+  o.config_text = "seed=2\nloader.batch_size=8\ndevice=cuda\n";
+  CHECK_THROWS_WITH_AS(train(second, o), doctest::Contains("with seed=1 (now 2)"), Error);
+  o.config_text = "seed=1\nloader.batch_size=8\ndevice=cuda\n";
+  CHECK(train(second, o).steps == 3);
+  // A finished run resumed with the same length has nothing to do.
+  ToyTask third;
+  CHECK(train(third, o).steps == 0);
   fs::remove_all(dir);
 }

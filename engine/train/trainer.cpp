@@ -54,6 +54,56 @@ void write_checkpoint(TrainingTask& task, const TrainerOptions& options, const s
                     {"lumen_version", LUMEN_VERSION}});
 }
 
+TrainingInterrupted interrupted(int signal, int64_t epoch, int64_t step, const std::string& last,
+                                const TrainerOptions& options) {
+  return TrainingInterrupted(
+      "interrupted by signal " + std::to_string(signal) + " at epoch " + std::to_string(epoch + 1) +
+      " step " + std::to_string(step + 1) + "; checkpoint saved to " + last + ". Resume with: " +
+      (options.resume_hint.empty() ? std::string("resume=true") : options.resume_hint));
+}
+
+// The "key=value" lines of a serialized config, by key.
+std::map<std::string, std::string> config_entries(const std::string& text) {
+  std::map<std::string, std::string> entries;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t eq = line.find('=');
+    if (eq != std::string::npos) entries[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return entries;
+}
+
+// A resumed run ends where the interrupted one would have only with the same settings: any key
+// outside options.resume_may_change that differs from the checkpoint's config is an error.
+void check_resumable_config(const SafetensorsFile& saved, const std::string& path,
+                            const TrainerOptions& options) {
+  auto stored = saved.metadata.find("config");
+  if (options.config_text.empty() || stored == saved.metadata.end()) return;
+  const auto before = config_entries(stored->second);
+  std::string changed, free_keys;
+  int count = 0;
+  for (const auto& [key, value] : config_entries(options.config_text)) {
+    if (options.resume_may_change.count(key) != 0) continue;
+    auto it = before.find(key);
+    if (it == before.end() || it->second == value) continue;
+    if (++count <= 6) {
+      changed += std::string(changed.empty() ? "" : ", ") + key + "=" + it->second + " (now " +
+                 (value.empty() ? "unset" : value) + ")";
+    }
+  }
+  if (count == 0) return;
+  for (const std::string& key : options.resume_may_change) {
+    free_keys += std::string(free_keys.empty() ? "" : ", ") + key;
+  }
+  LUMEN_FAIL("resume=true: ", path, " was written by a run with ", changed,
+             count > 6 ? " and more" : "",
+             "; a resumed run keeps the interrupted run's settings so that it ends where that run "
+             "would have (only ",
+             free_keys, " may change). Resume with those values, or start a new run in another ",
+             "output_dir");
+}
+
 int64_t metadata_int(const SafetensorsFile& f, const std::string& key, const std::string& path) {
   auto it = f.metadata.find(key);
   LUMEN_CHECK(it != f.metadata.end(), path, " is not a Lumen training checkpoint (no '", key,
@@ -117,6 +167,8 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
   LUMEN_CHECK(!ec, "cannot create '", options.output_dir, "/checkpoints': ", ec.message());
   const std::string last = last_checkpoint_path(options.output_dir);
 
+  TrainResult result;
+  result.checkpoint = last;
   int64_t start_epoch = 0, start_step = 0;
   if (options.resume) {
     LUMEN_CHECK(fs::exists(last), "resume=true but there is no checkpoint at ", last,
@@ -124,6 +176,17 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
     SafetensorsFile saved = load_safetensors(last);
     start_epoch = metadata_int(saved, "epoch", last);
     start_step = metadata_int(saved, "step_in_epoch", last);
+    check_resumable_config(saved, last, options);
+    LUMEN_CHECK(start_step >= 0 && start_step < steps && start_epoch >= 0, last,
+                " stopped at epoch ", start_epoch, " step ", start_step, " but an epoch now has ",
+                steps, " steps: the data or batch size changed since; start a new run");
+    if (start_epoch >= options.max_epochs) {
+      std::fprintf(stderr,
+                   "the run in %s already trained its %lld epochs; nothing to do (raise "
+                   "trainer.max_epochs to train longer)\n",
+                   options.output_dir.c_str(), static_cast<long long>(start_epoch));
+      return result;
+    }
     task.load_state(saved.tensors);
     std::fprintf(stderr, "resuming from %s at epoch %lld step %lld\n", last.c_str(),
                  static_cast<long long>(start_epoch), static_cast<long long>(start_step));
@@ -132,8 +195,6 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
   MetricsLog metrics(options.output_dir + "/metrics.jsonl");
   StopSignals signals;
   Progress progress("train", options.max_epochs * steps);
-  TrainResult result;
-  result.checkpoint = last;
 
   // LUMEN_PROFILE_STEP=N: an external profiler (`ncu --profile-from-start off`) records step N.
   const char* profile_env = std::getenv("LUMEN_PROFILE_STEP");
@@ -175,15 +236,11 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
                       task.learning_rate(global_step), result.images_per_second);
         progress.update(global_step + 1, text, step + 1 == steps);
       }
-      if (signals.raised()) {
-        const bool epoch_done = step + 1 == steps;
-        write_checkpoint(task, options, last, epoch + (epoch_done ? 1 : 0),
-                         epoch_done ? 0 : step + 1, global_step + 1);
-        throw TrainingInterrupted(
-            "interrupted by signal " + std::to_string(signals.raised()) + " at epoch " +
-            std::to_string(epoch + 1) + " step " + std::to_string(step + 1) +
-            "; checkpoint saved to " + last + ". Resume with: " +
-            (options.resume_hint.empty() ? std::string("resume=true") : options.resume_hint));
+      // A signal in the middle of an epoch stops here; on its last step, after the epoch's own
+      // work below (metrics, monitoring, checkpoint), so that none of it is lost.
+      if (signals.raised() && step + 1 < steps) {
+        write_checkpoint(task, options, last, epoch, step + 1, global_step + 1);
+        throw interrupted(signals.raised(), epoch, step, last, options);
       }
     }
     metrics.write({{"epoch", double(epoch + 1)},
@@ -193,13 +250,20 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
                    {"img_per_s", result.images_per_second}});
     task.on_epoch_end(epoch, metrics);
     const bool final_epoch = epoch + 1 == options.max_epochs;
-    if (final_epoch ||
-        (options.checkpoint_every > 0 && (epoch + 1) % options.checkpoint_every == 0)) {
+    const bool keep_epoch = final_epoch || (options.checkpoint_every > 0 &&
+                                            (epoch + 1) % options.checkpoint_every == 0);
+    if (keep_epoch || signals.raised()) {
       write_checkpoint(task, options, last, epoch + 1, 0, (epoch + 1) * steps);
+    }
+    if (keep_epoch) {
       char name[64];
       std::snprintf(name, sizeof(name), "/checkpoints/epoch_%04lld.safetensors",
                     static_cast<long long>(epoch + 1));
-      fs::copy_file(last, options.output_dir + name, fs::copy_options::overwrite_existing, ec);
+      write_checkpoint(task, options, options.output_dir + name, epoch + 1, 0, (epoch + 1) * steps);
+    }
+    // The last epoch is complete with its checkpoint: a signal now stops nothing that remains.
+    if (signals.raised() && !final_epoch) {
+      throw interrupted(signals.raised(), epoch, steps - 1, last, options);
     }
   }
   if (!options.quiet && result.steps > 0) {

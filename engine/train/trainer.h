@@ -8,9 +8,11 @@
 //   state, the epoch/step reached and the config;
 // - resume=true continues from last.safetensors; because data order and augmentations are pure
 //   functions of (seed, epoch, index), the resumed run ends with the weights of an uninterrupted
-//   one;
-// - SIGINT / SIGTERM: the current step finishes, a checkpoint is written, and train() throws
-//   TrainingInterrupted with a message that says how to resume;
+//   one; a config that differs from the checkpoint's (outside resume_may_change) is an error;
+// - SIGINT / SIGTERM: the current step finishes (and, on an epoch's last step, the epoch's
+//   metrics, monitoring and checkpoints), a checkpoint is written, and train() throws
+//   TrainingInterrupted with a message that says how to resume (after the last epoch, nothing
+//   remains: train() returns);
 // - a NaN or inf loss stops the run with an error naming the step; no checkpoint is written from
 //   that point, so the last good one stays;
 // - a progress line (epoch, step, loss, lr, img/s, ETA) and metrics as JSON lines in
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "engine/core/tensor.h"
@@ -55,7 +58,9 @@ struct TrainerOptions {
   std::string output_dir = "lumen_out";
   int64_t checkpoint_every = 10;  // epochs; the last epoch is always saved
   bool resume = false;
-  std::string config_text;  // stored in checkpoint metadata
+  std::string config_text;  // stored in checkpoint metadata ("key=value" lines)
+  // Config keys a resume may change; any other key that differs from the checkpoint's is an error.
+  std::set<std::string> resume_may_change;
   std::string resume_hint;  // the command line to print on interruption
   bool quiet = false;       // no progress line
 };
