@@ -17,8 +17,8 @@ Device device_from_config(const Config& config) {
 DType activation_dtype(const Config& config, Device device) {
   const std::string p = config.has("trainer.precision") ? config.get_string("trainer.precision")
                                                         : std::string("auto");
-  if (p == "32") return DType::f32;
-  if (p == "bf16") return DType::bf16;
+  if (p == "32" || p == "32-true") return DType::f32;
+  if (p == "bf16" || p == "bf16-mixed") return DType::bf16;  // Lightning's names too
   return device.is_cuda() ? DType::bf16 : DType::f32;
 }
 

@@ -1,6 +1,8 @@
 #include "api/simclr_task.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <functional>
 
 #include "api/datasets.h"
 #include "api/embedding.h"
@@ -38,6 +40,10 @@ TransformConfig transform_from(const Config& c) {
     v.vf_prob = float(c.get_float("collate.vf_prob"));
     v.hf_prob = float(c.get_float("collate.hf_prob"));
     v.rr_prob = float(c.get_float("collate.rr_prob"));
+    if (!c.raw("collate.rr_degrees").empty()) {  // rejected by view_spec below, with the reason
+      const auto degrees = c.get_pair("collate.rr_degrees");
+      v.rr_degrees = std::array<float, 2>{float(degrees.first), float(degrees.second)};
+    }
     if (!c.get_bool("collate.normalize")) v.normalize.reset();
     view_spec(v);  // validates the values, naming a bad one
   }
@@ -75,6 +81,13 @@ SimCLRTask::SimCLRTask(const Config& c) : config_(c) {
   LUMEN_CHECK(dataset.size() >= batch_size_, "input_dir holds ", dataset.size(),
               " images, fewer than one batch of ", batch_size_, "; lower loader.batch_size");
   if (c.get_int("trainer.knn_every") > 0) {
+    // As lightly's benchmarks: the training images vote with their labels (subfolders).
+    const auto& labels = dataset.labels;
+    LUMEN_CHECK(
+        std::adjacent_find(labels.begin(), labels.end(), std::not_equal_to<>()) != labels.end(),
+        "trainer.knn_every: kNN monitoring votes with the labels of input_dir, but all ",
+        "its images have one label (a folder without class subfolders?); train on a "
+        "labelled folder, or set trainer.knn_every=0 and evaluate with `lumen knn`");
     knn_bank_ = std::make_unique<data::ImageDataset>(dataset);
     knn_queries_ = std::make_unique<data::ImageDataset>(
         open_dataset(dataset_request(c, c.require("val_dir"), input_size)));

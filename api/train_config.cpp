@@ -59,8 +59,8 @@ std::vector<ConfigKey> train_config_schema() {
       {"trainer.precision",
        K::choice,
        "auto",
-       "arithmetic: bf16 on GPU, 32 on CPU by default",
-       {"auto", "32", "bf16"}},
+       "arithmetic: bf16 on GPU, 32 on CPU by default (no fp16: it needs loss scaling)",
+       {"auto", "32", "32-true", "bf16", "bf16-mixed"}},
       {"trainer.checkpoint_every", K::integer, "10", "write a checkpoint every N epochs", {}, 0},
       {"trainer.knn_every",
        K::integer,
@@ -90,7 +90,10 @@ std::vector<ConfigKey> train_config_schema() {
       {"collate.sigmas", K::number_pair, "(0.1,2)", "range of the blur sigma"},
       {"collate.vf_prob", K::number, "0", "probability of a vertical flip"},
       {"collate.hf_prob", K::number, "0.5", "probability of a horizontal flip"},
-      {"collate.rr_prob", K::number, "0", "probability of a 90-degree rotation"},
+      {"collate.rr_prob", K::number, "0", "probability of a rotation"},
+      {"collate.rr_degrees", K::number_pair, "",
+       "rotation angle range; unset: 90-degree rotations (random angles are not supported yet)"},
+      {"collate.kernel_size", K::number, "", "deprecated in lightly and ignored there too"},
       {"collate.normalize", K::boolean, "true", "normalise with ImageNet mean and std"},
   };
   keys.insert(keys.end(), more.begin(), more.end());

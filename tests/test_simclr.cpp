@@ -4,6 +4,7 @@
 #include "support/testing.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include "api/lumen.h"
 #include "engine/io/safetensors.h"
@@ -83,4 +84,29 @@ TEST_CASE("config errors name the key and suggest another") {
   CHECK_THROWS_WITH_AS(
       train_embedding_model(train_config({"input_dir=/nonexistent/images", "device=cpu"})),
       doctest::Contains("does not exist"), Error);
+}
+
+TEST_CASE("kNN monitoring writes its accuracy to the metrics every N epochs") {
+  const std::string dir = testing::temp_dir("simclr_knn");
+  const std::string data = testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 5);
+  std::vector<std::string> args = tiny_recipe(data, dir + "/run", 2);
+  args.push_back("trainer.knn_every=2");
+  args.push_back("val_dir=" + data);
+  train_embedding_model(train_config(args));
+  std::ifstream metrics(dir + "/run/metrics.jsonl");
+  std::vector<std::string> knn_lines;
+  for (std::string line; std::getline(metrics, line);) {
+    if (line.find("knn_top1") != std::string::npos) knn_lines.push_back(line);
+  }
+  REQUIRE(knn_lines.size() == 1);  // epoch 2 only
+  CHECK(knn_lines[0].find("\"epoch\": 2") != std::string::npos);
+
+  // A bank with one class cannot vote: refused before any training.
+  const std::string flat = testing::write_cifar_batch(dir + "/flat.bin", 32, 1, 5);
+  args = tiny_recipe(flat, dir + "/flat_run", 1);
+  args.push_back("trainer.knn_every=1");
+  args.push_back("val_dir=" + data);
+  CHECK_THROWS_WITH_AS(train_embedding_model(train_config(args)),
+                       doctest::Contains("all its images have one label"), Error);
+  std::filesystem::remove_all(dir);
 }

@@ -129,7 +129,10 @@ int main(int argc, char** argv) {
     if (command == "check") return run_check(args);
     if (command == "version" || command == "--version") return print_version();
     if (command == "devices") return list_devices();
-    std::fprintf(stderr, "lumen: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    const std::string guess =
+        lumen::nearest_name(command, {"train", "embed", "knn", "check", "devices", "version"});
+    std::fprintf(stderr, "lumen: unknown command '%s'%s\n\n%s", command.c_str(),
+                 guess.empty() ? "" : (" (did you mean '" + guess + "'?)").c_str(), kUsage);
     return 2;
   } catch (const lumen::TrainingInterrupted& e) {
     std::fprintf(stderr, "\nlumen: %s\n", e.what());

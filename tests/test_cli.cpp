@@ -1,0 +1,105 @@
+// The `lumen` program itself: exit codes, help, errors on stderr that name the bad key or command,
+// and a tiny train -> embed -> knn round on a synthetic CIFAR-format file.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "support/testing.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "support/datasets.h"
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs `lumen <args>` through the shell; arguments are plain words here (no quoting needed).
+Run lumen_cli(const std::string& args) {
+  const std::string command = std::string(LUMEN_CLI_PATH) + " " + args + " 2>&1";
+  Run r;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) r.out.append(buffer, n);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("usage, help and version") {
+  Run none = lumen_cli("");
+  CHECK(none.code == 2);
+  CHECK(none.out.find("usage: lumen <command>") != std::string::npos);
+  Run help = lumen_cli("train --help");
+  CHECK(help.code == 0);
+  for (const char* key : {"input_dir", "optimizer.lr", "criterion.temperature", "collate.cj_prob",
+                          "trainer.max_epochs", "default 0.5"}) {
+    CHECK_MESSAGE(help.out.find(key) != std::string::npos, key);
+  }
+  Run version = lumen_cli("version");
+  CHECK(version.code == 0);
+  CHECK(version.out.find("backends: cpu") != std::string::npos);
+}
+
+TEST_CASE("bad commands, keys and values exit 1 or 2 with a message that names them") {
+  Run command = lumen_cli("trian");
+  CHECK(command.code == 2);
+  CHECK(command.out.find("unknown command 'trian' (did you mean 'train'?)") != std::string::npos);
+  Run key = lumen_cli("train input_dir=x optimizer.wieght_decay=0.1");
+  CHECK(key.code == 1);
+  CHECK(key.out.find("optimizer.wieght_decay") != std::string::npos);
+  CHECK(key.out.find("did you mean 'optimizer.weight_decay'") != std::string::npos);
+  Run value = lumen_cli("train input_dir=x optimizer.name=adam");
+  CHECK(value.code == 1);
+  CHECK(value.out.find("did you mean 'adamw'") != std::string::npos);
+  Run form = lumen_cli("embed checkpoint");
+  CHECK(form.code == 1);
+  CHECK(form.out.find("not of the form key=value") != std::string::npos);
+  Run missing = lumen_cli("train device=cpu input_dir=/nonexistent/lumen/images");
+  CHECK(missing.code == 1);
+  CHECK(missing.out.find("/nonexistent/lumen/images") != std::string::npos);
+  Run degrees = lumen_cli("train input_dir=x device=cpu collate.rr_degrees=-30,30");
+  CHECK(degrees.code == 1);
+  CHECK(degrees.out.find("rr_degrees") != std::string::npos);
+}
+
+TEST_CASE("train, embed and knn from the command line") {
+  const std::string dir = lumen::testing::temp_dir("cli");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  Run train = lumen_cli("train input_dir=" + data + " output_dir=" + dir +
+                        "/run device=cpu model.name=resnet-9 model.width=0.125 model.out_dim=16 "
+                        "collate.input_size=16 loader.batch_size=16 trainer.max_epochs=1 seed=2");
+  INFO(train.out);
+  REQUIRE(train.code == 0);
+  const std::string checkpoint = dir + "/run/checkpoints/last.safetensors";
+  CHECK(train.out.find("checkpoint: " + checkpoint) != std::string::npos);
+
+  Run embed = lumen_cli("embed input_dir=" + data + " checkpoint=" + checkpoint +
+                        " device=cpu output=" + dir + "/e.csv");
+  INFO(embed.out);
+  REQUIRE(embed.code == 0);
+  std::ifstream csv(dir + "/e.csv");
+  std::string header;
+  std::getline(csv, header);
+  CHECK(header.rfind("filenames,embedding_0,embedding_1,", 0) == 0);
+  CHECK(header.find("embedding_63,labels") != std::string::npos);
+  int rows = 0;
+  for (std::string line; std::getline(csv, line);) ++rows;
+  CHECK(rows == 32);
+
+  Run knn = lumen_cli("knn train_dir=" + data + " test_dir=" + data + " checkpoint=" + checkpoint +
+                      " device=cpu knn.k=5");
+  INFO(knn.out);
+  REQUIRE(knn.code == 0);
+  CHECK(knn.out.find("knn top1 ") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
