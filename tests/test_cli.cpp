@@ -50,26 +50,25 @@ TEST_CASE("usage, help and version") {
   CHECK(version.out.find("backends: cpu") != std::string::npos);
 }
 
+// `lumen <args>` exits with `code` and says `message`.
+void check_fails(const std::string& args, int code, const std::string& message) {
+  const Run r = lumen_cli(args);
+  INFO("lumen " << args << "\n" << r.out);
+  CHECK(r.code == code);
+  CHECK(r.out.find(message) != std::string::npos);
+}
+
 TEST_CASE("bad commands, keys and values exit 1 or 2 with a message that names them") {
-  Run command = lumen_cli("trian");
-  CHECK(command.code == 2);
-  CHECK(command.out.find("unknown command 'trian' (did you mean 'train'?)") != std::string::npos);
-  Run key = lumen_cli("train input_dir=x optimizer.wieght_decay=0.1");
-  CHECK(key.code == 1);
-  CHECK(key.out.find("optimizer.wieght_decay") != std::string::npos);
-  CHECK(key.out.find("did you mean 'optimizer.weight_decay'") != std::string::npos);
-  Run value = lumen_cli("train input_dir=x optimizer.name=adam");
-  CHECK(value.code == 1);
-  CHECK(value.out.find("did you mean 'adamw'") != std::string::npos);
-  Run form = lumen_cli("embed checkpoint");
-  CHECK(form.code == 1);
-  CHECK(form.out.find("not of the form key=value") != std::string::npos);
-  Run missing = lumen_cli("train device=cpu input_dir=/nonexistent/lumen/images");
-  CHECK(missing.code == 1);
-  CHECK(missing.out.find("/nonexistent/lumen/images") != std::string::npos);
-  Run degrees = lumen_cli("train input_dir=x device=cpu collate.rr_degrees=-30,30");
-  CHECK(degrees.code == 1);
-  CHECK(degrees.out.find("rr_degrees") != std::string::npos);
+  check_fails("trian", 2, "unknown command 'trian' (did you mean 'train'?)");
+  check_fails("train input_dir=x optimizer.wieght_decay=0.1", 1,
+              "unknown key 'optimizer.wieght_decay'; did you mean 'optimizer.weight_decay'?");
+  check_fails("train input_dir=x optimizer.name=adam", 1, "did you mean 'adamw'");
+  check_fails("embed checkpoint", 1, "not of the form key=value");
+  check_fails("train device=cpu input_dir=/nonexistent/lumen/images", 1,
+              "/nonexistent/lumen/images");
+  check_fails("train input_dir=x device=cpu collate.rr_degrees=-30,30", 1, "rr_degrees");
+  check_fails("train input_dir=x loader.batch_size=0", 1,
+              "loader.batch_size: it must be at least 1");
 }
 
 TEST_CASE("train, embed and knn from the command line") {
