@@ -172,7 +172,7 @@ TEST_CASE("cache file: built once, reused, rebuilt when stale") {
   for (int i = 0; i < 6; ++i)
     write_file(dir / ("img" + std::to_string(i) + ".png"), png_file(12, 9, i));
   FolderDatasetOptions options = quiet(6);
-  options.cache_path = out / "images.cache";
+  options.cache_path = out / "cache/images.cache";  // its folder is made on first use
   const FolderDataset first = load_image_folder(dir.path(), options);
   CHECK_FALSE(first.from_cache);
   CHECK(std::filesystem::exists(options.cache_path));

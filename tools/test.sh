@@ -7,7 +7,7 @@
 # Slow tests (label "slow") are left out; run them with: ctest --test-dir build -L slow
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
+tools/setup.sh --full  # --full: PyTorch for the torchvision interop test
 [[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
 build="${BUILD_DIR:-build}"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DLUMEN_CUDA="${LUMEN_CUDA:-AUTO}" \

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include "engine/data/parallel.h"
@@ -240,6 +241,12 @@ void build_cache_file(const std::string& root, const std::string& path,
   const size_t image_bytes = size_t(s) * size_t(s) * 3;
   const uint64_t pixel_offset = pixel_offset_for(listing.size());
   const std::string temp = path + ".tmp" + std::to_string(getpid());
+  // The cache's folder (output_dir/cache/ on a fresh run) is made here if it does not exist yet.
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  std::error_code made;
+  if (!folder.empty()) std::filesystem::create_directories(folder, made);
+  LUMEN_CHECK(!made, "cannot create the folder of the image cache ", folder.string(), ": ",
+              made.message(), "; choose a writable output folder");
   const int fd = open(temp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   LUMEN_CHECK(fd >= 0, "cannot create the image cache ", temp, ": ", std::strerror(errno),
               "; choose a writable output folder, or run without a cache file");
