@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "augment/transform.h"
+#include "bench/torch_baseline.h"
 
 #if defined(LUMEN_WITH_CUDA)
 #include <cuda_runtime_api.h>
@@ -25,24 +26,6 @@ using namespace lumen;
 
 namespace {
 
-std::string bench_dir() {
-  std::string file = __FILE__;
-  return file.substr(0, file.find_last_of('/'));
-}
-
-// The python interpreter with torch, or "" when none.
-std::string find_python() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("LUMEN_PYTHON")) candidates.push_back(env);
-  candidates.push_back("python3");
-  candidates.push_back("/usr/bin/python3");
-  for (const std::string& py : candidates) {
-    const std::string cmd = py + " -c 'import torch, torchvision, PIL' >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) == 0) return py;
-  }
-  return "";
-}
-
 // torchvision's views/s on the batch, or a negative value when it could not run.
 double torchvision_views_per_s(const std::string& python, const Tensor& batch, int out, int reps) {
   const std::string raw = "/tmp/lumen_bench_augment_" + std::to_string(::getpid()) + ".raw";
@@ -50,10 +33,10 @@ double torchvision_views_per_s(const std::string& python, const Tensor& batch, i
     std::ofstream f(raw, std::ios::binary);
     f.write(reinterpret_cast<const char*>(batch.data<uint8_t>()), std::streamsize(batch.nbytes()));
   }
-  const std::string cmd = python + " " + bench_dir() + "/bench_augment_torchvision.py " + raw +
-                          " " + std::to_string(batch.size(0)) + " " +
-                          std::to_string(batch.size(1)) + " " + std::to_string(batch.size(2)) +
-                          " " + std::to_string(out) + " " + std::to_string(reps);
+  const std::string cmd = bench::torch_command(python, "bench_augment_torchvision.py", raw) + " " +
+                          std::to_string(batch.size(0)) + " " + std::to_string(batch.size(1)) +
+                          " " + std::to_string(batch.size(2)) + " " + std::to_string(out) + " " +
+                          std::to_string(reps);
   double result = -1;
   if (FILE* pipe = popen(cmd.c_str(), "r")) {
     char line[256];
@@ -159,8 +142,9 @@ void bench_gpu() {
 
 int main(int argc, char** argv) {
   try {
-    const std::string python = find_python();
-    if (python.empty()) std::printf("torchvision: python3 with torch not found; Lumen only\n");
+    const std::string python = bench::find_torch_python("torch, torchvision, PIL");
+    if (python.empty())
+      std::printf("(%s)\n", bench::no_torch_python("torch, torchvision, PIL").c_str());
     bench_cpu(python, 512, 32, 32, 5);
     bench_cpu(python, 32, 256, 224, 3);
     bench_gpu();

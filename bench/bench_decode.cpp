@@ -18,6 +18,7 @@
 
 #include <omp.h>
 
+#include "bench/torch_baseline.h"
 #include "engine/data/image_cache.h"
 #include "engine/data/image_folder.h"
 #include "engine/data/parallel.h"
@@ -65,15 +66,6 @@ void write_jpegs(const std::string& dir, int n, int w, int h) {
     tjFree(jpeg);
   }
   tjDestroy(tj);
-}
-
-std::string find_python_with_torch() {
-  for (const char* candidate : {"python3", "/usr/bin/python3"}) {
-    const std::string cmd =
-        std::string(candidate) + " -c 'import torch, torchvision, PIL' 2>/dev/null";
-    if (std::system(cmd.c_str()) == 0) return candidate;
-  }
-  return "";
 }
 
 double median(std::vector<double> v) {
@@ -141,13 +133,13 @@ int main(int argc, char** argv) {
               ("lumen decode + resize + cache, " + std::to_string(threads) + " threads").c_str(),
               n / median(build));
 
-  const std::string python = find_python_with_torch();
+  const std::string python = lumen::bench::find_torch_python("torch, torchvision, PIL");
   if (python.empty()) {
-    std::printf("(no python3 with torch, torchvision and PIL: PyTorch baseline skipped)\n");
+    std::printf("(%s)\n", lumen::bench::no_torch_python("torch, torchvision, PIL").c_str());
   } else {
-    const std::string script = std::string(LUMEN_BENCH_DIR) + "/decode_baseline.py";
-    const std::string cmd = python + " " + script + " " + images + " " + std::to_string(size) +
-                            " " + std::to_string(threads);
+    const std::string cmd = lumen::bench::torch_command(
+        python, "decode_baseline.py",
+        images + " " + std::to_string(size) + " " + std::to_string(threads));
     FILE* pipe = popen(cmd.c_str(), "r");
     char line[512];
     std::map<std::string, double> rate;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/torch_baseline.h"
 #include "engine/core/device.h"
 #include "losses/ntxent.h"
 
@@ -25,9 +26,11 @@ double median(std::vector<double> v) {
 
 // The PyTorch median in ms, or a negative value when PyTorch is not available.
 double torch_ms(int64_t batch, int64_t dim, const std::string& device, int iterations) {
-  const std::string cmd = "python3 bench/ntxent_torch.py " + std::to_string(batch) + " " +
-                          std::to_string(dim) + " " + device + " " + std::to_string(iterations) +
-                          " 2>/dev/null";
+  const std::string python = bench::find_torch_python("torch");
+  if (python.empty()) return -1;
+  const std::string cmd = bench::torch_command(python, "ntxent_torch.py", "") +
+                          std::to_string(batch) + " " + std::to_string(dim) + " " + device + " " +
+                          std::to_string(iterations) + " 2>/dev/null";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return -1;
   double ms = -1;

@@ -9,9 +9,9 @@
 //   With no --arch: the two standard problems, ResNet-18 (small-image stem) on 32x32 and
 //   torchvision ResNet-50 on 224x224; small batches on the CPU (32 and 4), the batches on
 //   the GPU (512 and 128, bf16).
-// The PyTorch figure comes from bench/resnet_torch.py run with $LUMEN_PYTHON (default python3).
-// GPU steps are timed on the host around a step that ends by reading the loss (a device sync).
-// On the GPU Lumen is timed twice: eager, like PyTorch's step, and with forward and backward
+// The PyTorch figure comes from bench/resnet_torch.py (python found as bench/torch_baseline.h
+// says). GPU steps are timed on the host around a step that ends by reading the loss (a device
+// sync). On the GPU Lumen is timed twice: eager, like PyTorch's step, and with forward and backward
 // replayed from a CUDA graph, as `lumen train` runs them (--no-graph: eager only).
 #include <omp.h>
 
@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/torch_baseline.h"
 #include "engine/core/device.h"
 #include "engine/ops/ops.h"
 #include "engine/train/step_graph.h"
@@ -91,10 +92,14 @@ double lumen_img_per_s(const Problem& p, const Options& o, bool graph) {
 
 // Runs the PyTorch script; returns images/s, or a negative value when it could not run.
 double torch_img_per_s(const Problem& p, const Options& o) {
-  const char* python = std::getenv("LUMEN_PYTHON");
+  const std::string python = bench::find_torch_python("torch, torchvision");
+  if (python.empty()) {
+    std::printf("(%s)\n", bench::no_torch_python("torch, torchvision").c_str());
+    return -1;
+  }
   const std::string cmd =
-      std::string(python ? python : "python3") + " bench/resnet_torch.py --arch " + p.arch +
-      " --width " + std::to_string(p.width) + " --batch " + std::to_string(p.batch) + " --image " +
+      bench::torch_command(python, "resnet_torch.py", "--arch " + p.arch) + " --width " +
+      std::to_string(p.width) + " --batch " + std::to_string(p.batch) + " --image " +
       std::to_string(p.image) + " --device " + o.device + " --dtype " + o.dtype + " --iters " +
       std::to_string(o.iters) + " --warmup " + std::to_string(o.warmup) + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");

@@ -57,7 +57,8 @@ def main():
     x = torch.randn(a.batch, 3, a.image, a.image, device=dev).to(memory_format=torch.channels_last)
     autocast = dev.type == "cuda" and a.dtype == "bf16"
 
-    def step():
+    def step():  # one training step's work, as Lumen's: gradients start from nothing each step
+        model.zero_grad(set_to_none=True)
         context = (torch.autocast("cuda", dtype=torch.bfloat16) if autocast
                    else contextlib.nullcontext())
         with context:
