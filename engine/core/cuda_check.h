@@ -1,10 +1,10 @@
-// Checks for the CUDA libraries (include only from *_cuda.cpp and *.cu files). Each throws
+// Checks for the CUDA libraries (include only from *_cuda.cpp and *.cu files; cuDNN's is in
+// engine/ops/cudnn/cudnn_check.h). Each throws
 // lumen::Error naming the call, file:line and the library's own message.
 #pragma once
 
 #include <cublasLt.h>
 #include <cublas_v2.h>
-#include <cudnn.h>
 #include <nccl.h>
 
 #include "kernels/common.h"
@@ -28,19 +28,6 @@ inline const char* cublas_status_name(cublasStatus_t s) {
           ::lumen::detail::concat(                                                      \
               #expr, " failed: ", ::lumen::detail::cublas_status_name(lumen_status_))); \
     }                                                                                   \
-  } while (0)
-
-#define LUMEN_CUDNN_CHECK(expr)                                                                \
-  do {                                                                                         \
-    cudnnStatus_t lumen_status_ = (expr);                                                      \
-    if (lumen_status_ != CUDNN_STATUS_SUCCESS) {                                               \
-      char lumen_msg_[512] = {0};                                                              \
-      cudnnGetLastErrorString(lumen_msg_, sizeof(lumen_msg_));                                 \
-      ::lumen::detail::throw_error(                                                            \
-          __FILE__, __LINE__,                                                                  \
-          ::lumen::detail::concat(#expr, " failed: ", cudnnGetErrorString(lumen_status_), " ", \
-                                  lumen_msg_));                                                \
-    }                                                                                          \
   } while (0)
 
 #define LUMEN_NCCL_CHECK(expr)                                                             \

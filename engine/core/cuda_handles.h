@@ -1,4 +1,5 @@
-// Typed access to a CudaContext's library handles (CUDA builds only).
+// Typed access to a CudaContext's cuBLAS handles (CUDA builds only; cuDNN's is in
+// engine/ops/cudnn/cudnn_check.h).
 #pragma once
 
 #include "engine/core/cuda_check.h"
@@ -10,8 +11,5 @@ inline cublasHandle_t cublas_handle(CudaContext& ctx) {
 }
 inline cublasLtHandle_t cublaslt_handle(CudaContext& ctx) {
   return static_cast<cublasLtHandle_t>(ctx.cublaslt());
-}
-inline cudnnHandle_t cudnn_handle(CudaContext& ctx) {
-  return static_cast<cudnnHandle_t>(ctx.cudnn());
 }
 }  // namespace lumen

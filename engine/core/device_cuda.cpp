@@ -9,6 +9,7 @@
 
 #include "engine/core/capture_ledger.h"
 #include "engine/core/cuda_handles.h"
+#include "engine/ops/cudnn/cudnn_handle.h"
 
 namespace lumen {
 
@@ -33,9 +34,9 @@ struct CudaContextImpl {
   cudaMemPool_t pool = nullptr;
   cublasHandle_t cublas = nullptr;
   cublasLtHandle_t cublaslt = nullptr;
-  cudnnHandle_t cudnn = nullptr;
-  std::mutex mutex;      // guards lazy handle creation
-  CaptureLedger ledger;  // which blocks a graph capture owns, retains or abandoned
+  void* cudnn = nullptr;  // a cudnnHandle_t, made and destroyed in engine/ops/cudnn/
+  std::mutex mutex;       // guards lazy handle creation
+  CaptureLedger ledger;   // which blocks a graph capture owns, retains or abandoned
 };
 
 CudaContext::CudaContext(int device) : impl_(std::make_unique<CudaContextImpl>()) {
@@ -53,7 +54,7 @@ CudaContext::CudaContext(int device) : impl_(std::make_unique<CudaContextImpl>()
 CudaContext::~CudaContext() {
   if (!impl_) return;
   cudaSetDevice(impl_->device);
-  if (impl_->cudnn) cudnnDestroy(impl_->cudnn);
+  cudnn_destroy_handle(impl_->cudnn);
   if (impl_->cublaslt) cublasLtDestroy(impl_->cublaslt);
   if (impl_->cublas) cublasDestroy(impl_->cublas);
   if (impl_->stream) {
@@ -107,8 +108,7 @@ void* CudaContext::cudnn() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (!impl_->cudnn) {
     LUMEN_CUDA_CHECK(cudaSetDevice(impl_->device));
-    LUMEN_CUDNN_CHECK(cudnnCreate(&impl_->cudnn));
-    LUMEN_CUDNN_CHECK(cudnnSetStream(impl_->cudnn, impl_->stream));
+    impl_->cudnn = cudnn_create_handle(impl_->stream);
   }
   return impl_->cudnn;
 }

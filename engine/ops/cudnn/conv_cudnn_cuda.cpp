@@ -3,8 +3,8 @@
 #include <mutex>
 #include <tuple>
 
-#include "engine/core/cuda_handles.h"
 #include "engine/ops/cudnn/conv_cudnn.h"
+#include "engine/ops/cudnn/cudnn_check.h"
 
 namespace lumen {
 
