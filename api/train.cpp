@@ -17,6 +17,7 @@ std::string train_embedding_model(const Config& config) {
   SimCLRTask task(config);
   TrainerOptions options;
   options.max_epochs = config.get_int("trainer.max_epochs");
+  options.max_steps = config.get_int("trainer.max_steps");
   options.output_dir = config.get_string("output_dir");
   options.checkpoint_every = config.get_int("trainer.checkpoint_every");
   options.resume = config.get_bool("resume");
@@ -30,6 +31,7 @@ std::string train_embedding_model(const Config& config) {
                                "device",
                                "loader.num_workers",
                                "trainer.max_epochs",
+                               "trainer.max_steps",
                                "trainer.checkpoint_every",
                                "trainer.knn_every",
                                "trainer.cuda_graph",

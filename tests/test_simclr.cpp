@@ -110,3 +110,37 @@ TEST_CASE("kNN monitoring writes its accuracy to the metrics every N epochs") {
                        doctest::Contains("all its images have one label"), Error);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a run stopped inside an epoch resumes to the same weights: memory bank, AdamW, LARS") {
+  const std::string dir = testing::temp_dir("simclr_mid_epoch");
+  const std::string data = testing::write_cifar_batch(dir + "/data_batch_1.bin", 48, 4, 7);
+  for (const char* optimizer : {"adamw", "lars"}) {
+    CAPTURE(optimizer);
+    const std::string name = optimizer;
+    std::vector<std::string> args = tiny_recipe(data, dir + "/straight_" + name, 2);
+    args.push_back("criterion.memory_bank_size=32");
+    args.push_back("optimizer.name=" + name);
+    args.push_back("scheduler.warmup_epochs=0.5");
+    const std::string straight = train_embedding_model(train_config(args));
+
+    args[1] = "output_dir=" + dir + "/stopped_" + name;
+    std::vector<std::string> first = args;
+    first.push_back("trainer.max_steps=4");  // epoch 2 (3 steps each), after its first step
+    train_embedding_model(train_config(first));
+    SafetensorsFile stopped =
+        load_safetensors(dir + "/stopped_" + name + "/checkpoints/last.safetensors");
+    CHECK(stopped.metadata.at("step_in_epoch") == "1");
+    std::vector<std::string> rest = args;
+    rest.push_back("resume=true");
+    const std::string resumed = train_embedding_model(train_config(rest));
+
+    SafetensorsFile a = load_safetensors(straight), b = load_safetensors(resumed);
+    REQUIRE(a.tensors.size() == b.tensors.size());
+    CHECK(a.tensors.count("criterion.memory_bank") == 1);
+    for (const auto& [tensor, t] : a.tensors) {
+      CAPTURE(tensor);
+      CHECK(b.tensors.at(tensor).to_doubles() == t.to_doubles());
+    }
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -188,3 +188,32 @@ TEST_CASE("resume refuses a config that differs from the checkpoint's, except th
   CHECK(train(third, o).steps == 0);
   fs::remove_all(dir);
 }
+
+TEST_CASE(
+    "max_steps stops inside an epoch with a checkpoint; resuming ends as an uninterrupted run") {
+  ToyTask straight;
+  const std::string a = fresh_dir("steps_straight");
+  train(straight, options_for(a, 3));
+
+  const std::string b = fresh_dir("steps_limited");
+  ToyTask first;
+  TrainerOptions o = options_for(b, 3);
+  o.max_steps = 4;  // epoch 1, after its first step
+  CHECK(train(first, o).steps == 4);
+  SafetensorsFile ckpt = load_safetensors(b + "/checkpoints/last.safetensors");
+  CHECK(ckpt.metadata.at("epoch") == "1");
+  CHECK(ckpt.metadata.at("step_in_epoch") == "1");
+  ToyTask nothing;  // the same limit again: nothing left to do
+  o.resume = true;
+  CHECK(train(nothing, o).steps == 0);
+  ToyTask second;
+  o.max_steps = 6;  // to the end of epoch 1 (its end-of-epoch work runs)
+  CHECK(train(second, o).steps == 2);
+  CHECK(fs::exists(b + "/checkpoints/epoch_0002.safetensors"));
+  ToyTask third;
+  o.max_steps = -1;
+  CHECK(train(third, o).steps == 3);
+  CHECK(third.weights() == straight.weights());
+  fs::remove_all(a);
+  fs::remove_all(b);
+}

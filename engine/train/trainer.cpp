@@ -187,6 +187,13 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
                    options.output_dir.c_str(), static_cast<long long>(start_epoch));
       return result;
     }
+    if (options.max_steps > 0 && start_epoch * steps + start_step >= options.max_steps) {
+      std::fprintf(stderr,
+                   "the run in %s already trained trainer.max_steps=%lld steps; nothing to do "
+                   "(raise trainer.max_steps, or -1 for no limit)\n",
+                   options.output_dir.c_str(), static_cast<long long>(options.max_steps));
+      return result;
+    }
     task.load_state(saved.tensors);
     std::fprintf(stderr, "resuming from %s at epoch %lld step %lld\n", last.c_str(),
                  static_cast<long long>(start_epoch), static_cast<long long>(start_step));
@@ -200,6 +207,8 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
   const char* profile_env = std::getenv("LUMEN_PROFILE_STEP");
   const int64_t profile_step = profile_env != nullptr ? std::atoll(profile_env) : -1;
 
+  bool step_limit = false;  // trainer.max_steps reached
+  bool mid_epoch = false;   // ... before the end of an epoch
   for (int64_t epoch = start_epoch; epoch < options.max_epochs; ++epoch) {
     double loss_sum = 0;
     int64_t loss_count = 0;
@@ -242,7 +251,14 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
         write_checkpoint(task, options, last, epoch, step + 1, global_step + 1);
         throw interrupted(signals.raised(), epoch, step, last, options);
       }
+      if (options.max_steps > 0 && global_step + 1 >= options.max_steps) {
+        step_limit = true;
+        mid_epoch = step + 1 < steps;
+        if (mid_epoch) write_checkpoint(task, options, last, epoch, step + 1, global_step + 1);
+        break;
+      }
     }
+    if (mid_epoch) break;  // stopped inside the epoch: it has no end yet
     metrics.write({{"epoch", double(epoch + 1)},
                    {"step", double((epoch + 1) * steps)},
                    {"loss", loss_count ? loss_sum / double(loss_count) : NAN},
@@ -252,7 +268,7 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
     const bool final_epoch = epoch + 1 == options.max_epochs;
     const bool keep_epoch = final_epoch || (options.checkpoint_every > 0 &&
                                             (epoch + 1) % options.checkpoint_every == 0);
-    if (keep_epoch || signals.raised()) {
+    if (keep_epoch || signals.raised() || step_limit) {
       write_checkpoint(task, options, last, epoch + 1, 0, (epoch + 1) * steps);
     }
     if (keep_epoch) {
@@ -265,6 +281,13 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
     if (signals.raised() && !final_epoch) {
       throw interrupted(signals.raised(), epoch, steps - 1, last, options);
     }
+    if (step_limit) break;
+  }
+  if (step_limit) {
+    std::fprintf(stderr,
+                 "stopped at trainer.max_steps=%lld; checkpoint %s. Continue with resume=true "
+                 "and a larger trainer.max_steps (-1: no limit)\n",
+                 static_cast<long long>(options.max_steps), last.c_str());
   }
   if (!options.quiet && result.steps > 0) {
     char text[128];

@@ -55,6 +55,9 @@ class TrainingTask {
 
 struct TrainerOptions {
   int64_t max_epochs = 1;
+  // Stop (with a checkpoint, resumable) once this many steps in all have run; <= 0: no limit. The
+  // schedule still spans max_epochs, as Lightning's max_steps beside max_epochs.
+  int64_t max_steps = -1;
   std::string output_dir = "lumen_out";
   int64_t checkpoint_every = 10;  // epochs; the last epoch is always saved
   bool resume = false;
