@@ -46,19 +46,24 @@ TEST_CASE("conv2d matches PyTorch (forward, dx, dw, db)") {
   }
 }
 
-TEST_CASE("batch_norm matches PyTorch (train and eval, affine and not, 1d and 2d)") {
-  for (const char* name : {"bn2d_train", "bn2d_eval", "bn2d_train_noaffine", "bn1d_train"}) {
+TEST_CASE("batch_norm matches PyTorch (train and eval, affine and not, 1d and 2d, no stats)") {
+  for (const char* name : {"bn2d_train", "bn2d_eval", "bn2d_train_noaffine", "bn1d_train",
+                           "bn1d_eval", "bn1d_train_noaffine", "bn2d_train_nostats"}) {
     const std::string pre = std::string("bn.") + name + ".";
     CAPTURE(pre);
     const bool training = std::string(name).find("train") != std::string::npos;
     const bool affine = fixture().tensors.count(pre + "w") != 0;
+    const bool stats = fixture().tensors.count(pre + "running_mean") != 0;
     Tensor x = param(pre + "x");
     Tensor w = affine ? param(pre + "w") : Tensor(), b = affine ? param(pre + "b") : Tensor();
-    Tensor rm = get(pre + "running_mean"), rv = get(pre + "running_var");
+    Tensor rm = stats ? get(pre + "running_mean") : Tensor();
+    Tensor rv = stats ? get(pre + "running_var") : Tensor();
     Tensor y = batch_norm(x, w, b, rm, rv, training, 0.1, 1e-5);
     check_close(y, get(pre + "y"), kTol, pre + "y");
-    check_close(rm, get(pre + "running_mean_after"), kTol, pre + "running_mean");
-    check_close(rv, get(pre + "running_var_after"), kTol, pre + "running_var");
+    if (stats) {
+      check_close(rm, get(pre + "running_mean_after"), kTol, pre + "running_mean");
+      check_close(rv, get(pre + "running_var_after"), kTol, pre + "running_var");
+    }
     sum(mul(y, get(pre + "g"))).backward();
     check_close(x.grad(), get(pre + "dx"), kTol, pre + "dx");
     if (affine) {
@@ -66,6 +71,15 @@ TEST_CASE("batch_norm matches PyTorch (train and eval, affine and not, 1d and 2d
       check_close(b.grad(), get(pre + "db"), kTol, pre + "db");
     }
   }
+}
+
+TEST_CASE("relu matches PyTorch, with a zero gradient at exactly 0") {
+  Tensor x = param("relu.x");
+  Tensor y = relu(x);
+  check_close(y, get("relu.y"), 0, "relu y");
+  sum(mul(y, get("relu.g"))).backward();
+  check_close(x.grad(), get("relu.dx"), 0, "relu dx");
+  CHECK(x.to_doubles()[0] == 0.0);  // the fixture has its zeros where expected
 }
 
 TEST_CASE("max_pool2d, global_avg_pool and linear match PyTorch") {
