@@ -37,11 +37,12 @@ Golden load_golden(const std::string& path) {
   return g;
 }
 
-std::unique_ptr<ResNet> built(const std::string& name, double width, uint64_t seed = 0) {
+std::unique_ptr<ResNet> built(const std::string& name, double width, uint64_t seed = 0,
+                              Device device = Device::cpu()) {
   auto net = make_resnet(name, width);
   static std::vector<std::unique_ptr<ParameterBuffer>> keep;  // parameters outlive each test
   keep.push_back(std::make_unique<ParameterBuffer>());
-  finalize(*net, *keep.back(), Device::cpu(), seed);
+  finalize(*net, *keep.back(), device, seed);
   return net;
 }
 
@@ -72,31 +73,35 @@ void check_close_normwise(const Tensor& actual, const Tensor& expected, double t
   CHECK_MESSAGE(err <= tol, what, ": normwise relative error ", err, " > ", tol);
 }
 
-void check_against_golden(const std::string& arch, double width, const std::string& path) {
+// The fixture's network in fp32 on `device`, train and eval mode, against PyTorch's float64
+// results (tol: relative, features elementwise, gradients normwise).
+void check_against_golden(const std::string& arch, double width, const std::string& path,
+                          Device device = Device::cpu(), double tol = kTol) {
   const Golden g = load_golden(path);
   for (const char* mode : {"train", "eval"}) {
     CAPTURE(mode);
     const bool training = std::string(mode) == "train";
-    auto net = built(arch, width);
+    auto net = built(arch, width, 0, device);
     load_backbone_state_dict(*net, g.state, path);
     net->train(training);
-    Tensor x = g.at("input").set_requires_grad();
+    Tensor x = g.at("input").to(device).set_requires_grad();
     Tensor features = (*net)(x);
     CHECK(features.shape() == Shape{x.size(0), net->feature_dim()});
-    check_close(features, g.at(std::string(mode) + ".features"), kTol, "features");
-    sum(mul(features, g.at(std::string(mode) + ".g"))).backward();
-    check_close_normwise(x.grad(), g.at(std::string(mode) + ".dx"), kTol, "input gradient");
+    check_close(features.to(Device::cpu()), g.at(std::string(mode) + ".features"), tol, "features");
+    sum(mul(features, g.at(std::string(mode) + ".g").to(device))).backward();
+    check_close_normwise(x.grad().to(Device::cpu()), g.at(std::string(mode) + ".dx"), tol,
+                         "input gradient");
     if (!training) continue;
     int checked = 0;
     for (auto& [name, p] : net->named_parameters()) {
-      check_close_normwise(torch_layout(p.grad()), g.at("train.grad." + name), kTol,
-                           "grad " + name);
+      check_close_normwise(torch_layout(p.grad().to(Device::cpu())), g.at("train.grad." + name),
+                           tol, "grad " + name);
       ++checked;
     }
     CHECK(checked == int(net->named_parameters().size()));
     for (auto& [name, b] : net->named_buffers()) {
       if (name.find("running") != std::string::npos) {
-        check_close(b, g.at("train.after." + name), kTol, "buffer " + name);
+        check_close(b.to(Device::cpu()), g.at("train.after." + name), tol, "buffer " + name);
       } else {
         CHECK_MESSAGE(b.data<int64_t>()[0] == 4, name);  // 3 in the file, one training step
       }
@@ -163,6 +168,15 @@ TEST_CASE("narrow ResNet-18 (torchvision stem) matches PyTorch, train and eval")
 
 TEST_CASE("narrow ResNet-50 (small-image stem) matches PyTorch, train and eval") {
   check_against_golden("resnet-50", 0.03125, "fixtures/resnet50_narrow.safetensors");
+}
+
+TEST_CASE("GPU: narrow ResNet-18 and ResNet-50 in f32 match PyTorch, train and eval") {
+  if (!testing::cuda_or_skip()) return;
+  // cuDNN's f32 algorithms (FMA, no TF32) sum in other orders than the CPU: 1e-3, not 1e-4.
+  check_against_golden("torchvision/resnet18", 0.0625, "fixtures/resnet18_narrow.safetensors",
+                       Device::cuda(0), 1e-3);
+  check_against_golden("resnet-50", 0.03125, "fixtures/resnet50_narrow.safetensors",
+                       Device::cuda(0), 1e-3);
 }
 
 TEST_CASE("backbone weights: safetensors round trip and clear errors") {
