@@ -1,9 +1,9 @@
 #include "api/model_io.h"
 
 #include <cstdio>
-#include <sstream>
 
 #include "engine/io/safetensors.h"
+#include "engine/train/trainer.h"
 #include "layers/weights.h"
 
 namespace lumen {
@@ -34,18 +34,6 @@ std::map<std::string, Tensor> backbone_entries(const std::map<std::string, Tenso
   return out;
 }
 
-namespace {
-// The value of `key` in a serialized config ("key=value" lines), or "".
-std::string serialized_value(const std::string& text, const std::string& key) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + "=", 0) == 0) return line.substr(key.size() + 1);
-  }
-  return "";
-}
-}  // namespace
-
 EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& params, Device device) {
   const std::string path = config.get_string("checkpoint");
   std::string name = config.get_string("model.name");
@@ -54,29 +42,30 @@ EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& param
   SafetensorsFile file;
   if (!path.empty()) {
     file = load_safetensors(path);
-    auto format = file.metadata.find("format");
-    if (format != file.metadata.end() && format->second.rfind("lumen-checkpoint", 0) == 0) {
-      const std::string saved = file.metadata["config"];
-      const std::string saved_name = serialized_value(saved, "model.name");
-      if (!saved_name.empty()) {
-        Config stored = config;  // parses the stored values with the same rules as the user's
-        try {
-          stored.set("model.name", saved_name);
-          stored.set("model.width", serialized_value(saved, "model.width"));
-          const std::string saved_size = serialized_value(saved, "collate.input_size");
-          if (!saved_size.empty()) stored.set("collate.input_size", saved_size);
-        } catch (const Error& e) {
-          LUMEN_FAIL(path, ": the config stored in this checkpoint is unreadable (", e.what(),
-                     "); was it written by another Lumen version?");
-        }
-        if (config.is_set("model.name") && stored.get_string("model.name") != name) {
-          std::fprintf(stderr, "%s holds a %s; model.name=%s is ignored\n", path.c_str(),
-                       saved_name.c_str(), name.c_str());
-        }
-        name = stored.get_string("model.name");
-        width = stored.get_float("model.width");
-        if (!config.is_set("collate.input_size")) input_size = stored.get_int("collate.input_size");
+    const std::map<std::string, std::string> saved = checkpoint_config(file);
+    auto value = [&](const std::string& key) {
+      auto it = saved.find(key);
+      return it == saved.end() ? std::string() : it->second;
+    };
+    const std::string saved_name = value("model.name");
+    if (!saved_name.empty()) {
+      Config stored = config;  // parses the stored values with the same rules as the user's
+      try {
+        stored.set("model.name", saved_name);
+        stored.set("model.width", value("model.width"));
+        const std::string saved_size = value("collate.input_size");
+        if (!saved_size.empty()) stored.set("collate.input_size", saved_size);
+      } catch (const Error& e) {
+        LUMEN_FAIL(path, ": the config stored in this checkpoint is unreadable (", e.what(),
+                   "); was it written by another Lumen version?");
       }
+      if (config.is_set("model.name") && stored.get_string("model.name") != name) {
+        std::fprintf(stderr, "%s holds a %s; model.name=%s is ignored\n", path.c_str(),
+                     saved_name.c_str(), name.c_str());
+      }
+      name = stored.get_string("model.name");
+      width = stored.get_float("model.width");
+      if (!config.is_set("collate.input_size")) input_size = stored.get_int("collate.input_size");
     }
   } else {
     std::fprintf(stderr, "no checkpoint given: embedding with a randomly initialised %s\n",

@@ -54,16 +54,8 @@ void write_checkpoint(TrainingTask& task, const TrainerOptions& options, const s
                     {"lumen_version", LUMEN_VERSION}});
 }
 
-TrainingInterrupted interrupted(int signal, int64_t epoch, int64_t step, const std::string& last,
-                                const TrainerOptions& options) {
-  return TrainingInterrupted(
-      "interrupted by signal " + std::to_string(signal) + " at epoch " + std::to_string(epoch + 1) +
-      " step " + std::to_string(step + 1) + "; checkpoint saved to " + last + ". Resume with: " +
-      (options.resume_hint.empty() ? std::string("resume=true") : options.resume_hint));
-}
-
-// The "key=value" lines of a serialized config, by key.
-std::map<std::string, std::string> config_entries(const std::string& text) {
+// "key=value" lines, by key.
+std::map<std::string, std::string> key_value_lines(const std::string& text) {
   std::map<std::string, std::string> entries;
   std::istringstream in(text);
   std::string line;
@@ -74,16 +66,23 @@ std::map<std::string, std::string> config_entries(const std::string& text) {
   return entries;
 }
 
+TrainingInterrupted interrupted(int signal, int64_t epoch, int64_t step, const std::string& last,
+                                const TrainerOptions& options) {
+  return TrainingInterrupted(
+      "interrupted by signal " + std::to_string(signal) + " at epoch " + std::to_string(epoch + 1) +
+      " step " + std::to_string(step + 1) + "; checkpoint saved to " + last + ". Resume with: " +
+      (options.resume_hint.empty() ? std::string("resume=true") : options.resume_hint));
+}
+
 // A resumed run ends where the interrupted one would have only with the same settings: any key
 // outside options.resume_may_change that differs from the checkpoint's config is an error.
 void check_resumable_config(const SafetensorsFile& saved, const std::string& path,
                             const TrainerOptions& options) {
-  auto stored = saved.metadata.find("config");
-  if (options.config_text.empty() || stored == saved.metadata.end()) return;
-  const auto before = config_entries(stored->second);
+  const auto before = checkpoint_config(saved);
+  if (options.config_text.empty() || before.empty()) return;
   std::string changed, free_keys;
   int count = 0;
-  for (const auto& [key, value] : config_entries(options.config_text)) {
+  for (const auto& [key, value] : key_value_lines(options.config_text)) {
     if (options.resume_may_change.count(key) != 0) continue;
     auto it = before.find(key);
     if (it == before.end() || it->second == value) continue;
@@ -131,6 +130,16 @@ Tensor TrainingTask::train_step(int64_t epoch, int64_t step, int64_t global_step
   loss.backward();
   optimizer_step(global_step);
   return loss;
+}
+
+std::map<std::string, std::string> checkpoint_config(const SafetensorsFile& file) {
+  auto format = file.metadata.find("format");
+  auto config = file.metadata.find("config");
+  if (format == file.metadata.end() || format->second.rfind("lumen-checkpoint", 0) != 0 ||
+      config == file.metadata.end()) {
+    return {};
+  }
+  return key_value_lines(config->second);
 }
 
 std::string last_checkpoint_path(const std::string& output_dir) {

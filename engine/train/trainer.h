@@ -26,6 +26,7 @@
 #include <string>
 
 #include "engine/core/tensor.h"
+#include "engine/io/safetensors.h"
 
 namespace lumen {
 
@@ -96,5 +97,9 @@ class MetricsLog {
 
 // Where train() keeps its last checkpoint under output_dir.
 std::string last_checkpoint_path(const std::string& output_dir);
+
+// The config a checkpoint written by train() holds (TrainerOptions::config_text, by key); empty
+// for any other safetensors file (torchvision weights, say).
+std::map<std::string, std::string> checkpoint_config(const SafetensorsFile& file);
 
 }  // namespace lumen
