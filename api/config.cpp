@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "kernels/common.h"
@@ -84,6 +85,8 @@ const char* kind_name(ConfigKind k) {
       return "one of the listed choices";
     case ConfigKind::number_pair:
       return "a pair of numbers like (0.1,2)";
+    case ConfigKind::path:
+      return "a path";
   }
   return "?";
 }
@@ -147,6 +150,10 @@ void Config::set(const std::string& key, const std::string& value) {
       ok = parse_pair(value, p);
       break;
     case ConfigKind::text:
+      break;
+    case ConfigKind::path:
+      LUMEN_CHECK(!value.empty(), key, "= is empty: give a path (", k.help,
+                  "), or leave the key out");
       break;
     case ConfigKind::choice:
       ok = std::find(k.choices.begin(), k.choices.end(), value) != k.choices.end();
@@ -212,8 +219,30 @@ std::string Config::require(const std::string& key) const {
 
 std::string Config::serialize() const {
   std::ostringstream out;
-  for (const ConfigKey& k : schema_) out << k.name << "=" << raw(k.name) << "\n";
+  for (const ConfigKey& k : schema_) {
+    std::string value = raw(k.name);
+    if (k.kind == ConfigKind::path && !value.empty()) {
+      std::error_code ec;
+      const std::filesystem::path p =
+          std::filesystem::weakly_canonical(std::filesystem::absolute(value, ec), ec);
+      if (!ec) value = p.string();
+    }
+    out << k.name << "=" << value << "\n";
+  }
   return out.str();
+}
+
+std::set<std::string> Config::resume_may_change() const {
+  std::set<std::string> keys;
+  for (const ConfigKey& k : schema_) {
+    if (k.resume_may_change) keys.insert(k.name);
+  }
+  return keys;
+}
+
+ConfigKey resumable(ConfigKey key) {
+  key.resume_may_change = true;
+  return key;
 }
 
 std::string Config::help() const {
@@ -221,6 +250,7 @@ std::string Config::help() const {
   for (const ConfigKey& k : schema_) width = std::max(width, k.name.size());
   std::ostringstream out;
   for (const ConfigKey& k : schema_) {
+    if (!k.in_help) continue;
     std::string def = k.default_value.empty() ? "(none)" : k.default_value;
     out << "  " << k.name << std::string(width + 2 - k.name.size(), ' ') << k.help << " [default "
         << def;

@@ -9,12 +9,15 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace lumen {
 
-enum class ConfigKind { integer, number, boolean, text, choice, number_pair };
+// path: a file or folder; an explicitly empty value is an error, and checkpoints record the
+// canonical absolute path, so that "data/", "./data" and "/abs/data" compare equal on resume.
+enum class ConfigKind { integer, number, boolean, text, choice, number_pair, path };
 
 struct ConfigKey {
   std::string name;  // "optimizer.lr"
@@ -23,7 +26,14 @@ struct ConfigKey {
   std::string help;
   std::vector<std::string> choices = {};  // for ConfigKind::choice
   double minimum = -HUGE_VAL;             // smallest value of an integer or number key
+  // A resumed run may give this key another value (where and how fast it runs, how long, what it
+  // records); every other key must keep the interrupted run's value. See resumable().
+  bool resume_may_change = false;
+  bool in_help = true;  // false: a family of keys that --help describes in one line
 };
+
+// The key, marked as one a resume may change.
+ConfigKey resumable(ConfigKey key);
 
 class Config {
  public:
@@ -47,11 +57,14 @@ class Config {
   // The value, or throws saying the key is required and what it is for.
   std::string require(const std::string& key) const;
 
-  // "key=value" lines of every key (explicit and default), for checkpoints and logs.
+  // "key=value" lines of every key (explicit and default), for checkpoints and logs; path keys as
+  // canonical absolute paths.
   std::string serialize() const;
   // A table of every key with its default and help, for `--help`.
   std::string help() const;
   const std::vector<ConfigKey>& schema() const { return schema_; }
+  // The keys a resumed run may change (ConfigKey::resume_may_change).
+  std::set<std::string> resume_may_change() const;
 
  private:
   const ConfigKey& key_of(const std::string& name) const;

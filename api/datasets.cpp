@@ -82,6 +82,16 @@ data::ImageDataset open_dataset(const DatasetRequest& r) {
   return first_n(std::move(d), r.limit);
 }
 
+DatasetRequest dataset_request(const Config& c, const std::string& path, int image_size) {
+  DatasetRequest r;
+  r.path = path;
+  r.image_size = image_size;
+  r.on_error = data::parse_on_bad_file(c.get_string("data.on_error"));
+  r.num_threads = int(std::max<int64_t>(0, c.get_int("loader.num_workers")));
+  r.limit = c.get_int("data.limit");
+  return r;
+}
+
 data::ImageDataset resized_dataset(const data::ImageDataset& d, int size) {
   if (d.height == size && d.width == size) return d;
   data::ImageDataset out = d;

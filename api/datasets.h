@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "api/config.h"
 #include "engine/data/dataset.h"
 
 namespace lumen {
@@ -23,6 +24,10 @@ struct DatasetRequest {
 };
 
 data::ImageDataset open_dataset(const DatasetRequest& request);
+
+// The request for `path` from the data keys of a config (data.on_error, data.limit,
+// loader.num_workers); image_size: the storage size of folder images.
+DatasetRequest dataset_request(const Config& config, const std::string& path, int image_size);
 
 // The same images resized to size x size (shorter side, then centre crop) when they are not that
 // size already.

@@ -61,24 +61,23 @@ Embeddings embed_dataset(Module& backbone, const data::ImageDataset& dataset, in
 
 namespace {
 data::ImageDataset open_for_embedding(const Config& c, const std::string& path, int input_size) {
-  DatasetRequest r;
-  r.path = path;
-  r.image_size = input_size;
-  r.on_error = data::parse_on_bad_file(c.get_string("data.on_error"));
-  r.num_threads = int(std::max<int64_t>(0, c.get_int("loader.num_workers")));
-  r.limit = c.get_int("data.limit");
-  return open_dataset(r);
+  return open_dataset(dataset_request(c, path, input_size));
 }
-}  // namespace
 
-Embeddings embed_images(const Config& c) {
+Embeddings embed_with(const Config& c, const Backbone* custom) {
   const Device device = device_from_config(c);
   ParameterBuffer params;
-  EmbeddingModel model = load_embedding_model(c, params, device);
+  EmbeddingModel model = load_embedding_model(c, params, device, custom);
   const data::ImageDataset dataset =
       open_for_embedding(c, c.require("input_dir"), model.input_size);
   return embed_dataset(*model.backbone, dataset, model.input_size, device,
                        activation_dtype(c, device), c.get_int("loader.batch_size"));
+}
+}  // namespace
+
+Embeddings embed_images(const Config& c) { return embed_with(c, nullptr); }
+Embeddings embed_images(const Config& c, const Backbone& backbone) {
+  return embed_with(c, &backbone);
 }
 
 KnnResult knn_evaluate(const Config& c) {

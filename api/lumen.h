@@ -14,6 +14,7 @@
 #include "api/config.h"
 #include "engine/eval/knn.h"
 #include "engine/io/embeddings_csv.h"
+#include "layers/backbone.h"
 
 namespace lumen {
 
@@ -22,15 +23,22 @@ Config train_config(const std::vector<std::string>& args = {});
 Config embed_config(const std::vector<std::string>& args = {});
 Config knn_config(const std::vector<std::string>& args = {});
 
-// Trains the configured method (SimCLR) and returns the path of the last checkpoint
-// (output_dir/checkpoints/last.safetensors).
+// Trains the configured method (method=simclr, mocov2, ...: api/methods.h) and returns the path of
+// the last checkpoint (output_dir/checkpoints/last.safetensors). The backbone is the ResNet of
+// model.name / model.width, or any module of the caller's (layers/backbone.h):
+//
+//   struct TinyCnn : lumen::Module { ... };  // (N, H, W, 3) -> (N, 32)
+//   lumen::Backbone tiny{"tiny-cnn", 32, [] { return std::make_unique<TinyCnn>(); }};
+//   lumen::train_embedding_model(cfg, tiny);
 std::string train_embedding_model(const Config& config);
+std::string train_embedding_model(const Config& config, const Backbone& backbone);
 
 // Backbone features of every image of input_dir, in dataset order (no augmentation: the shorter
 // side resized to collate.input_size, centre crop, ImageNet normalisation). The weights come from
 // `checkpoint` (a Lumen checkpoint, or torchvision ResNet weights with model.name=torchvision/...),
 // or are randomly initialised from `seed` when no checkpoint is given.
 Embeddings embed_images(const Config& config);
+Embeddings embed_images(const Config& config, const Backbone& backbone);  // a custom backbone
 
 // Embeds train_dir and test_dir and classifies the test images by kNN (lightly's knn_predict).
 KnnResult knn_evaluate(const Config& config);

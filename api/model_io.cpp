@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include "engine/io/safetensors.h"
 #include "engine/train/trainer.h"
 #include "layers/weights.h"
 
@@ -22,19 +21,33 @@ DType activation_dtype(const Config& config, Device device) {
   return device.is_cuda() ? DType::bf16 : DType::f32;
 }
 
-std::map<std::string, Tensor> backbone_entries(const std::map<std::string, Tensor>& tensors) {
-  std::map<std::string, Tensor> out;
-  for (const auto& [name, t] : tensors) {
-    if (name.rfind(kHeadPrefix, 0) == 0 || name.rfind(kOptimizerPrefix, 0) == 0 ||
-        name.rfind(kCriterionPrefix, 0) == 0) {
-      continue;
-    }
-    out.emplace(name, t);
+std::map<std::string, Tensor> backbone_weights(const SafetensorsFile& file,
+                                               const std::string& path) {
+  auto format = file.metadata.find("format");
+  if (format == file.metadata.end() || format->second.rfind("lumen-checkpoint", 0) != 0) {
+    return file.tensors;  // a plain state dict (torchvision's names)
   }
+  auto prefix = file.metadata.find("backbone_prefix");
+  LUMEN_CHECK(format->second == kCheckpointFormat && prefix != file.metadata.end(), path,
+              " is a checkpoint of an older Lumen (format '", format->second,
+              "'), whose backbone this version does not locate; re-train, or export its "
+              "backbone with that version");
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, t] : file.tensors) {
+    if (name.rfind(prefix->second, 0) == 0) out.emplace(name.substr(prefix->second.size()), t);
+  }
+  LUMEN_CHECK(!out.empty(), path, " holds no entry under its backbone prefix '", prefix->second,
+              "'; the file is damaged");
   return out;
 }
 
-EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& params, Device device) {
+void load_backbone_weights(Module& backbone, const std::string& path) {
+  const SafetensorsFile file = load_safetensors(path);
+  load_backbone_state_dict(backbone, backbone_weights(file, path), "'" + path + "'");
+}
+
+EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& params, Device device,
+                                    const Backbone* custom) {
   const std::string path = config.get_string("checkpoint");
   std::string name = config.get_string("model.name");
   double width = config.get_float("model.width");
@@ -48,7 +61,7 @@ EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& param
       return it == saved.end() ? std::string() : it->second;
     };
     const std::string saved_name = value("model.name");
-    if (!saved_name.empty()) {
+    if (!saved_name.empty() && custom == nullptr) {
       Config stored = config;  // parses the stored values with the same rules as the user's
       try {
         stored.set("model.name", saved_name);
@@ -69,16 +82,17 @@ EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& param
     }
   } else {
     std::fprintf(stderr, "no checkpoint given: embedding with a randomly initialised %s\n",
-                 name.c_str());
+                 custom != nullptr ? custom->name.c_str() : name.c_str());
   }
   LUMEN_CHECK(input_size > 0, "collate.input_size must be positive, got ", input_size);
   EmbeddingModel model;
   model.input_size = int(input_size);
-  model.backbone = make_resnet(name, width);
+  const Backbone backbone = custom != nullptr ? *custom : resnet_backbone(name, width);
+  model.backbone = backbone.make();
   finalize(*model.backbone, params, device, uint64_t(config.get_int("seed")));
   if (!path.empty()) {
     try {
-      load_backbone_state_dict(*model.backbone, backbone_entries(file.tensors), path);
+      load_backbone_state_dict(*model.backbone, backbone_weights(file, path), path);
     } catch (const Error& e) {
       LUMEN_FAIL(e.what(), "; if ", path, " holds torchvision weights, pass the matching ",
                  "model.name (e.g. model.name=torchvision/resnet18)");

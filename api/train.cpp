@@ -1,45 +1,47 @@
-// train_embedding_model: the config becomes a SimCLR task and the generic trainer runs it.
-#include <filesystem>
-
+// train_config and train_embedding_model: the config becomes typed options, the options a
+// self-supervised task, and the generic trainer runs it.
 #include "api/lumen.h"
-#include "api/simclr_task.h"
+#include "api/methods.h"
+#include "api/ssl_task.h"
 #include "api/train_config.h"
 
 namespace lumen {
 
+namespace {
+
+std::string train_with(const Config& config, const Backbone* backbone) {
+  const TrainOptions options = read_train_options(config, backbone);
+  // A resume that would be refused is refused before anything is built (the image cache of the
+  // interrupted run stays as it is).
+  if (options.trainer.resume) load_resume_checkpoint(options.trainer);
+  SelfSupervisedTask task(options);
+  return train(task, options.trainer).checkpoint;
+}
+
+}  // namespace
+
 Config train_config(const std::vector<std::string>& args) {
-  Config c(train_config_schema());
+  const std::string method = method_of(args);
+  Config c(train_config_schema(method));
+  for (const std::string& arg : args) {
+    const std::string key = arg.substr(0, arg.find('='));
+    if (c.has(key)) continue;
+    const std::vector<std::string> owners = methods_with_key(key, method);
+    if (owners.empty()) continue;  // parse_args names it and suggests the nearest key
+    std::string list;
+    for (const std::string& m : owners) list += (list.empty() ? "" : ", ") + m;
+    LUMEN_FAIL(key, " is not a key of method=", method, " (it belongs to ", list,
+               "); choose that method, or drop the key (`lumen train method=", method,
+               " --help` lists its keys)");
+  }
   c.parse_args(args);
   return c;
 }
 
-std::string train_embedding_model(const Config& config) {
-  SimCLRTask task(config);
-  TrainerOptions options;
-  options.max_epochs = config.get_int("trainer.max_epochs");
-  options.max_steps = config.get_int("trainer.max_steps");
-  options.output_dir = config.get_string("output_dir");
-  options.checkpoint_every = config.get_int("trainer.checkpoint_every");
-  options.resume = config.get_bool("resume");
-  options.config_text = config.serialize();
-  // What a resumed run may change without leaving the interrupted run's path: where and how fast
-  // it runs, how long, what it records. Everything else (data, model, optimizer, schedule,
-  // augmentations, seed) must match the checkpoint's config.
-  options.resume_may_change = {"resume",
-                               "output_dir",
-                               "checkpoint",
-                               "device",
-                               "loader.num_workers",
-                               "trainer.max_epochs",
-                               "trainer.max_steps",
-                               "trainer.checkpoint_every",
-                               "trainer.knn_every",
-                               "trainer.cuda_graph",
-                               "trainer.graph_warmup",
-                               "val_dir"};
-  options.resume_hint = "lumen train resume=true output_dir=" + options.output_dir +
-                        " (with the same other arguments)";
-  return train(task, options).checkpoint;
+std::string train_embedding_model(const Config& config, const Backbone& backbone) {
+  return train_with(config, &backbone);
 }
+
+std::string train_embedding_model(const Config& config) { return train_with(config, nullptr); }
 
 }  // namespace lumen

@@ -31,11 +31,6 @@ Tensor permute4(const Tensor& t, const std::array<int, 4>& perm) {
   return Tensor::from_vector(out, out_shape, t.dtype() == DType::f64 ? DType::f64 : DType::f32);
 }
 
-Shape torch_shape(const Tensor& t) {
-  const Shape& s = t.shape();
-  return s.size() == 4 ? Shape{s[0], s[3], s[1], s[2]} : s;
-}
-
 std::vector<std::pair<std::string, Tensor>> all_entries(Module& net) {
   std::vector<std::pair<std::string, Tensor>> entries = net.named_parameters();
   for (auto& b : net.named_buffers()) entries.push_back(b);
@@ -53,13 +48,35 @@ Tensor oihw_to_ohwi(const Tensor& w) {
   return permute4(w, {0, 2, 3, 1});
 }
 
+Shape checkpoint_shape(const Tensor& live) {
+  const Shape& s = live.shape();
+  return s.size() == 4 ? Shape{s[0], s[3], s[1], s[2]} : s;
+}
+
+Tensor to_checkpoint_layout(const Tensor& live) {
+  return live.ndim() == 4 ? ohwi_to_oihw(live.detach().to(Device::cpu())) : live;
+}
+
+void check_checkpoint_shape(const Tensor& live, const Tensor& saved, const std::string& name) {
+  LUMEN_CHECK(saved.shape() == checkpoint_shape(live), "checkpoint tensor '", name, "' has shape ",
+              shape_str(saved.shape()), " but the model expects ",
+              shape_str(checkpoint_shape(live)), " (PyTorch layout)");
+  LUMEN_CHECK(dtype_is_float(live.dtype()) == dtype_is_float(saved.dtype()), "checkpoint tensor '",
+              name, "' is ", dtype_name(saved.dtype()), " but the model's is ",
+              dtype_name(live.dtype()));
+}
+
+void copy_from_checkpoint(Tensor& live, const Tensor& saved, const std::string& name) {
+  check_checkpoint_shape(live, saved, name);
+  live.copy_from(saved.ndim() == 4 ? oihw_to_ohwi(saved) : saved);
+}
+
 std::map<std::string, Tensor> backbone_state_dict(Module& net) {
   std::map<std::string, Tensor> state;
   for (auto& [name, value] : all_entries(net)) {
     LUMEN_CHECK(value.defined(), "backbone_state_dict: '", name,
                 "' is not allocated; call finalize(module, params, device, seed) first");
-    Tensor host = value.detach().to(Device::cpu());
-    state[name] = host.ndim() == 4 ? ohwi_to_oihw(host) : host.clone();
+    state[name] = to_checkpoint_layout(value.detach().to(Device::cpu())).clone();
   }
   return state;
 }
@@ -80,9 +97,9 @@ void load_backbone_state_dict(Module& net, const std::map<std::string, Tensor>& 
     } else if (value.dtype() != DType::i64 && !dtype_is_float(found->second.dtype())) {
       mismatched.push_back(name + " (file has " + std::string(dtype_name(found->second.dtype())) +
                            ", a float tensor is expected)");
-    } else if (found->second.shape() != torch_shape(value)) {
+    } else if (found->second.shape() != checkpoint_shape(value)) {
       mismatched.push_back(name + " (file " + shape_str(found->second.shape()) + ", backbone " +
-                           shape_str(torch_shape(value)) + " in PyTorch layout)");
+                           shape_str(checkpoint_shape(value)) + " in PyTorch layout)");
     }
   }
   std::vector<std::string> unknown;
@@ -112,9 +129,7 @@ void load_backbone_state_dict(Module& net, const std::map<std::string, Tensor>& 
       for (int64_t i = 0; i < value.numel(); ++i) value.data<int64_t>()[i] = int64_t(counts[i]);
       continue;
     }
-    const Tensor& src = found->second;
-    Tensor v = src.ndim() == 4 ? oihw_to_ohwi(src) : src;
-    value.copy_from(v);
+    copy_from_checkpoint(value, found->second, name);
   }
 }
 

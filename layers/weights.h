@@ -16,6 +16,17 @@ namespace lumen {
 Tensor ohwi_to_oihw(const Tensor& w);
 Tensor oihw_to_ohwi(const Tensor& w);
 
+// One tensor in checkpoint (PyTorch) layout: 4-D convolution weights OIHW as CPU copies, every
+// other tensor as it is (live). Every checkpoint Lumen writes follows this rule.
+Tensor to_checkpoint_layout(const Tensor& live);
+// The shape a live tensor has in checkpoint layout.
+Shape checkpoint_shape(const Tensor& live);
+// Throws, naming `name`, unless `saved` fits `live` (its checkpoint shape; a float tensor for a
+// float one).
+void check_checkpoint_shape(const Tensor& live, const Tensor& saved, const std::string& name);
+// Copies a tensor in checkpoint layout into a live one (checked as above).
+void copy_from_checkpoint(Tensor& live, const Tensor& saved, const std::string& name);
+
 // The module's parameters and buffers as CPU tensors in PyTorch layout (f32 parameters; i64
 // num_batches_tracked of shape ()).
 std::map<std::string, Tensor> backbone_state_dict(Module& net);

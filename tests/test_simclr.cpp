@@ -49,8 +49,9 @@ TEST_CASE("train, resume to the same weights, embed") {
     CAPTURE(name);
     CHECK(b.tensors.at(name).to_doubles() == t.to_doubles());
   }
-  CHECK(a.tensors.count("layer4.0.conv1.weight") == 1);            // torchvision names
-  CHECK(a.tensors.count("projection_head.layers.0.weight") == 1);  // lightly's head names
+  CHECK(a.tensors.count("backbone.layer4.0.conv1.weight") == 1);   // torchvision names
+  CHECK(a.tensors.count("projection_head.layers.0.weight") == 1);  // lightly's names
+  CHECK(a.metadata.at("backbone_prefix") == "backbone.");
   CHECK(a.tensors.count("optimizer.momentum_buffer") == 1);
 
   Embeddings e = embed_images(embed_config(

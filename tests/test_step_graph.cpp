@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "api/lumen.h"
-#include "api/simclr_task.h"
+#include "api/ssl_task.h"
 #include "engine/autograd/tape.h"
 #include "engine/core/cuda_graph.h"
 #include "engine/ops/ops.h"
@@ -123,7 +123,7 @@ TEST_CASE("GPU: SimCLR steps replayed from a CUDA graph train to the eager steps
          "model.width=0.25", "model.out_dim=16", "collate.input_size=16", "loader.batch_size=16",
          "trainer.precision=32", "trainer.graph_warmup=2",
          "trainer.cuda_graph=" + std::string(graphs ? "true" : "false"), "seed=5"});
-    SimCLRTask task(c);
+    SelfSupervisedTask task(read_train_options(c));
     TrainerOptions options;
     options.max_epochs = 3;  // 12 steps: 2 eager, then the capture and 10 replays
     options.output_dir = out;

@@ -41,17 +41,16 @@ class StopSignals {
   void (*previous_term_)(int);
 };
 
-constexpr const char* kFormat = "lumen-checkpoint-1";
-
 void write_checkpoint(TrainingTask& task, const TrainerOptions& options, const std::string& path,
                       int64_t epoch, int64_t step_in_epoch, int64_t global_step) {
-  save_safetensors(path, task.state(),
-                   {{"format", kFormat},
-                    {"epoch", std::to_string(epoch)},
-                    {"step_in_epoch", std::to_string(step_in_epoch)},
-                    {"global_step", std::to_string(global_step)},
-                    {"config", options.config_text},
-                    {"lumen_version", LUMEN_VERSION}});
+  std::map<std::string, std::string> metadata = options.metadata;
+  metadata["format"] = kCheckpointFormat;
+  metadata["epoch"] = std::to_string(epoch);
+  metadata["step_in_epoch"] = std::to_string(step_in_epoch);
+  metadata["global_step"] = std::to_string(global_step);
+  metadata["config"] = options.config_text;
+  metadata["lumen_version"] = LUMEN_VERSION;
+  save_safetensors(path, task.state(), metadata);
 }
 
 // "key=value" lines, by key.
@@ -142,6 +141,21 @@ std::map<std::string, std::string> checkpoint_config(const SafetensorsFile& file
   return key_value_lines(config->second);
 }
 
+SafetensorsFile load_resume_checkpoint(const TrainerOptions& options) {
+  const std::string last = last_checkpoint_path(options.output_dir);
+  LUMEN_CHECK(std::filesystem::exists(last), "resume=true but there is no checkpoint at ", last,
+              "; start without resume, or point output_dir at the interrupted run");
+  SafetensorsFile saved = load_safetensors(last);
+  auto format = saved.metadata.find("format");
+  LUMEN_CHECK(format != saved.metadata.end() && format->second == kCheckpointFormat, last,
+              " is not a training checkpoint of this Lumen version (format '",
+              format == saved.metadata.end() ? std::string("none") : format->second,
+              "', this version writes '", kCheckpointFormat,
+              "'); start a new run in another output_dir");
+  check_resumable_config(saved, last, options);
+  return saved;
+}
+
 std::string last_checkpoint_path(const std::string& output_dir) {
   return output_dir + "/checkpoints/last.safetensors";
 }
@@ -180,12 +194,9 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
   result.checkpoint = last;
   int64_t start_epoch = 0, start_step = 0;
   if (options.resume) {
-    LUMEN_CHECK(fs::exists(last), "resume=true but there is no checkpoint at ", last,
-                "; start without resume, or point output_dir at the interrupted run");
-    SafetensorsFile saved = load_safetensors(last);
+    SafetensorsFile saved = load_resume_checkpoint(options);
     start_epoch = metadata_int(saved, "epoch", last);
     start_step = metadata_int(saved, "step_in_epoch", last);
-    check_resumable_config(saved, last, options);
     LUMEN_CHECK(start_step >= 0 && start_step < steps && start_epoch >= 0, last,
                 " stopped at epoch ", start_epoch, " step ", start_step, " but an epoch now has ",
                 steps, " steps: the data or batch size changed since; start a new run");

@@ -63,6 +63,8 @@ struct TrainerOptions {
   int64_t checkpoint_every = 10;  // epochs; the last epoch is always saved
   bool resume = false;
   std::string config_text;  // stored in checkpoint metadata ("key=value" lines)
+  // More checkpoint metadata (e.g. "backbone_prefix": where the backbone's entries live).
+  std::map<std::string, std::string> metadata;
   // Config keys a resume may change; any other key that differs from the checkpoint's is an error.
   std::set<std::string> resume_may_change;
   std::string resume_hint;  // the command line to print on interruption
@@ -95,8 +97,18 @@ class MetricsLog {
   std::string path_;
 };
 
+// The "format" metadata of the checkpoints train() writes. Format 2: the task's state under its own
+// names (PyTorch layouts), the backbone's entries under the "backbone_prefix" metadata.
+constexpr const char* kCheckpointFormat = "lumen-checkpoint-2";
+
 // Where train() keeps its last checkpoint under output_dir.
 std::string last_checkpoint_path(const std::string& output_dir);
+
+// The checkpoint a resume=true run continues from (output_dir's last), checked before anything is
+// built: it exists, has this version's format, and its config differs from options.config_text
+// only in options.resume_may_change (else an error naming the keys and both values). train() calls
+// it too; a caller may call it first to refuse a resume before any work.
+SafetensorsFile load_resume_checkpoint(const TrainerOptions& options);
 
 // The config a checkpoint written by train() holds (TrainerOptions::config_text, by key); empty
 // for any other safetensors file (torchvision weights, say).

@@ -28,7 +28,7 @@ except ImportError as e:
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
                                 "fixtures"))
 from safetensors_writer import save_file  # noqa: E402
-from torchvision_resnet18 import random_resnet18, read_safetensors  # noqa: E402
+from torchvision_resnet18 import random_resnet18, read_metadata, read_safetensors  # noqa: E402
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -100,8 +100,11 @@ def main():
           "model.name=torchvision/resnet18", "trainer.max_epochs=1", "loader.batch_size=8",
           "collate.gaussian_blur=0", *common[:-2])
     checkpoint = os.path.join(out, "checkpoints", "last.safetensors")
-    state = {k: v for k, v in read_safetensors(checkpoint).items()
-             if not k.startswith(("projection_head.", "optimizer.", "criterion."))}
+    # The backbone's entries are those under the prefix the checkpoint's metadata names, as a
+    # Lightning module's "backbone." entries.
+    prefix = read_metadata(checkpoint)["backbone_prefix"]
+    state = {k[len(prefix):]: v for k, v in read_safetensors(checkpoint).items()
+             if k.startswith(prefix)}
     trained = torchvision.models.resnet18()
     trained.fc = torch.nn.Identity()
     trained.load_state_dict(state, strict=True)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/lumen.h"
+#include "api/methods.h"
 #include "api/train_config.h"
 #include "engine/data/image_folder.h"
 #include "engine/train/trainer.h"
@@ -30,7 +31,7 @@ const char* kUsage =
     "usage: lumen <command> [key=value ...]\n"
     "\n"
     "commands:\n"
-    "  train      train a backbone without labels (SimCLR) on input_dir\n"
+    "  train      train a backbone without labels (method=simclr, ...) on input_dir\n"
     "  embed      write the backbone features of input_dir as lightly's CSV\n"
     "  knn        kNN top-1/top-5 accuracy of test_dir against train_dir\n"
     "  check      list healthy and corrupt images of input_dir\n"
@@ -73,8 +74,21 @@ int print_keys(const char* command, const std::vector<lumen::ConfigKey>& schema)
   return 0;
 }
 
+int print_train_keys(const std::string& method_name) {
+  const lumen::MethodEntry& method = lumen::find_method(method_name);
+  std::printf("method=%s: %s\nmethods:", method.name.c_str(), method.help.c_str());
+  for (const lumen::MethodEntry& m : lumen::method_table()) std::printf(" %s", m.name.c_str());
+  std::printf(" (`lumen train method=NAME --help` lists the keys of NAME)\n\n");
+  print_keys("train", lumen::train_config_schema(method.name));
+  std::printf(
+      "  collate.view_N.KEY  sets collate.KEY on view N only (N = 1..%zu), e.g. "
+      "collate.view_2.gaussian_blur=0.1; collate.KEY sets it on every view\n",
+      method.views(224).views.size());
+  return 0;
+}
+
 int run_train(const std::vector<std::string>& args) {
-  if (wants_help(args)) return print_keys("train", lumen::train_config_schema());
+  if (wants_help(args)) return print_train_keys(lumen::method_of(args));
   const std::string checkpoint = lumen::train_embedding_model(lumen::train_config(args));
   std::printf("checkpoint: %s\n", checkpoint.c_str());
   return 0;

@@ -1,0 +1,192 @@
+#include "api/ssl_task.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+
+#include "api/embedding.h"
+#include "api/model_io.h"
+#include "engine/eval/knn.h"
+#include "engine/train/adamw.h"
+#include "engine/train/lars.h"
+#include "engine/train/schedule.h"
+#include "engine/train/sgd.h"
+#include "layers/weights.h"
+
+namespace lumen {
+
+namespace {
+constexpr const char* kOptimizerPrefix = "optimizer.";
+}  // namespace
+
+std::unique_ptr<Optimizer> make_optimizer(ParameterBuffer& params, const OptimizerSettings& s) {
+  if (s.name == "sgd") {
+    return std::make_unique<SGD>(params, SGDOptions{s.lr, s.momentum, 0, s.weight_decay, false},
+                                 no_decay_for_bias_and_norm);
+  }
+  if (s.name == "lars") {
+    LARSOptions o;
+    o.lr = s.lr;
+    o.momentum = s.momentum;
+    o.weight_decay = s.weight_decay;
+    return std::make_unique<LARS>(params, o, no_decay_for_bias_and_norm);
+  }
+  LUMEN_CHECK(s.name == "adamw", "unknown optimizer '", s.name, "': use sgd, lars or adamw");
+  AdamWOptions o;
+  o.lr = s.lr;
+  o.weight_decay = s.weight_decay;
+  return std::make_unique<AdamW>(params, o, no_decay_for_bias_and_norm);
+}
+
+SelfSupervisedTask::SelfSupervisedTask(const TrainOptions& options)
+    : options_(options), comm_(single_process_communicator()) {
+  LUMEN_CHECK(options_.trainer.max_epochs >= 1, "trainer.max_epochs must be at least 1");
+  data::ImageDataset dataset = open_dataset(options_.data);
+  LUMEN_CHECK(dataset.size() >= options_.batch_size, "input_dir holds ", dataset.size(),
+              " images, fewer than one batch of ", options_.batch_size,
+              "; lower loader.batch_size");
+  if (options_.monitor.knn_every > 0) {
+    // As lightly's benchmarks: the training images vote with their labels (subfolders).
+    const auto& labels = dataset.labels;
+    LUMEN_CHECK(
+        std::adjacent_find(labels.begin(), labels.end(), std::not_equal_to<>()) != labels.end(),
+        "trainer.knn_every: kNN monitoring votes with the labels of input_dir, but all ",
+        "its images have one label (a folder without class subfolders?); train on a "
+        "labelled folder, or set trainer.knn_every=0 and evaluate with `lumen knn`");
+    knn_bank_ = std::make_unique<data::ImageDataset>(dataset);
+    DatasetRequest queries = options_.data;
+    queries.path = options_.monitor.val_dir;
+    queries.image_size = options_.views.views.at(0).input_size;
+    queries.cache_path.clear();
+    knn_queries_ = std::make_unique<data::ImageDataset>(open_dataset(queries));
+  }
+  data::LoaderOptions lo;
+  lo.batch_size = options_.batch_size;
+  lo.seed = options_.seed;
+  lo.shuffle = true;
+  lo.drop_last = true;
+  lo.device = options_.device;
+  loader_ = std::make_unique<data::DataLoader>(std::move(dataset), lo);
+
+  method_ = options_.make_method(options_.backbone);
+  finalize(*method_, params_, options_.device, options_.seed);
+  if (!options_.init_checkpoint.empty()) {
+    load_backbone_weights(method_->backbone(), options_.init_checkpoint);
+  }
+  method_->setup(params_, options_.device, options_.seed);
+  method_->train();
+  optimizer_ = make_optimizer(params_, options_.optimizer);
+
+  step_graph_ = std::make_unique<StepGraph>(options_.graph, method_->host_counters());
+  const std::string blocker = method_->graph_blocker();
+  if (!blocker.empty()) step_graph_->disable(blocker);
+}
+
+std::vector<Tensor> SelfSupervisedTask::next_views(int64_t epoch, int64_t step) {
+  if (epoch != loader_epoch_ || step != loader_step_) {
+    // A new epoch, or a resume in the middle of one: the order is a function of (seed, epoch).
+    loader_->start_epoch(epoch);
+    data::Batch skipped;
+    for (int64_t s = 0; s < step; ++s) loader_->next(&skipped);
+    loader_epoch_ = epoch;
+  }
+  data::Batch batch;
+  LUMEN_CHECK(loader_->next(&batch), "the loader ran out of batches at epoch ", epoch + 1, " step ",
+              step + 1);
+  loader_step_ = step + 1;
+  return make_views(batch.images, batch.indices, options_.seed, uint64_t(epoch), options_.views,
+                    options_.dtype);
+}
+
+MethodStep SelfSupervisedTask::method_step(int64_t global_step) const {
+  return {global_step, options_.trainer.max_epochs * steps_per_epoch()};
+}
+
+void SelfSupervisedTask::reduce_gradients() {
+  if (comm_->world_size() == 1) return;
+  Tensor grads = params_.gradients();
+  comm_->all_reduce(grads, ReduceOp::mean);
+}
+
+Tensor SelfSupervisedTask::forward_loss(int64_t epoch, int64_t step) {
+  method_->prepare_step(method_step(epoch * steps_per_epoch() + step));
+  return method_->training_loss(next_views(epoch, step));
+}
+
+void SelfSupervisedTask::optimizer_step(int64_t global_step) {
+  reduce_gradients();
+  optimizer_->set_lr(learning_rate(global_step));
+  optimizer_->step();
+  method_->after_update();
+  params_.zero_grad();
+}
+
+Tensor SelfSupervisedTask::train_step(int64_t epoch, int64_t step, int64_t global_step) {
+  // Loading and augmentation stay eager (host-chosen crops), and so does writing this step's
+  // scalars (learning rate, step count, the method's momentum) to the device; the graph runs the
+  // rest: forward, loss, backward, the fused update (reading those scalars), the method's
+  // after_update and the zeroing of the gradients.
+  std::vector<Tensor> views = next_views(epoch, step);
+  method_->prepare_step(method_step(global_step));
+  optimizer_->set_lr(learning_rate(global_step));
+  optimizer_->prepare_step();
+  return step_graph_->run(views, [&](const std::vector<Tensor>& in) {
+    Tensor loss = method_->training_loss(in);
+    loss.backward();
+    reduce_gradients();
+    optimizer_->launch_update();
+    method_->after_update();
+    params_.zero_grad();
+    return loss;
+  });
+}
+
+double SelfSupervisedTask::learning_rate(int64_t global_step) const {
+  const double base_lr = options_.optimizer.lr;
+  if (!options_.schedule.cosine) return base_lr;
+  const int64_t total = options_.trainer.max_epochs * steps_per_epoch();
+  const int64_t warmup = int64_t(options_.schedule.warmup_epochs * double(steps_per_epoch()));
+  // lightly's CosineWarmupScheduler factor (start 1, end 0.001), applied per step.
+  return base_lr * cosine_warmup_schedule(global_step, total, 1.0, 0.001, warmup, 0.0);
+}
+
+std::map<std::string, Tensor> SelfSupervisedTask::state() {
+  std::map<std::string, Tensor> s;
+  for (auto& [name, t] : method_->state()) s[name] = to_checkpoint_layout(t);
+  for (auto& [name, t] : optimizer_->state_tensors()) s[kOptimizerPrefix + name] = t;
+  return s;
+}
+
+void SelfSupervisedTask::load_state(const std::map<std::string, Tensor>& saved) {
+  // Everything is checked before anything is copied, so a refused checkpoint changes nothing.
+  NamedTensors live = method_->state();
+  for (auto& [name, t] : optimizer_->state_tensors()) live.emplace_back(kOptimizerPrefix + name, t);
+  for (auto& [name, t] : live) {
+    auto it = saved.find(name);
+    LUMEN_CHECK(it != saved.end(), "checkpoint lacks '", name, "'; it was written by another ",
+                "method or model (this run trains ", options_.method, " on ",
+                options_.backbone.name, ")");
+    check_checkpoint_shape(t, it->second, name);
+  }
+  for (auto& [name, t] : live) copy_from_checkpoint(t, saved.at(name), name);
+}
+
+void SelfSupervisedTask::on_epoch_end(int64_t epoch, MetricsLog& metrics) {
+  const int64_t every = options_.monitor.knn_every;
+  if (every <= 0 || (epoch + 1) % every != 0) return;
+  const int size = options_.views.views.at(0).input_size;
+  Module& backbone = method_->backbone();
+  Embeddings bank = embed_dataset(backbone, *knn_bank_, size, options_.device, options_.dtype,
+                                  options_.batch_size);
+  Embeddings queries = embed_dataset(backbone, *knn_queries_, size, options_.device, options_.dtype,
+                                     options_.batch_size);
+  int64_t classes = 0;
+  for (int64_t l : bank.labels) classes = std::max(classes, l + 1);
+  for (int64_t l : queries.labels) classes = std::max(classes, l + 1);
+  KnnResult r = knn_classify(bank.values, bank.labels, queries.values, queries.labels, classes);
+  std::fprintf(stderr, "\nepoch %lld: kNN top-1 %.4f top-5 %.4f\n",
+               static_cast<long long>(epoch + 1), r.top1, r.top5);
+  metrics.write({{"epoch", double(epoch + 1)}, {"knn_top1", r.top1}, {"knn_top5", r.top5}});
+}
+
+}  // namespace lumen

@@ -1,0 +1,63 @@
+// The one self-supervised task: every method of the method table trains through it, the same way
+// (see layers/methods/method.h for the step). It owns what is generic to a run — the data and
+// its cache, the loader's position, the views, the optimizer and its schedule, the CUDA-graph
+// step, the checkpoint state and kNN monitoring — and the Method, which owns its networks, losses
+// and live state.
+#pragma once
+
+#include <memory>
+
+#include "api/train_options.h"
+#include "engine/data/loader.h"
+#include "engine/dist/communicator.h"
+#include "engine/train/optimizer.h"
+#include "engine/train/step_graph.h"
+#include "engine/train/trainer.h"
+#include "layers/methods/method.h"
+
+namespace lumen {
+
+class SelfSupervisedTask : public TrainingTask {
+ public:
+  explicit SelfSupervisedTask(const TrainOptions& options);
+
+  int64_t steps_per_epoch() const override { return loader_->batches_per_epoch(); }
+  int64_t batch_size() const override { return options_.batch_size; }
+  Tensor forward_loss(int64_t epoch, int64_t step) override;
+  void optimizer_step(int64_t global_step) override;
+  // On the GPU, after trainer.graph_warmup eager steps, the step (forward, backward, optimizer
+  // update, the method's after_update) is replayed from a CUDA graph.
+  Tensor train_step(int64_t epoch, int64_t step, int64_t global_step) override;
+  double learning_rate(int64_t global_step) const override;
+  // The method's state and the optimizer's ("optimizer.*"), in PyTorch layouts (4-D convolution
+  // weights OIHW): copies where the layout differs, live tensors otherwise.
+  std::map<std::string, Tensor> state() override;
+  void load_state(const std::map<std::string, Tensor>& saved) override;
+  void on_epoch_end(int64_t epoch, MetricsLog& metrics) override;
+
+  Method& method() { return *method_; }
+  Device device() const { return options_.device; }
+  const StepGraph& step_graph() const { return *step_graph_; }
+  const TransformConfig& views() const { return options_.views; }
+
+ private:
+  TrainOptions options_;
+  std::unique_ptr<data::DataLoader> loader_;
+  std::unique_ptr<Method> method_;
+  ParameterBuffer params_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<StepGraph> step_graph_;
+  std::shared_ptr<Communicator> comm_;
+  int64_t loader_epoch_ = -1, loader_step_ = 0;  // position of the loader
+  // kNN monitoring: the training images without augmentation, and the validation set.
+  std::unique_ptr<data::ImageDataset> knn_bank_, knn_queries_;
+
+  std::vector<Tensor> next_views(int64_t epoch, int64_t step);  // loads and augments a batch
+  MethodStep method_step(int64_t global_step) const;
+  void reduce_gradients();  // the gradient all-reduce across ranks (one rank: nothing to do)
+};
+
+// The optimizer a run's settings name, over every parameter of `params`.
+std::unique_ptr<Optimizer> make_optimizer(ParameterBuffer& params, const OptimizerSettings& s);
+
+}  // namespace lumen

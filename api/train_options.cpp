@@ -1,0 +1,65 @@
+#include "api/train_options.h"
+
+#include <cstdio>
+
+#include "api/model_io.h"
+#include "api/train_config.h"
+
+namespace lumen {
+
+int storage_size(int input_size) { return (input_size * 8 + 6) / 7; }
+
+TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
+  TrainOptions o;
+  o.method = c.get_string("method");
+  const MethodEntry& method = find_method(o.method);
+  o.make_method = method.configure(c);
+  o.backbone = backbone != nullptr
+                   ? *backbone
+                   : resnet_backbone(c.get_string("model.name"), c.get_float("model.width"));
+  o.init_checkpoint = c.get_string("checkpoint");
+  o.device = device_from_config(c);
+  o.dtype = activation_dtype(c, o.device);
+  o.seed = uint64_t(c.get_int("seed"));
+  o.batch_size = c.get_int("loader.batch_size");
+  LUMEN_CHECK(o.batch_size >= 2, "loader.batch_size must be at least 2 for contrastive and ",
+              "batch-norm methods, got ", o.batch_size);
+
+  o.views = views_from_config(c, method.views(224));
+  const int input_size = o.views.views.at(0).input_size;
+  o.data = dataset_request(c, c.require("input_dir"), storage_size(input_size));
+  o.data.cache_path = c.get_string("output_dir") + "/cache/images_" +
+                      std::to_string(o.data.image_size) + ".lumencache";
+
+  o.optimizer.name = c.get_string("optimizer.name");
+  o.optimizer.lr = c.is_set("optimizer.lr") ? c.get_float("optimizer.lr")
+                                            : default_learning_rate(method, o.batch_size);
+  o.optimizer.momentum = c.get_float("optimizer.momentum");
+  o.optimizer.weight_decay = c.get_float("optimizer.weight_decay");
+  o.schedule.cosine = c.get_string("scheduler.name") == "cosine";
+  o.schedule.warmup_epochs = c.get_float("scheduler.warmup_epochs");
+  o.monitor.knn_every = c.get_int("trainer.knn_every");
+  if (o.monitor.knn_every > 0) o.monitor.val_dir = c.require("val_dir");
+  o.graph.enabled = c.get_bool("trainer.cuda_graph");
+  o.graph.warmup_steps = int(c.get_int("trainer.graph_warmup"));
+
+  TrainerOptions& t = o.trainer;
+  t.max_epochs = c.get_int("trainer.max_epochs");
+  t.max_steps = c.get_int("trainer.max_steps");
+  t.output_dir = c.get_string("output_dir");
+  t.checkpoint_every = c.get_int("trainer.checkpoint_every");
+  t.resume = c.get_bool("resume");
+  // The checkpoint records the values used: the learning rate the run derived, not "unset".
+  Config used = c;
+  char lr[32];
+  std::snprintf(lr, sizeof(lr), "%.17g", o.optimizer.lr);
+  used.set("optimizer.lr", lr);
+  t.config_text = used.serialize();
+  t.resume_may_change = c.resume_may_change();
+  t.resume_hint =
+      "lumen train resume=true output_dir=" + t.output_dir + " (with the same other arguments)";
+  t.metadata = {{"backbone_prefix", Method::kBackbonePrefix}, {"method", o.method}};
+  return o;
+}
+
+}  // namespace lumen

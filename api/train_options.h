@@ -1,0 +1,60 @@
+// A `lumen train` config read once into typed options; nothing below the api floor looks a key up
+// by string.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/config.h"
+#include "api/datasets.h"
+#include "api/methods.h"
+#include "augment/transform.h"
+#include "engine/train/step_graph.h"
+#include "engine/train/trainer.h"
+
+namespace lumen {
+
+struct OptimizerSettings {
+  std::string name = "sgd";  // sgd | lars | adamw
+  double lr = 0.06;          // as given, or the method's default for the batch size
+  double momentum = 0.9;
+  double weight_decay = 5e-4;  // not on batch norm and biases
+};
+
+struct ScheduleSettings {
+  bool cosine = true;  // lightly's CosineWarmupScheduler factor per step; else constant
+  double warmup_epochs = 0;
+};
+
+struct MonitorSettings {
+  int64_t knn_every = 0;  // epochs; 0: off
+  std::string val_dir;
+};
+
+struct TrainOptions {
+  std::string method;  // the method table's name
+  MethodFactory make_method;
+  Backbone backbone;
+  std::string init_checkpoint;  // weights the backbone starts from ("": random)
+  Device device = Device::cpu();
+  DType dtype = DType::f32;  // of the activations
+  uint64_t seed = 1;
+  int64_t batch_size = 256;
+  DatasetRequest data;  // input_dir and how to read it (cache_path set from output_dir)
+  TransformConfig views;
+  OptimizerSettings optimizer;
+  ScheduleSettings schedule;
+  MonitorSettings monitor;
+  StepGraph::Options graph;
+  TrainerOptions trainer;  // epochs, steps, output_dir, checkpoints, resume, the config text
+};
+
+// Reads a config of train_config_schema(method). `backbone`: a custom backbone, else the ResNet
+// named by model.name / model.width.
+TrainOptions read_train_options(const Config& config, const Backbone* backbone = nullptr);
+
+// Folder images are cached a little larger than the views (as ImageNet's Resize(256) for 224
+// crops), so random resized crops keep detail.
+int storage_size(int input_size);
+
+}  // namespace lumen
