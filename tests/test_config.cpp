@@ -1,7 +1,12 @@
 // key=value configuration: parsing, defaults, and errors that name the key and suggest another.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "support/datasets.h"
 #include "support/testing.h"
 
+#include <filesystem>
+#include <set>
+
+#include "api/lumen.h"
 #include "api/methods.h"
 #include "api/train_config.h"
 
@@ -57,4 +62,63 @@ TEST_CASE("help lists every key with its default") {
     CHECK((help.find(k.name + " ") != std::string::npos) == k.in_help);
   }
   CHECK(help.find("[default 0.5]") != std::string::npos);
+}
+
+TEST_CASE("each key says whether a resume may change it") {
+  Config cfg(train_config_schema());
+  const std::set<std::string> free = cfg.resume_may_change();
+  for (const char* key : {"device", "loader.num_workers", "trainer.max_epochs", "trainer.max_steps",
+                          "output_dir", "resume", "val_dir", "trainer.cuda_graph"}) {
+    CAPTURE(key);
+    CHECK(free.count(key) == 1);
+  }
+  for (const char* key : {"seed", "input_dir", "optimizer.lr", "loader.batch_size",
+                          "criterion.temperature", "collate.cj_prob", "collate.view_2.hf_prob"}) {
+    CAPTURE(key);
+    CHECK(free.count(key) == 0);
+  }
+}
+
+TEST_CASE("path keys: an empty value is an error, checkpoints record canonical paths") {
+  Config cfg(train_config_schema());
+  CHECK_THROWS_WITH_AS(cfg.set("output_dir", ""), doctest::Contains("output_dir= is empty"), Error);
+  CHECK_THROWS_WITH_AS(cfg.set("input_dir", ""), doctest::Contains("input_dir= is empty"), Error);
+  const std::string dir = testing::temp_dir("config_paths");
+  Config a(train_config_schema()), b(train_config_schema());
+  a.set("input_dir", dir + "/");
+  b.set("input_dir", dir + "/./sub/..");
+  std::filesystem::create_directories(dir + "/sub");
+  CHECK(a.serialize() == b.serialize());
+  CHECK(a.serialize().find("input_dir=" + std::filesystem::canonical(dir).string() + "\n") !=
+        std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("per-view collate keys: collate.KEY on every view, collate.view_N.KEY on view N") {
+  // BYOL-like asymmetric defaults are the preset's; SimCLR's views are equal.
+  Config cfg(train_config_schema());
+  CHECK(cfg.get_float("collate.view_1.gaussian_blur") == 0.5);
+  cfg.parse_args({"collate.gaussian_blur=0.3", "collate.view_2.gaussian_blur=0.1",
+                  "collate.view_1.hf_prob=0", "collate.input_size=32"});
+  const TransformConfig t = views_from_config(cfg, simclr_transform());
+  REQUIRE(t.views.size() == 2);
+  CHECK(t.views[0].gaussian_blur == doctest::Approx(0.3));
+  CHECK(t.views[1].gaussian_blur == doctest::Approx(0.1));
+  CHECK(t.views[0].hf_prob == 0.0f);
+  CHECK(t.views[1].hf_prob == doctest::Approx(0.5));
+  CHECK(t.views[0].input_size == 32);
+  CHECK(t.views[1].input_size == 32);
+  CHECK_THROWS_WITH_AS(cfg.set("collate.view_3.hf_prob", "0"), doctest::Contains("unknown key"),
+                       Error);
+  cfg.set("collate.view_1.cj_prob", "1.5");
+  CHECK_THROWS_WITH_AS(views_from_config(cfg, simclr_transform()),
+                       doctest::Contains("cj_prob = 1.5 is not a probability"), Error);
+}
+
+TEST_CASE("a method's keys: defaults per method, a key of another method names its owner") {
+  CHECK_THROWS_WITH_AS(train_config({"method=simcrl"}), doctest::Contains("did you mean 'simclr'"),
+                       Error);
+  Config simclr = train_config({"method=simclr"});
+  CHECK(simclr.get_float("criterion.temperature") == 0.5);
+  CHECK(simclr.get_int("model.out_dim") == 128);
 }
