@@ -21,9 +21,7 @@ constexpr double kMinTemperature = 1e-8;
 }  // namespace
 
 NTXentLoss::NTXentLoss(NTXentOptions options, std::shared_ptr<Communicator> comm)
-    : options_(options),
-      comm_(comm ? std::move(comm) : single_process_communicator()),
-      bank_pointer_(Tensor::zeros({1}, DType::i64)) {
+    : options_(options), comm_(comm ? std::move(comm) : single_process_communicator()) {
   LUMEN_CHECK(
       std::isfinite(options_.temperature) && std::fabs(options_.temperature) >= kMinTemperature,
       "NTXentLoss: illegal temperature ", options_.temperature,
@@ -31,6 +29,10 @@ NTXentLoss::NTXentLoss(NTXentOptions options, std::shared_ptr<Communicator> comm
       "criterion.temperature)");
   LUMEN_CHECK(options_.memory_bank_size >= 0, "NTXentLoss: illegal memory bank size ",
               options_.memory_bank_size, ": use 0 (no bank) or a positive number of vectors");
+  if (options_.memory_bank_size > 0) {
+    bank_ = std::make_unique<MemoryBank>(options_.memory_bank_size, options_.memory_bank_seed,
+                                         options_.gather_distributed, comm_);
+  }
 }
 
 Tensor NTXentLoss::forward(const Tensor& out0, const Tensor& out1) {
@@ -65,14 +67,14 @@ Tensor NTXentLoss::forward_bank(const Tensor& out0, const Tensor& out1) {
   contrastive::NormalizedViews v = contrastive::normalize_views(out0, out1);
   const DType c = v.z.dtype();
   ensure_memory_bank(dim, out0.device(), out0.dtype());
-  LUMEN_CHECK(bank_.size(1) == dim && bank_.dtype() == c && bank_.device() == out0.device(),
-              "NTXentLoss: the memory bank holds ", bank_.str(), " but the outputs are ",
-              out0.str(),
+  const Tensor& bank = bank_->bank();
+  LUMEN_CHECK(bank.size(1) == dim && bank.dtype() == c && bank.device() == out0.device(),
+              "NTXentLoss: the memory bank holds ", bank.str(), " but the outputs are ", out0.str(),
               "; keep the embedding dim, dtype and device fixed across steps, or "
               "reset the bank with set_memory_bank");
   Tensor z0 = v.z.rows(0, n), z1 = v.z.rows(n, n);
   Tensor sim_neg = Tensor::empty_on({n, size}, c, v.z);  // becomes d loss / d sim_neg
-  gemm(z0, bank_, sim_neg, false, true);
+  gemm(z0, bank, sim_neg, false, true);
   Tensor pos_grad = Tensor::empty_on({n}, c, v.z);
   Tensor row_loss = Tensor::empty_on({n}, c, v.z);
   const double inv_t = 1.0 / options_.temperature, grad_scale = 1.0 / double(n);
@@ -98,7 +100,7 @@ Tensor NTXentLoss::forward_bank(const Tensor& out0, const Tensor& out1) {
     // (the bank is not differentiated): dz0 = dS_neg @ bank + g_pos * z1, dz1 = g_pos * z0.
     Tensor dz = Tensor::empty_like(v.z);
     Tensor dz0 = dz.rows(0, n), dz1 = dz.rows(n, n);
-    gemm(sim_neg, bank_, dz0, false, false);
+    gemm(sim_neg, bank, dz0, false, false);
     dispatch_compute(c, [&](auto tag) {
       using C = decltype(tag);
       if (v.z.is_cuda()) {
@@ -116,79 +118,48 @@ Tensor NTXentLoss::forward_bank(const Tensor& out0, const Tensor& out1) {
                 return contrastive::view_gradients(v, dz, dy, out0, out1);
               });
   }
-  // lightly updates the bank only when the loss will be differentiated (out0 requires grad).
-  if (grad_mode_enabled() && out0.requires_grad()) {
-    NoGrad no_grad;
-    const bool gather = options_.gather_distributed && comm_->world_size() > 1;
-    enqueue(gather ? comm_->all_gather(z1) : z1);
-  }
+  // lightly updates the bank only when the loss will be differentiated (out0 requires grad); with
+  // gather_distributed the bank takes every rank's view 1.
+  if (grad_mode_enabled() && out0.requires_grad()) bank_->enqueue(z1);
   return loss;
 }
 
+MemoryBank& NTXentLoss::bank(const char* caller) {
+  LUMEN_CHECK(bank_ != nullptr, "NTXentLoss::", caller,
+              ": this loss has no memory bank (memory_bank_size is 0)");
+  return *bank_;
+}
+
 void NTXentLoss::ensure_memory_bank(int64_t dim, Device device, DType dtype) {
-  LUMEN_CHECK(
-      options_.memory_bank_size > 0,
-      "NTXentLoss::ensure_memory_bank: this loss has no memory bank (memory_bank_size is 0)");
-  LUMEN_CHECK(dim > 0, "NTXentLoss::ensure_memory_bank: dim must be positive, got ", dim);
-  if (bank_.defined()) return;
-  const int64_t size = options_.memory_bank_size;
-  const DType c = compute_dtype(dtype);
-  Tensor random = Tensor::normal({size, dim}, options_.memory_bank_seed, 0, 1, c, device);
-  Tensor norms = Tensor::empty_on({size}, c, random);
-  bank_ = Tensor::empty_like(random);
-  contrastive::normalize_rows(random, bank_, norms);
-  set_memory_bank_pointer(0);
+  bank("ensure_memory_bank").ensure(dim, device, dtype);
 }
 
-int64_t NTXentLoss::memory_bank_pointer() const { return bank_pointer_.data<int64_t>()[0]; }
-void NTXentLoss::set_memory_bank_pointer(int64_t pointer) {
-  bank_pointer_.data<int64_t>()[0] = pointer;
+const Tensor& NTXentLoss::memory_bank() const {
+  static const Tensor none;
+  return bank_ ? bank_->bank() : none;
 }
 
-void NTXentLoss::enqueue(const Tensor& rows) {
-  const int64_t size = bank_.size(0), m = rows.size(0), pointer = memory_bank_pointer();
-  LUMEN_CHECK(pointer >= 0 && pointer < size, "NTXentLoss: memory bank pointer ", pointer,
-              " is outside [0, ", size, "); the restored state is corrupt");
-  if (pointer + m >= size) {
-    // lightly's FIFO: fill up to the end, drop what does not fit, start over at row 0.
-    const int64_t fit = size - pointer;
-    bank_.rows(pointer, fit).copy_from(rows.rows(0, fit));
-    set_memory_bank_pointer(0);
-  } else {
-    bank_.rows(pointer, m).copy_from(rows);
-    set_memory_bank_pointer(pointer + m);
-  }
-}
+int64_t NTXentLoss::memory_bank_pointer() const { return bank_ ? bank_->pointer() : 0; }
 
-void NTXentLoss::set_memory_bank(const Tensor& bank, int64_t pointer) {
-  check_defined(bank, "NTXentLoss::set_memory_bank");
-  LUMEN_CHECK(options_.memory_bank_size > 0,
-              "NTXentLoss::set_memory_bank: this loss has no memory bank (memory_bank_size is 0)");
-  LUMEN_CHECK(
-      bank.ndim() == 2 && bank.size(0) == options_.memory_bank_size && dtype_is_float(bank.dtype()),
-      "NTXentLoss::set_memory_bank: expected a float bank of shape (", options_.memory_bank_size,
-      ", dim), got ", bank.str());
-  LUMEN_CHECK(pointer >= 0 && pointer < options_.memory_bank_size,
-              "NTXentLoss::set_memory_bank: pointer ", pointer, " is outside [0, ",
-              options_.memory_bank_size, ")");
-  const DType c = compute_dtype(bank.dtype());
-  bank_ = bank.detach().to(c).clone();
-  set_memory_bank_pointer(pointer);
+void NTXentLoss::set_memory_bank(const Tensor& bank_rows, int64_t pointer) {
+  check_defined(bank_rows, "NTXentLoss::set_memory_bank");
+  bank("set_memory_bank").set(bank_rows, pointer);
 }
 
 std::map<std::string, Tensor> NTXentLoss::state_tensors() const {
-  if (!bank_.defined()) return {};
-  return {{"memory_bank", bank_}, {"memory_bank_pointer", bank_pointer_}};
+  if (!bank_ || !bank_->defined()) return {};
+  const std::map<std::string, Tensor> s = bank_->state_tensors();
+  return {{"memory_bank", s.at("bank")}, {"memory_bank_pointer", s.at("pointer")}};
 }
 
 void NTXentLoss::load_state_tensors(const std::map<std::string, Tensor>& state) {
   if (state.empty()) return;
-  auto bank = state.find("memory_bank");
+  auto b = state.find("memory_bank");
   auto pointer = state.find("memory_bank_pointer");
-  LUMEN_CHECK(bank != state.end() && pointer != state.end() && pointer->second.numel() == 1,
+  LUMEN_CHECK(b != state.end() && pointer != state.end() && pointer->second.numel() == 1,
               "NTXentLoss::load_state_tensors: expected \"memory_bank\" and "
               "\"memory_bank_pointer\" (as written by state_tensors())");
-  set_memory_bank(bank->second, int64_t(pointer->second.item()));
+  set_memory_bank(b->second, int64_t(pointer->second.item()));
 }
 
 }  // namespace lumen
