@@ -6,28 +6,6 @@ namespace lumen::kernels {
 constexpr int kNtxentBlock = 256;  // one block per anchor row
 
 template <typename C>
-__device__ __forceinline__ LseState<C> warp_lse(LseState<C> s) {
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    LseState<C> other{__shfl_xor_sync(0xffffffffu, s.max, offset),
-                      __shfl_xor_sync(0xffffffffu, s.sum, offset)};
-    s = lse_merge(s, other);
-  }
-  return s;
-}
-
-// Log-sum-exp state over the whole block; every thread receives it. scratch: 32 states.
-template <typename C>
-__device__ LseState<C> block_lse(LseState<C> s, LseState<C>* scratch) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  s = warp_lse(s);
-  __syncthreads();
-  if (lane == 0) scratch[warp] = s;
-  __syncthreads();
-  s = lane < warps ? scratch[lane] : lse_empty<C>();
-  return warp_lse(s);
-}
-
-template <typename C>
 __global__ void ntxent_rows_kernel(C* sim, C* row_loss, int64_t n, int64_t cols, int64_t col_offset,
                                    C inv_t, C scale) {
   __shared__ LseState<C> scratch[32];

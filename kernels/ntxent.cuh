@@ -11,43 +11,13 @@
 // Memory-bank mode. Anchors are view 0 only; logits [<z0_r, z1_r>, z0_r . bank_k] / t, target 0.
 #pragma once
 
-#include <cmath>
-
-#include "kernels/half.cuh"
+#include "kernels/lse.cuh"
 
 namespace lumen::kernels {
 
 LUMEN_HD int64_t ntxent_self_column(int64_t row, int64_t col_offset) { return col_offset + row; }
 LUMEN_HD int64_t ntxent_positive_column(int64_t row, int64_t n, int64_t col_offset) {
   return col_offset + (row < n ? row + n : row - n);
-}
-
-// A running log-sum-exp as (max, sum of exp(x - max)); merging two is associative, so CPU loops and
-// CUDA blocks can reduce in any order.
-template <typename C>
-struct LseState {
-  C max;
-  C sum;
-};
-template <typename C>
-LUMEN_HD LseState<C> lse_empty() {
-  return LseState<C>{C(-INFINITY), C(0)};
-}
-template <typename C>
-LUMEN_HD LseState<C> lse_add(LseState<C> s, C x) {
-  if (x <= s.max) return LseState<C>{s.max, s.sum + math_exp(x - s.max)};
-  return LseState<C>{x, s.sum * math_exp(s.max - x) + C(1)};
-}
-template <typename C>
-LUMEN_HD LseState<C> lse_merge(LseState<C> a, LseState<C> b) {
-  if (b.sum == C(0)) return a;
-  if (a.sum == C(0)) return b;
-  if (a.max >= b.max) return LseState<C>{a.max, a.sum + b.sum * math_exp(b.max - a.max)};
-  return LseState<C>{b.max, b.sum + a.sum * math_exp(a.max - b.max)};
-}
-template <typename C>
-LUMEN_HD C lse_value(LseState<C> s) {
-  return s.max + math_log(s.sum);
 }
 
 // Gradient of grad_scale * loss_r with respect to the similarity s (not the logit s / t).

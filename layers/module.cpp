@@ -74,14 +74,15 @@ void bind_all(Module& m, const std::string& prefix, ParameterBuffer& params, uin
 
 }  // namespace
 
-void finalize(Module& root, ParameterBuffer& params, Device device, uint64_t seed, DType dtype) {
+void finalize(Module& root, ParameterBuffer& params, Device device, uint64_t seed, DType dtype,
+              bool requires_grad) {
   LUMEN_CHECK(!params.finalized() && params.size() == 0,
               "finalize: the ParameterBuffer must be new and empty (one buffer per network)");
   LUMEN_CHECK(dtype == DType::f32 || dtype == DType::f64,
               "finalize: master weights are f32 (or f64 for gradient checks), not ",
               dtype_name(dtype), "; run a bf16 forward by feeding bf16 activations");
   declare_all(root, "", params);
-  params.finalize(device, dtype);
+  params.finalize(device, dtype, requires_grad);
   bind_all(root, "", params, seed, dtype, device);
 }
 

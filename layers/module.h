@@ -86,9 +86,10 @@ class Module {
 // Registers every parameter of `root` into `params` (which must be empty), finalizes it on
 // `device` in `dtype` (f32, or f64 for gradient checks), makes each module's parameters views into
 // it, initialises them from `seed`, and allocates the buffers. Parameters and buffers of a module
-// tree live on one device.
+// tree live on one device. requires_grad = false: parameters without gradients (no gradient
+// buffer), as a momentum copy's (layers/momentum.h).
 void finalize(Module& root, ParameterBuffer& params, Device device, uint64_t seed,
-              DType dtype = DType::f32);
+              DType dtype = DType::f32, bool requires_grad = true);
 
 // Initialisers (PyTorch's defaults), drawing from counter-based streams keyed by the seed.
 Module::Init kaiming_normal_fan_out(int64_t fan_out);  // N(0, 2 / fan_out): torchvision convs

@@ -6,108 +6,22 @@
 #include "engine/ops/elementwise.h"
 #include "engine/ops/gemm.h"
 #include "engine/ops/reduce.h"
-#include "kernels/norm.h"
 #include "kernels/ntxent.h"
+#include "losses/contrastive.h"
 
 namespace lumen {
 
 namespace {
 
-constexpr double kNormalizeEps = 1e-12;  // F.normalize's default; applied in f32 or f64
+using contrastive::compute_dtype;
+using contrastive::dispatch_compute;
+
 constexpr double kMinTemperature = 1e-8;
-
-DType compute_dtype(DType t) { return t == DType::f64 ? DType::f64 : DType::f32; }
-
-// Calls fn(C{}) with C the compute type (float or double) of a compute dtype.
-template <typename Fn>
-void dispatch_compute(DType t, Fn&& fn) {
-  if (t == DType::f64) {
-    fn(double{});
-  } else {
-    fn(float{});
-  }
-}
-
-// y[r] = x[r] / max(||x[r]||, eps), norm[r] = ||x[r]||.   x, y: (rows, dim) C; norm: (rows) C
-void normalize_rows(const Tensor& x, Tensor& y, Tensor& norm) {
-  const int64_t rows = x.size(0), dim = x.size(1);
-  dispatch_compute(x.dtype(), [&](auto tag) {
-    using C = decltype(tag);
-    if (x.is_cuda()) {
-      LUMEN_ON_CUDA(kernels::l2_normalize_forward_cuda(x.data<C>(), y.data<C>(), norm.data<C>(),
-                                                       kNormalizeEps, rows, dim, stream_of(x)));
-    } else {
-      kernels::l2_normalize_forward_cpu(x.data<C>(), y.data<C>(), norm.data<C>(), kNormalizeEps,
-                                        rows, dim);
-    }
-  });
-}
-
-// dx from the normalised rows y, their gradient dy and the saved norms (all C, (rows, dim)).
-Tensor normalize_rows_backward(const Tensor& y, const Tensor& dy, const Tensor& norm) {
-  const int64_t rows = y.size(0), dim = y.size(1);
-  Tensor dx = Tensor::empty_like(dy);
-  dispatch_compute(y.dtype(), [&](auto tag) {
-    using C = decltype(tag);
-    if (y.is_cuda()) {
-      LUMEN_ON_CUDA(kernels::l2_normalize_backward_cuda(y.data<C>(), dy.data<C>(), norm.data<C>(),
-                                                        dx.data<C>(), kNormalizeEps, rows, dim,
-                                                        stream_of(y)));
-    } else {
-      kernels::l2_normalize_backward_cpu(y.data<C>(), dy.data<C>(), norm.data<C>(), dx.data<C>(),
-                                         kNormalizeEps, rows, dim);
-    }
-  });
-  return dx;
-}
-
-// Both views normalised into one (2n, dim) buffer [z0; z1] in the compute dtype.
-struct NormalizedViews {
-  Tensor z;     // (2n, dim) C
-  Tensor norm;  // (2n) C
-};
-NormalizedViews normalize_views(const Tensor& out0, const Tensor& out1) {
-  const int64_t n = out0.size(0), dim = out0.size(1);
-  const DType c = compute_dtype(out0.dtype());
-  NormalizedViews v;
-  v.z = Tensor::empty_on({2 * n, dim}, c, out0);
-  v.norm = Tensor::empty_on({2 * n}, c, out0);
-  Tensor x = Tensor::empty_on({2 * n, dim}, c, out0);
-  x.rows(0, n).copy_from(out0.detach());
-  x.rows(n, n).copy_from(out1.detach());
-  normalize_rows(x, v.z, v.norm);
-  return v;
-}
-
-// The gradients of out0 and out1 from the gradient of the normalised views, scaled by the
-// upstream gradient dy (a (1,) tensor; no host sync).
-std::vector<Tensor> view_gradients(const NormalizedViews& v, const Tensor& dz, const Tensor& dy,
-                                   const Tensor& out0, const Tensor& out1) {
-  const int64_t n = out0.size(0);
-  Tensor dy_c = dy.dtype() == dz.dtype() ? dy : dy.to(dz.dtype());
-  Tensor dx = normalize_rows_backward(v.z, scale_by_scalar(dz, dy_c), v.norm);
-  return {dx.rows(0, n).to(out0.dtype()), dx.rows(n, n).to(out1.dtype())};
-}
-
-void check_outputs(const Tensor& out0, const Tensor& out1) {
-  check_defined(out0, "NTXentLoss");
-  check_defined(out1, "NTXentLoss");
-  LUMEN_CHECK(out0.ndim() == 2 && out0.size(0) > 0 && out0.size(1) > 0,
-              "NTXentLoss expects out0 of shape (batch, dim) with batch, dim > 0, got ",
-              out0.str());
-  check_same_shape(out0, out1, "NTXentLoss (out0 and out1 must both be (batch, dim))");
-  check_same_device(out0, out1, "NTXentLoss");
-  check_same_dtype(out0, out1, "NTXentLoss");
-  LUMEN_CHECK(dtype_is_float(out0.dtype()),
-              "NTXentLoss: outputs must be f32, f64, bf16 or f16, got ", out0.str());
-}
 
 }  // namespace
 
 NTXentLoss::NTXentLoss(NTXentOptions options, std::shared_ptr<Communicator> comm)
-    : options_(options),
-      comm_(comm ? std::move(comm) : single_process_communicator()),
-      bank_pointer_(Tensor::zeros({1}, DType::i64)) {
+    : options_(options), comm_(comm ? std::move(comm) : single_process_communicator()) {
   LUMEN_CHECK(
       std::isfinite(options_.temperature) && std::fabs(options_.temperature) >= kMinTemperature,
       "NTXentLoss: illegal temperature ", options_.temperature,
@@ -115,75 +29,52 @@ NTXentLoss::NTXentLoss(NTXentOptions options, std::shared_ptr<Communicator> comm
       "criterion.temperature)");
   LUMEN_CHECK(options_.memory_bank_size >= 0, "NTXentLoss: illegal memory bank size ",
               options_.memory_bank_size, ": use 0 (no bank) or a positive number of vectors");
+  if (options_.memory_bank_size > 0) {
+    bank_ = std::make_unique<MemoryBank>(options_.memory_bank_size, options_.memory_bank_seed,
+                                         options_.gather_distributed, comm_);
+  }
 }
 
 Tensor NTXentLoss::forward(const Tensor& out0, const Tensor& out1) {
-  check_outputs(out0, out1);
+  contrastive::check_outputs(out0, out1, "NTXentLoss");
   return options_.memory_bank_size > 0 ? forward_bank(out0, out1) : forward_plain(out0, out1);
 }
 
 Tensor NTXentLoss::forward_plain(const Tensor& out0, const Tensor& out1) {
   const int64_t n = out0.size(0);
   const bool gather = options_.gather_distributed && comm_->world_size() > 1;
-  const int rank = gather ? comm_->rank() : 0;
-  NormalizedViews v = normalize_views(out0, out1);
-  // Columns: every rank's [z0; z1], in rank order (this rank's own rows when not gathering).
-  Tensor columns = gather ? comm_->all_gather(v.z) : v.z;  // (2n * world, dim)
-  const int64_t cols = columns.size(0);
-  Tensor sim = Tensor::empty_on({2 * n, cols}, v.z.dtype(), v.z);  // becomes d loss / d sim
-  gemm(v.z, columns, sim, false, true);
-  Tensor row_loss = Tensor::empty_on({2 * n}, v.z.dtype(), v.z);
+  contrastive::PairSimilarities p =
+      contrastive::pair_similarities(out0, out1, gather ? comm_ : nullptr);
+  const int64_t cols = p.sim.size(1);
+  Tensor row_loss = Tensor::empty_on({2 * n}, p.sim.dtype(), p.sim);
   const double inv_t = 1.0 / options_.temperature, grad_scale = 1.0 / double(2 * n);
-  dispatch_compute(sim.dtype(), [&](auto tag) {
+  dispatch_compute(p.sim.dtype(), [&](auto tag) {
     using C = decltype(tag);
-    if (sim.is_cuda()) {
-      LUMEN_ON_CUDA(kernels::ntxent_rows_cuda(sim.data<C>(), row_loss.data<C>(), n, cols,
-                                              int64_t(rank) * 2 * n, inv_t, grad_scale,
-                                              stream_of(sim)));
+    if (p.sim.is_cuda()) {
+      LUMEN_ON_CUDA(kernels::ntxent_rows_cuda(p.sim.data<C>(), row_loss.data<C>(), n, cols,
+                                              int64_t(p.rank) * 2 * n, inv_t, grad_scale,
+                                              stream_of(p.sim)));
     } else {
-      kernels::ntxent_rows_cpu(sim.data<C>(), row_loss.data<C>(), n, cols, int64_t(rank) * 2 * n,
-                               inv_t, grad_scale);
+      kernels::ntxent_rows_cpu(p.sim.data<C>(), row_loss.data<C>(), n, cols,
+                               int64_t(p.rank) * 2 * n, inv_t, grad_scale);
     }
   });
-  Tensor loss;
-  {
-    NoGrad no_grad;
-    loss = mean(row_loss);
-  }
-  std::shared_ptr<Communicator> comm = gather ? comm_ : nullptr;
-  record_op("ntxent_loss", loss, {out0, out1},
-            [v, columns, sim, comm, rank, out0 = out0.detach(), out1 = out1.detach()](
-                const Tensor& dy, const std::vector<bool>&) {
-              const int64_t rows = v.z.size(0);
-              // d loss / d z_local = dS @ columns + (dS^T @ z_local, summed over ranks)[own rows]
-              Tensor dz = Tensor::empty_like(v.z);
-              gemm(sim, columns, dz, false, false);
-              if (comm) {
-                Tensor dcolumns = Tensor::empty_like(columns);
-                gemm(sim, v.z, dcolumns, true, false);
-                comm->all_reduce(dcolumns, ReduceOp::sum);
-                add_inplace(dz, dcolumns.rows(int64_t(rank) * rows, rows));
-              } else {
-                gemm(sim, v.z, dz, true, false, 1.0, 1.0);
-              }
-              return view_gradients(v, dz, dy, out0, out1);
-            });
-  return loss;
+  return contrastive::record_pair_loss("ntxent_loss", p, row_loss, out0, out1);
 }
 
 Tensor NTXentLoss::forward_bank(const Tensor& out0, const Tensor& out1) {
   const int64_t n = out0.size(0), dim = out0.size(1), size = options_.memory_bank_size;
-  NormalizedViews v = normalize_views(out0, out1);
+  contrastive::NormalizedViews v = contrastive::normalize_views(out0, out1);
   const DType c = v.z.dtype();
   ensure_memory_bank(dim, out0.device(), out0.dtype());
-  LUMEN_CHECK(bank_.size(1) == dim && bank_.dtype() == c && bank_.device() == out0.device(),
-              "NTXentLoss: the memory bank holds ", bank_.str(), " but the outputs are ",
-              out0.str(),
+  const Tensor& bank = bank_->bank();
+  LUMEN_CHECK(bank.size(1) == dim && bank.dtype() == c && bank.device() == out0.device(),
+              "NTXentLoss: the memory bank holds ", bank.str(), " but the outputs are ", out0.str(),
               "; keep the embedding dim, dtype and device fixed across steps, or "
               "reset the bank with set_memory_bank");
   Tensor z0 = v.z.rows(0, n), z1 = v.z.rows(n, n);
   Tensor sim_neg = Tensor::empty_on({n, size}, c, v.z);  // becomes d loss / d sim_neg
-  gemm(z0, bank_, sim_neg, false, true);
+  gemm(z0, bank, sim_neg, false, true);
   Tensor pos_grad = Tensor::empty_on({n}, c, v.z);
   Tensor row_loss = Tensor::empty_on({n}, c, v.z);
   const double inv_t = 1.0 / options_.temperature, grad_scale = 1.0 / double(n);
@@ -209,7 +100,7 @@ Tensor NTXentLoss::forward_bank(const Tensor& out0, const Tensor& out1) {
     // (the bank is not differentiated): dz0 = dS_neg @ bank + g_pos * z1, dz1 = g_pos * z0.
     Tensor dz = Tensor::empty_like(v.z);
     Tensor dz0 = dz.rows(0, n), dz1 = dz.rows(n, n);
-    gemm(sim_neg, bank_, dz0, false, false);
+    gemm(sim_neg, bank, dz0, false, false);
     dispatch_compute(c, [&](auto tag) {
       using C = decltype(tag);
       if (v.z.is_cuda()) {
@@ -224,82 +115,51 @@ Tensor NTXentLoss::forward_bank(const Tensor& out0, const Tensor& out1) {
     record_op("ntxent_loss_memory_bank", loss, {out0, out1},
               [v, dz, out0 = out0.detach(), out1 = out1.detach()](const Tensor& dy,
                                                                   const std::vector<bool>&) {
-                return view_gradients(v, dz, dy, out0, out1);
+                return contrastive::view_gradients(v, dz, dy, out0, out1);
               });
   }
-  // lightly updates the bank only when the loss will be differentiated (out0 requires grad).
-  if (grad_mode_enabled() && out0.requires_grad()) {
-    NoGrad no_grad;
-    const bool gather = options_.gather_distributed && comm_->world_size() > 1;
-    enqueue(gather ? comm_->all_gather(z1) : z1);
-  }
+  // lightly updates the bank only when the loss will be differentiated (out0 requires grad); with
+  // gather_distributed the bank takes every rank's view 1.
+  if (grad_mode_enabled() && out0.requires_grad()) bank_->enqueue(z1);
   return loss;
 }
 
+MemoryBank& NTXentLoss::bank(const char* caller) {
+  LUMEN_CHECK(bank_ != nullptr, "NTXentLoss::", caller,
+              ": this loss has no memory bank (memory_bank_size is 0)");
+  return *bank_;
+}
+
 void NTXentLoss::ensure_memory_bank(int64_t dim, Device device, DType dtype) {
-  LUMEN_CHECK(
-      options_.memory_bank_size > 0,
-      "NTXentLoss::ensure_memory_bank: this loss has no memory bank (memory_bank_size is 0)");
-  LUMEN_CHECK(dim > 0, "NTXentLoss::ensure_memory_bank: dim must be positive, got ", dim);
-  if (bank_.defined()) return;
-  const int64_t size = options_.memory_bank_size;
-  const DType c = compute_dtype(dtype);
-  Tensor random = Tensor::normal({size, dim}, options_.memory_bank_seed, 0, 1, c, device);
-  Tensor norms = Tensor::empty_on({size}, c, random);
-  bank_ = Tensor::empty_like(random);
-  normalize_rows(random, bank_, norms);
-  set_memory_bank_pointer(0);
+  bank("ensure_memory_bank").ensure(dim, device, dtype);
 }
 
-int64_t NTXentLoss::memory_bank_pointer() const { return bank_pointer_.data<int64_t>()[0]; }
-void NTXentLoss::set_memory_bank_pointer(int64_t pointer) {
-  bank_pointer_.data<int64_t>()[0] = pointer;
+const Tensor& NTXentLoss::memory_bank() const {
+  static const Tensor none;
+  return bank_ ? bank_->bank() : none;
 }
 
-void NTXentLoss::enqueue(const Tensor& rows) {
-  const int64_t size = bank_.size(0), m = rows.size(0), pointer = memory_bank_pointer();
-  LUMEN_CHECK(pointer >= 0 && pointer < size, "NTXentLoss: memory bank pointer ", pointer,
-              " is outside [0, ", size, "); the restored state is corrupt");
-  if (pointer + m >= size) {
-    // lightly's FIFO: fill up to the end, drop what does not fit, start over at row 0.
-    const int64_t fit = size - pointer;
-    bank_.rows(pointer, fit).copy_from(rows.rows(0, fit));
-    set_memory_bank_pointer(0);
-  } else {
-    bank_.rows(pointer, m).copy_from(rows);
-    set_memory_bank_pointer(pointer + m);
-  }
-}
+int64_t NTXentLoss::memory_bank_pointer() const { return bank_ ? bank_->pointer() : 0; }
 
-void NTXentLoss::set_memory_bank(const Tensor& bank, int64_t pointer) {
-  check_defined(bank, "NTXentLoss::set_memory_bank");
-  LUMEN_CHECK(options_.memory_bank_size > 0,
-              "NTXentLoss::set_memory_bank: this loss has no memory bank (memory_bank_size is 0)");
-  LUMEN_CHECK(
-      bank.ndim() == 2 && bank.size(0) == options_.memory_bank_size && dtype_is_float(bank.dtype()),
-      "NTXentLoss::set_memory_bank: expected a float bank of shape (", options_.memory_bank_size,
-      ", dim), got ", bank.str());
-  LUMEN_CHECK(pointer >= 0 && pointer < options_.memory_bank_size,
-              "NTXentLoss::set_memory_bank: pointer ", pointer, " is outside [0, ",
-              options_.memory_bank_size, ")");
-  const DType c = compute_dtype(bank.dtype());
-  bank_ = bank.detach().to(c).clone();
-  set_memory_bank_pointer(pointer);
+void NTXentLoss::set_memory_bank(const Tensor& bank_rows, int64_t pointer) {
+  check_defined(bank_rows, "NTXentLoss::set_memory_bank");
+  bank("set_memory_bank").set(bank_rows, pointer);
 }
 
 std::map<std::string, Tensor> NTXentLoss::state_tensors() const {
-  if (!bank_.defined()) return {};
-  return {{"memory_bank", bank_}, {"memory_bank_pointer", bank_pointer_}};
+  if (!bank_ || !bank_->defined()) return {};
+  const std::map<std::string, Tensor> s = bank_->state_tensors();
+  return {{"memory_bank", s.at("bank")}, {"memory_bank_pointer", s.at("pointer")}};
 }
 
 void NTXentLoss::load_state_tensors(const std::map<std::string, Tensor>& state) {
   if (state.empty()) return;
-  auto bank = state.find("memory_bank");
+  auto b = state.find("memory_bank");
   auto pointer = state.find("memory_bank_pointer");
-  LUMEN_CHECK(bank != state.end() && pointer != state.end() && pointer->second.numel() == 1,
+  LUMEN_CHECK(b != state.end() && pointer != state.end() && pointer->second.numel() == 1,
               "NTXentLoss::load_state_tensors: expected \"memory_bank\" and "
               "\"memory_bank_pointer\" (as written by state_tensors())");
-  set_memory_bank(bank->second, int64_t(pointer->second.item()));
+  set_memory_bank(b->second, int64_t(pointer->second.item()));
 }
 
 }  // namespace lumen

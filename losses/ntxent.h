@@ -5,9 +5,10 @@
 //     same-view sample except itself; the target is its own pair; the loss is the mean
 //     cross-entropy over the 2n rows;
 //   - memory-bank mode (memory_bank_size > 0, MoCo style): only view 0 anchors, scored against
-//     [its positive, every bank vector]; the bank is a FIFO of detached, normalised view-1 outputs,
-//     initialised with random unit vectors (Philox, memory_bank_seed) and updated after the loss
-//     when the loss is differentiable (grad mode on and out0 requires grad), as lightly does;
+//     [its positive, every bank vector]; the bank (losses/memory_bank.h, lightly's
+//     MemoryBankModule) is a FIFO of detached, normalised view-1 outputs, initialised with random
+//     unit vectors (Philox, memory_bank_seed) and updated after the loss when the loss is
+//     differentiable (grad mode on and out0 requires grad), as lightly does;
 //   - gather_distributed: this rank's 2n anchors are scored against every rank's rows (gathered
 //     through the Communicator), targets offset by rank; gradients flow back to every rank's rows
 //     (an all-reduce in backward, so every rank must run backward). With a memory bank the gathered
@@ -22,6 +23,7 @@
 
 #include "engine/core/tensor.h"
 #include "engine/dist/communicator.h"
+#include "losses/memory_bank.h"
 
 namespace lumen {
 
@@ -45,9 +47,9 @@ class NTXentLoss {
   const NTXentOptions& options() const { return options_; }
 
   // Memory bank: (memory_bank_size, dim) unit rows in the compute dtype, on the device of the
-  // outputs; undefined until the first forward (or set_memory_bank). The pointer is the next row
-  // the FIFO writes.
-  const Tensor& memory_bank() const { return bank_; }
+  // outputs; undefined until the first forward (or set_memory_bank), and without a bank. The
+  // pointer is the next row the FIFO writes (0 without a bank).
+  const Tensor& memory_bank() const;
   int64_t memory_bank_pointer() const;
   // Creates the bank now (random unit rows) if it does not exist yet, instead of at the first
   // forward; then state_tensors() holds it from the start (e.g. before restoring a checkpoint).
@@ -67,13 +69,11 @@ class NTXentLoss {
  private:
   Tensor forward_plain(const Tensor& out0, const Tensor& out1);
   Tensor forward_bank(const Tensor& out0, const Tensor& out1);
-  void enqueue(const Tensor& rows);  // rows: (m, dim) detached, normalised
-  void set_memory_bank_pointer(int64_t pointer);
+  MemoryBank& bank(const char* caller);  // the bank, or an error naming the caller without one
 
   NTXentOptions options_;
   std::shared_ptr<Communicator> comm_;
-  Tensor bank_;
-  Tensor bank_pointer_;  // (1,) i64 on the CPU
+  std::unique_ptr<MemoryBank> bank_;  // null when memory_bank_size is 0
 };
 
 }  // namespace lumen

@@ -10,7 +10,7 @@ size_t ParameterBuffer::add(const std::string& name, const Shape& shape) {
   return entries_.size() - 1;
 }
 
-void ParameterBuffer::finalize(Device device, DType dtype) {
+void ParameterBuffer::finalize(Device device, DType dtype, bool requires_grad) {
   LUMEN_CHECK(!finalized(), "ParameterBuffer::finalize() called twice");
   LUMEN_CHECK(dtype_is_float(dtype), "parameters must have a float dtype, not ", dtype_name(dtype));
   int64_t total = 0;
@@ -20,10 +20,11 @@ void ParameterBuffer::finalize(Device device, DType dtype) {
     total += (n + kAlignElements - 1) / kAlignElements * kAlignElements;
   }
   values_ = Tensor::zeros({total}, dtype, device);
-  grads_ = Tensor::zeros({total}, dtype, device);
+  if (requires_grad) grads_ = Tensor::zeros({total}, dtype, device);
   const size_t elem = dtype_size(dtype);
   for (Entry& e : entries_) {
     e.value = Tensor::view_of(values_.storage(), size_t(e.offset) * elem, e.shape, dtype);
+    if (!requires_grad) continue;
     e.value.set_requires_grad(true);
     e.value.set_grad(Tensor::view_of(grads_.storage(), size_t(e.offset) * elem, e.shape, dtype));
   }

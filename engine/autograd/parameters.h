@@ -23,8 +23,9 @@ class ParameterBuffer {
   // Declares a parameter; names must be unique. Returns its index.
   size_t add(const std::string& name, const Shape& shape);
   // Allocates both flat buffers (gradients zeroed) and makes every parameter a view that requires
-  // grad, with its .grad a view into the gradient buffer.
-  void finalize(Device device, DType dtype = DType::f32);
+  // grad, with its .grad a view into the gradient buffer. requires_grad = false: the value buffer
+  // only, parameters that do not require grad and gradients() undefined (a momentum copy's).
+  void finalize(Device device, DType dtype = DType::f32, bool requires_grad = true);
   bool finalized() const { return values_.defined(); }
 
   size_t size() const { return entries_.size(); }
@@ -34,7 +35,7 @@ class ParameterBuffer {
   bool contains(const std::string& name) const { return index_.count(name) != 0; }
 
   Tensor values() const { return values_; }    // (total,) flat, padding included (kept 0)
-  Tensor gradients() const { return grads_; }  // (total,)
+  Tensor gradients() const { return grads_; }  // (total,); undefined without requires_grad
   int64_t parameter_count() const;             // without padding
   void zero_grad();
 
