@@ -68,4 +68,18 @@ LUMEN_HD float philox_normal(uint64_t seed, uint64_t stream, uint64_t idx) {
   return float((idx & 1) ? radius * sin(angle) : radius * cos(angle));
 }
 
+// A Fisher-Yates shuffle of order[0, n) drawn from the Philox stream (seed, stream): for i from
+// n - 1 down to 1, swap order[i] with order[floor(u_i (i + 1))], u_i the 53-bit uniform of counter
+// i (the draw engine/data's epoch_order makes).
+LUMEN_HD void philox_shuffle(int64_t* order, int64_t n, uint64_t seed, uint64_t stream) {
+  for (int64_t i = n - 1; i > 0; --i) {
+    const Philox4 r = philox4x32(seed, stream, uint64_t(i));
+    int64_t j = int64_t(uints_to_unit_double(r.v[0], r.v[1]) * double(i + 1));
+    if (j > i) j = i;
+    const int64_t t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+}
+
 }  // namespace lumen
