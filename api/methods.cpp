@@ -1,6 +1,11 @@
 #include "api/methods.h"
 
+#include "layers/methods/byol.h"
+#include "layers/methods/dcl.h"
+#include "layers/methods/moco.h"
+#include "layers/methods/nnclr.h"
 #include "layers/methods/simclr.h"
+#include "layers/methods/simsiam.h"
 
 namespace lumen {
 
@@ -30,6 +35,35 @@ ConfigKey bank_key(int64_t value, const char* help) {
   return {"criterion.memory_bank_size", K::integer, std::to_string(value), help, {}, 0};
 }
 
+ConfigKey prediction_dim_key(int64_t value) {
+  return {"model.prediction_hidden_dim",      K::integer, std::to_string(value),
+          "prediction head hidden dimension", {},         1};
+}
+std::vector<ConfigKey> momentum_keys() {
+  return {{"method.momentum",
+           K::number,
+           "0.99",
+           "momentum of the target network (lightly's update_momentum)",
+           {},
+           0},
+          {"method.momentum_schedule",
+           K::choice,
+           "constant",
+           "constant, or lightly's cosine_schedule from method.momentum to 1 over the run",
+           {"constant", "cosine"}}};
+}
+MomentumSchedule momentum_of(const Config& c) {
+  MomentumSchedule m;
+  m.start = c.get_float("method.momentum");
+  LUMEN_CHECK(m.start <= 1, "bad value '", m.start, "' for method.momentum: it must lie in [0, 1]");
+  m.cosine = c.get_string("method.momentum_schedule") == "cosine";
+  return m;
+}
+std::vector<ConfigKey> with(std::vector<ConfigKey> keys, const std::vector<ConfigKey>& more) {
+  keys.insert(keys.end(), more.begin(), more.end());
+  return keys;
+}
+
 // SimCLR: lightly's benchmark SimCLRProjectionHead(D, D, 128), NT-Xent at 0.5.
 MethodFactory configure_simclr(const Config& c) {
   SimCLROptions o;
@@ -41,15 +75,102 @@ MethodFactory configure_simclr(const Config& c) {
   return [o](const Backbone& b) { return std::make_unique<SimCLR>(b, o); };
 }
 
+MethodFactory configure_mocov2(const Config& c) {
+  MoCoOptions o;
+  o.hidden_dim = c.get_int("model.hidden_dim");
+  o.out_dim = c.get_int("model.out_dim");
+  o.loss.temperature = c.get_float("criterion.temperature");
+  o.loss.memory_bank_size = c.get_int("criterion.memory_bank_size");
+  o.loss.memory_bank_seed = uint64_t(c.get_int("seed"));
+  o.momentum = momentum_of(c);
+  o.seed = uint64_t(c.get_int("seed"));
+  return [o](const Backbone& b) { return std::make_unique<MoCo>(b, o); };
+}
+
+MethodFactory configure_byol(const Config& c) {
+  BYOLOptions o;
+  o.hidden_dim = c.get_int("model.hidden_dim");
+  o.out_dim = c.get_int("model.out_dim");
+  o.prediction_hidden_dim = c.get_int("model.prediction_hidden_dim");
+  o.momentum = momentum_of(c);
+  return [o](const Backbone& b) { return std::make_unique<BYOL>(b, o); };
+}
+
+MethodFactory configure_simsiam(const Config& c) {
+  SimSiamOptions o;
+  o.hidden_dim = c.get_int("model.hidden_dim");
+  o.out_dim = c.get_int("model.out_dim");
+  o.prediction_hidden_dim = c.get_int("model.prediction_hidden_dim");
+  return [o](const Backbone& b) { return std::make_unique<SimSiam>(b, o); };
+}
+
+MethodFactory configure_nnclr(const Config& c) {
+  NNCLROptions o;
+  o.hidden_dim = c.get_int("model.hidden_dim");
+  o.out_dim = c.get_int("model.out_dim");
+  o.prediction_hidden_dim = c.get_int("model.prediction_hidden_dim");
+  o.temperature = c.get_float("criterion.temperature");
+  o.memory_bank_size = c.get_int("criterion.memory_bank_size");
+  o.seed = uint64_t(c.get_int("seed"));
+  return [o](const Backbone& b) { return std::make_unique<NNCLR>(b, o); };
+}
+
+MethodFactory configure_dcl(const Config& c) {
+  DCLMethodOptions o;
+  o.hidden_dim = c.get_int("model.hidden_dim");
+  o.out_dim = c.get_int("model.out_dim");
+  o.temperature = c.get_float("criterion.temperature");
+  if (c.has("criterion.sigma")) o.sigma = c.get_float("criterion.sigma");
+  return [o](const Backbone& b) { return std::make_unique<DCL>(b, o); };
+}
+
 std::vector<MethodEntry> make_table() {
+  const ConfigKey feature_hidden = hidden_dim_key(0, " (0: the backbone's feature size)");
   return {
       {"simclr",
        "SimCLR: NT-Xent between two views (lightly's SimCLR)",
-       {hidden_dim_key(0, " (0: the backbone's feature size)"), out_dim_key(128),
-        temperature_key("0.5"), bank_key(0, "negatives kept in a memory bank (0: off)")},
+       {feature_hidden, out_dim_key(128), temperature_key("0.5"),
+        bank_key(0, "negatives kept in a memory bank (0: off)")},
        simclr_transform,
        true,
        configure_simclr},
+      {"mocov2", "MoCo v2: queries against momentum-encoder keys and a memory bank of keys",
+       with({feature_hidden, out_dim_key(128), temperature_key("0.1"),
+             bank_key(4096, "keys kept in the memory bank of negatives")},
+            momentum_keys()),
+       moco_v2_transform, true, configure_mocov2},
+      {"byol", "BYOL: online predictions of a momentum target's projections",
+       with({hidden_dim_key(1024, ""), out_dim_key(256), prediction_dim_key(1024)},
+            momentum_keys()),
+       byol_transform, true, configure_byol},
+      {"simsiam",
+       "SimSiam: predictions of the other view's projection, with stop-gradient",
+       {hidden_dim_key(2048, ""), out_dim_key(2048), prediction_dim_key(512)},
+       simsiam_transform,
+       false,
+       configure_simsiam},
+      {"nnclr",
+       "NNCLR: NT-Xent between nearest neighbours from a support set and predictions",
+       {hidden_dim_key(2048, ""), out_dim_key(256), prediction_dim_key(4096),
+        temperature_key("0.5"), bank_key(4096, "projections kept in the support set")},
+       simclr_transform,
+       true,
+       configure_nnclr},
+      {"dcl",
+       "DCL: the decoupled contrastive loss on SimCLR's network",
+       {feature_hidden, out_dim_key(128), temperature_key("0.1")},
+       simclr_transform,
+       true,
+       configure_dcl},
+      {"dclw",
+       "DCLW: the weighted decoupled contrastive loss on SimCLR's network",
+       {feature_hidden,
+        out_dim_key(128),
+        temperature_key("0.1"),
+        {"criterion.sigma", K::number, "0.5", "width of DCLW's von Mises-Fisher weights"}},
+       simclr_transform,
+       true,
+       configure_dcl},
   };
 }
 

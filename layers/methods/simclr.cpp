@@ -19,7 +19,10 @@ void SimCLR::setup(ParameterBuffer& params, Device device, uint64_t seed) {
 
 Tensor SimCLR::training_loss(const std::vector<Tensor>& views) {
   LUMEN_CHECK(views.size() == 2, "SimCLR trains on 2 views, got ", views.size());
-  return criterion_(project(views[0]), project(views[1]));
+  // One statement each: the order of the forwards is the order of batch norm's running updates.
+  Tensor z0 = project(views[0]);
+  Tensor z1 = project(views[1]);
+  return criterion_(z0, z1);
 }
 
 NamedTensors SimCLR::extra_state() {

@@ -1,0 +1,32 @@
+// DCL and DCLW as lightly's CIFAR-10 benchmark wires them: SimCLR's network (backbone ->
+// SimCLRProjectionHead(D, D, 128)) trained with the decoupled contrastive loss (temperature 0.1),
+// or its weighted form (von Mises-Fisher weights, sigma 0.5). Entries: backbone.*,
+// projection_head.*.
+#pragma once
+
+#include <memory>
+
+#include "layers/heads.h"
+#include "layers/methods/method.h"
+#include "losses/dcl.h"
+
+namespace lumen {
+
+struct DCLMethodOptions {
+  int64_t hidden_dim = 0;  // 0: the backbone's feature dimension
+  int64_t out_dim = 128;
+  double temperature = 0.1;
+  double sigma = 0;  // > 0: DCLW with this sigma (lightly: 0.5); 0: DCL
+};
+
+class DCL : public Method {
+ public:
+  DCL(const Backbone& backbone, const DCLMethodOptions& options);
+  Tensor training_loss(const std::vector<Tensor>& views) override;
+
+ private:
+  ProjectionHead* head_;
+  std::unique_ptr<DCLLoss> criterion_;
+};
+
+}  // namespace lumen

@@ -1,0 +1,138 @@
+// One training step of every method against the same step in PyTorch + lightly
+// (tools/fixtures/ssl_method_steps.py): the same tiny backbone and small heads, the same weights,
+// views and bank, then forward, loss, backward, SGD and the momentum update; every tensor of the
+// method's state after the step (online and target networks, running statistics, banks and their
+// positions) within 1e-5 in f32 on the CPU.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "support/testing.h"
+
+#include <cmath>
+
+#include "engine/io/safetensors.h"
+#include "engine/train/sgd.h"
+#include "layers/layers.h"
+#include "layers/methods/byol.h"
+#include "layers/methods/dcl.h"
+#include "layers/methods/moco.h"
+#include "layers/methods/nnclr.h"
+#include "layers/methods/simclr.h"
+#include "layers/methods/simsiam.h"
+#include "layers/weights.h"
+
+using namespace lumen;
+
+namespace {
+
+constexpr int64_t kD = 16, kHidden = 32, kOut = 16, kBank = 24;
+
+// conv 3x3 -> BN -> ReLU -> conv 3x3 stride 2 -> BN -> ReLU -> global average pool: 16 features,
+// the fixture's TinyBackbone.
+class TinyBackbone : public Module {
+ public:
+  TinyBackbone() {
+    conv1_ = add_child("conv1", std::make_unique<Conv2d>(3, 8, 3, 1, 1));
+    bn1_ = add_child("bn1", std::make_unique<BatchNorm2d>(8));
+    conv2_ = add_child("conv2", std::make_unique<Conv2d>(8, kD, 3, 2, 1));
+    bn2_ = add_child("bn2", std::make_unique<BatchNorm2d>(kD));
+    relu_ = add_child("relu", std::make_unique<ReLU>());
+    pool_ = add_child("pool", std::make_unique<GlobalAvgPool>());
+  }
+  Tensor forward(const Tensor& x) override {
+    Tensor h = (*relu_)((*bn1_)((*conv1_)(x)));
+    return (*pool_)((*relu_)((*bn2_)((*conv2_)(h))));
+  }
+
+ private:
+  Conv2d *conv1_, *conv2_;
+  BatchNorm2d *bn1_, *bn2_;
+  ReLU* relu_;
+  GlobalAvgPool* pool_;
+};
+
+const Backbone kTiny{"tiny", kD, [] { return std::make_unique<TinyBackbone>(); }};
+
+std::unique_ptr<Method> make_method(const std::string& name) {
+  if (name == "simclr") return std::make_unique<SimCLR>(kTiny, SimCLROptions{kHidden, kOut});
+  if (name == "mocov2") {
+    MoCoOptions o;
+    o.hidden_dim = kHidden;
+    o.out_dim = kOut;
+    o.loss.memory_bank_size = kBank;
+    return std::make_unique<MoCo>(kTiny, o);
+  }
+  if (name == "byol") return std::make_unique<BYOL>(kTiny, BYOLOptions{kHidden, kOut, kHidden});
+  if (name == "simsiam") {
+    return std::make_unique<SimSiam>(kTiny, SimSiamOptions{kHidden, kOut, kHidden});
+  }
+  if (name == "nnclr") {
+    NNCLROptions o{kHidden, kOut, kHidden, 0.5, kBank};
+    return std::make_unique<NNCLR>(kTiny, o);
+  }
+  DCLMethodOptions o{kHidden, kOut, 0.1, name == "dclw" ? 0.5 : 0.0};
+  return std::make_unique<DCL>(kTiny, o);
+}
+
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (double v : t.to_doubles()) m = std::max(m, std::abs(v));
+  return m;
+}
+
+const SafetensorsFile& fixture() {
+  static const SafetensorsFile f = load_safetensors("fixtures/ssl_method_steps.safetensors");
+  return f;
+}
+
+void check_one_step(const std::string& name) {
+  CAPTURE(name);
+  const auto& t = fixture().tensors;
+  std::unique_ptr<Method> method = make_method(name);
+  ParameterBuffer params;
+  finalize(*method, params, Device::cpu(), 7);
+  method->setup(params, Device::cpu(), 7);
+  method->train();
+  NamedTensors state = method->state();
+  size_t fixture_entries = 0;
+  for (const auto& [key, value] : t) fixture_entries += key.rfind(name + "/init/", 0) == 0;
+  CHECK(state.size() == fixture_entries);  // the same state as lightly's model, name for name
+  for (auto& [entry, live] : state)
+    copy_from_checkpoint(live, t.at(name + "/init/" + entry), entry);
+
+  SGD sgd(params, SGDOptions{0.05, 0.9, 0, 5e-4, false}, no_decay_for_bias_and_norm);
+  method->prepare_step(MethodStep{0, 1});
+  Tensor loss = method->training_loss({t.at(name + "/views/0"), t.at(name + "/views/1")});
+  CHECK(loss.item() == doctest::Approx(t.at(name + "/loss").item()).epsilon(1e-5));
+  loss.backward();
+  sgd.step();
+  method->after_update();
+  params.zero_grad();
+
+  double worst = 0;
+  for (auto& [entry, live] : method->state()) {
+    CAPTURE(entry);
+    const Tensor expected = t.at(name + "/after/" + entry);
+    const Tensor actual = to_checkpoint_layout(live);
+    if (actual.dtype() == DType::i64) {
+      CHECK(actual.to_doubles() == expected.to_doubles());  // counters and bank positions
+      continue;
+    }
+    // max |a - b| / max |b|; tensors the step leaves below 1e-2 (statistics of zero-mean
+    // activations, a last batch norm's bias under a scale-invariant loss: float32 noise around
+    // 1e-9) are measured against 1e-2, an absolute 1e-7.
+    const double e =
+        testing::scaled_error(actual, expected) * std::min(1.0, max_abs(expected) / 1e-2);
+    worst = std::max(worst, e);
+    CHECK(e <= 1e-5);
+  }
+  MESSAGE(name << ": worst scaled error of the state after one step " << worst);
+}
+
+}  // namespace
+
+TEST_CASE("simclr: one step as PyTorch + lightly") { check_one_step("simclr"); }
+TEST_CASE("mocov2: one step as PyTorch + lightly") { check_one_step("mocov2"); }
+TEST_CASE("byol: one step as PyTorch + lightly") { check_one_step("byol"); }
+TEST_CASE("simsiam: one step as PyTorch + lightly") { check_one_step("simsiam"); }
+TEST_CASE("nnclr: one step as PyTorch + lightly") { check_one_step("nnclr"); }
+TEST_CASE("dcl: one step as PyTorch + lightly") { check_one_step("dcl"); }
+TEST_CASE("dclw: one step as PyTorch + lightly") { check_one_step("dclw"); }

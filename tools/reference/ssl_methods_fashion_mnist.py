@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""The methods' benchmark recipe in PyTorch + lightly, beside `lumen train method=NAME` on the same
+images and cores (tools/bench_methods.sh runs both and prints the table).
+
+Recipe (issue "One method interface ..."): small-image ResNet-18 (3x3 stem, no max-pool) at width
+0.25, 32 px views, 500 training and 100 test images per class of Fashion-MNIST (the first ones of
+each class, written as class folders by --write-folders), batch 128, 10 epochs, no blur. Each
+method as lightly's CIFAR-10 benchmark wires it (heads sized from the backbone's 128 features,
+temperatures, banks, momentum 0.99, symmetric losses), with lightly's own transforms, heads,
+losses, memory banks and momentum update; SGD (momentum 0.9, weight decay 5e-4 except on biases
+and 1-D parameters) at 0.06 x batch / 128 (SimSiam: 0.06), lightly's cosine schedule per step, as
+Lumen. Then kNN (k 200, t 0.1) of the test folder against the training folder, images resized to
+32 px.
+
+Needs lightly 1.5.26 (pip install --no-deps lightly==1.5.26 in a venv made with
+--system-site-packages beside Debian's python3-torch).
+
+usage: ssl_methods_fashion_mnist.py --write-folders OUT      (train/ and test/ class folders)
+       ssl_methods_fashion_mnist.py --method byol --train OUT/train --test OUT/test [--threads 2]
+"""
+import argparse
+import copy
+import gzip
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torchvision.transforms as T
+from lightly.data import LightlyDataset
+from lightly.loss import DCLLoss, DCLWLoss, NegativeCosineSimilarity, NTXentLoss
+from lightly.models import utils
+from lightly.models.modules import heads
+from lightly.models.modules.nn_memory_bank import NNMemoryBankModule
+from lightly.transforms import (BYOLTransform, BYOLView1Transform, BYOLView2Transform,
+                                MoCoV2Transform, SimCLRTransform, SimSiamTransform)
+
+sys.path.insert(0, os.path.dirname(__file__))
+from simclr_fashion_mnist import SmallResNet, cosine_factor, knn_top1  # noqa: E402
+
+DATA = "/usr/share/datasets/fashion-mnist"
+MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+CLASSES = ["t-shirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker",
+           "bag", "ankle_boot"]
+SIZE = 32
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def write_folders(out, per_class_train=500, per_class_test=100):
+    from PIL import Image
+    for split, prefix, n in (("train", "train", per_class_train), ("test", "t10k", per_class_test)):
+        images = read_idx(f"{DATA}/{prefix}-images-idx3-ubyte.gz")
+        labels = read_idx(f"{DATA}/{prefix}-labels-idx1-ubyte.gz")
+        for c, name in enumerate(CLASSES):
+            folder = os.path.join(out, split, name)
+            os.makedirs(folder, exist_ok=True)
+            for i in np.flatnonzero(labels == c)[:n]:
+                Image.fromarray(images[i]).save(os.path.join(folder, f"{i:05d}.png"))
+    print(f"wrote {out}/train and {out}/test")
+
+
+def two_layer_head(d_in, hidden, out):
+    return heads.ProjectionHead([(d_in, hidden, nn.BatchNorm1d(hidden), nn.ReLU()),
+                                 (hidden, out, nn.BatchNorm1d(out), None)])
+
+
+class Method(nn.Module):
+    """lightly's CIFAR-10 benchmark models, on the given backbone."""
+
+    def __init__(self, name, backbone):
+        super().__init__()
+        d = backbone.dim
+        self.name, self.backbone, self.momentum = name, backbone, False
+        if name in ("simclr", "dcl", "dclw"):
+            self.projection_head = heads.SimCLRProjectionHead(d, d, 128)
+            self.criterion = {"simclr": NTXentLoss(), "dcl": DCLLoss(),
+                              "dclw": DCLWLoss()}[name]
+        elif name == "mocov2":
+            self.projection_head = heads.MoCoProjectionHead(d, d, 128)
+            self.criterion = NTXentLoss(temperature=0.1, memory_bank_size=(4096, 128))
+            self.momentum = True
+        elif name == "byol":
+            self.projection_head = heads.BYOLProjectionHead(d, 1024, 256)
+            self.prediction_head = heads.BYOLPredictionHead(256, 1024, 256)
+            self.criterion = NegativeCosineSimilarity()
+            self.momentum = True
+        elif name == "simsiam":
+            self.projection_head = two_layer_head(d, 2048, 2048)
+            self.prediction_head = heads.SimSiamPredictionHead(2048, 512, 2048)
+            self.criterion = NegativeCosineSimilarity()
+        elif name == "nnclr":
+            self.projection_head = two_layer_head(d, 2048, 256)
+            self.prediction_head = heads.NNCLRPredictionHead(256, 4096, 256)
+            self.criterion = NTXentLoss()
+            self.memory_bank = NNMemoryBankModule(size=(4096, 256))
+        if self.momentum:
+            self.backbone_momentum = copy.deepcopy(self.backbone)
+            self.projection_head_momentum = copy.deepcopy(self.projection_head)
+            utils.deactivate_requires_grad(self.backbone_momentum)
+            utils.deactivate_requires_grad(self.projection_head_momentum)
+
+    def trained(self):
+        return [(f"{c}.{n}", p) for c in ("backbone", "projection_head", "prediction_head")
+                if hasattr(self, c) for n, p in getattr(self, c).named_parameters()]
+
+    def project(self, x):
+        return self.projection_head(self.backbone(x))
+
+    def loss(self, x0, x1):
+        n = self.name
+        if self.momentum:  # lightly runs the update at the start of each step
+            utils.update_momentum(self.backbone, self.backbone_momentum, 0.99)
+            utils.update_momentum(self.projection_head, self.projection_head_momentum, 0.99)
+        if n in ("simclr", "dcl", "dclw"):
+            return self.criterion(self.project(x0), self.project(x1))
+        if n == "mocov2":
+            def step(a, b):
+                b, shuffle = utils.batch_shuffle(b)
+                k = self.projection_head_momentum(self.backbone_momentum(b))
+                return self.project(a), utils.batch_unshuffle(k, shuffle)
+            return 0.5 * (self.criterion(*step(x0, x1)) + self.criterion(*step(x1, x0)))
+        if n == "byol":
+            def target(x):
+                return self.projection_head_momentum(self.backbone_momentum(x)).detach()
+            p0 = self.prediction_head(self.project(x0))
+            z0 = target(x0)
+            p1 = self.prediction_head(self.project(x1))
+            z1 = target(x1)
+            return 0.5 * (self.criterion(p0, z1) + self.criterion(p1, z0))
+        z0 = self.project(x0)
+        p0 = self.prediction_head(z0)
+        z1 = self.project(x1)
+        p1 = self.prediction_head(z1)
+        if n == "simsiam":
+            return 0.5 * (self.criterion(z0.detach(), p1) + self.criterion(z1.detach(), p0))
+        z0 = self.memory_bank(z0.detach(), update=False)
+        z1 = self.memory_bank(z1.detach(), update=True)
+        return 0.5 * (self.criterion(z0, p1) + self.criterion(z1, p0))
+
+
+def transform_of(name):
+    if name == "byol":
+        return BYOLTransform(BYOLView1Transform(input_size=SIZE, gaussian_blur=0.0),
+                             BYOLView2Transform(input_size=SIZE, gaussian_blur=0.0))
+    if name == "mocov2":
+        return MoCoV2Transform(input_size=SIZE, gaussian_blur=0.0)
+    if name == "simsiam":
+        return SimSiamTransform(input_size=SIZE, gaussian_blur=0.0)
+    return SimCLRTransform(input_size=SIZE, gaussian_blur=0.0)
+
+
+def embed(backbone, folder):
+    dataset = LightlyDataset(folder, transform=T.Compose([
+        T.Resize(SIZE), T.CenterCrop(SIZE), T.ToTensor(), T.Normalize(MEAN, STD)]))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=256, shuffle=False)
+    backbone.eval()
+    features, labels = [], []
+    with torch.no_grad():
+        for x, y, _ in loader:
+            features.append(backbone(x))
+            labels.append(y)
+    backbone.train()
+    return torch.nn.functional.normalize(torch.cat(features), dim=1), torch.cat(labels)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--write-folders")
+    p.add_argument("--method", default="simclr")
+    p.add_argument("--train")
+    p.add_argument("--test")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--width", type=float, default=0.25)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    if a.write_folders:
+        return write_folders(a.write_folders)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    model = Method(a.method, SmallResNet([2, 2, 2, 2], a.width)).train()
+    params = model.trained()
+    decay = [p for n, p in params if p.ndim > 1 and not n.endswith(".bias")]
+    no_decay = [p for n, p in params if not (p.ndim > 1 and not n.endswith(".bias"))]
+    lr = 0.06 if a.method == "simsiam" else 0.06 * a.batch / 128
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4},
+                           {"params": no_decay, "weight_decay": 0.0}], lr=lr, momentum=0.9)
+    dataset = LightlyDataset(a.train, transform=transform_of(a.method))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=a.batch, shuffle=True,
+                                         drop_last=True, num_workers=0)
+    total = len(loader) * a.epochs
+    start = time.time()
+    step = 0
+    for epoch in range(a.epochs):
+        for (x0, x1), _, _ in loader:
+            for g in opt.param_groups:
+                g["lr"] = lr * cosine_factor(step, total)
+            loss = model.loss(x0, x1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+        print(f"epoch {epoch + 1}/{a.epochs} loss {loss.item():.4f}", flush=True)
+    seconds = time.time() - start
+    bank, bank_labels = embed(model.backbone, a.train)
+    queries, query_labels = embed(model.backbone, a.test)
+    top1 = knn_top1(bank, bank_labels, queries, query_labels)
+    print(f"method {a.method} training_s {seconds:.1f} "
+          f"img_per_s {len(loader) * a.batch * a.epochs / seconds:.1f} knn_top1 {top1:.4f}")
+
+
+if __name__ == "__main__":
+    main()
