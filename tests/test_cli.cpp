@@ -5,11 +5,13 @@
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "engine/io/safetensors.h"
 #include "support/datasets.h"
 
 namespace {
@@ -100,5 +102,29 @@ TEST_CASE("train, embed and knn from the command line") {
   INFO(knn.out);
   REQUIRE(knn.code == 0);
   CHECK(knn.out.find("knn top1 ") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// The arguments of a tiny CPU training run on `data` into `output_dir`.
+std::string tiny_train(const std::string& data, const std::string& output_dir) {
+  return "train input_dir=" + data + " output_dir=" + output_dir +
+         " device=cpu model.name=resnet-9 model.width=0.125 model.out_dim=16 "
+         "collate.input_size=16 loader.batch_size=16 seed=2 trainer.max_epochs=";
+}
+
+TEST_CASE("embed refuses a checkpoint holding inf, naming the file and the tensor") {
+  const std::string dir = lumen::testing::temp_dir("cli_inf");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const Run train = lumen_cli(tiny_train(data, dir + "/run") + "1");
+  INFO(train.out);
+  REQUIRE(train.code == 0);
+  lumen::SafetensorsFile ckpt = lumen::load_safetensors(dir + "/run/checkpoints/last.safetensors");
+  ckpt.tensors.at("bn1.running_var").data<float>()[0] = INFINITY;  // as a diverged run leaves it
+  const std::string bad = dir + "/bad.safetensors";
+  lumen::save_safetensors(bad, ckpt.tensors, ckpt.metadata);
+  check_fails(
+      "embed input_dir=" + data + " checkpoint=" + bad + " device=cpu output=" + dir + "/e.csv", 1,
+      bad + ": tensor 'bn1.running_var' holds inf or NaN values");
+  CHECK_FALSE(std::filesystem::exists(dir + "/e.csv"));
   std::filesystem::remove_all(dir);
 }

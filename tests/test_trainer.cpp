@@ -9,6 +9,7 @@
 
 #include "engine/autograd/parameters.h"
 #include "engine/io/safetensors.h"
+#include "engine/ops/finite.h"
 #include "engine/ops/ops.h"
 #include "engine/train/trainer.h"
 
@@ -22,6 +23,7 @@ class ToyTask : public TrainingTask {
  public:
   int64_t interrupt_at = -1;  // global step at which to raise SIGINT
   int64_t nan_at = -1;        // global step whose loss is NaN
+  int64_t inf_at = -1;        // global step after which a buffer holds inf (the loss stays finite)
 
   ToyTask() {
     params_.add("w", {4, 1});
@@ -45,13 +47,17 @@ class ToyTask : public TrainingTask {
     Tensor& w = params_.get("w");
     add_inplace(w, w.grad(), -learning_rate(global_step));
     params_.zero_grad();
+    if (global_step == inf_at) running_var_ = Tensor::full({2}, INFINITY, DType::f32);
   }
   double learning_rate(int64_t) const override { return 0.05; }
-  std::map<std::string, Tensor> state() override { return {{"w", params_.get("w")}}; }
+  std::map<std::string, Tensor> state() override {
+    return {{"w", params_.get("w")}, {"bn.running_var", running_var_}};
+  }
   std::vector<double> weights() { return params_.get("w").to_doubles(); }
 
  private:
   ParameterBuffer params_;
+  Tensor running_var_ = Tensor::full({2}, 1.0, DType::f32);  // a buffer, as batch norm's
 };
 
 std::string fresh_dir(const std::string& name) {
@@ -59,6 +65,9 @@ std::string fresh_dir(const std::string& name) {
   fs::remove_all(dir);
   return dir;
 }
+
+// doctest's Contains from a std::string (it copies the text).
+doctest::Contains contains(const std::string& text) { return doctest::Contains(text.c_str()); }
 
 TrainerOptions options_for(const std::string& dir, int64_t epochs) {
   TrainerOptions o;
@@ -145,6 +154,85 @@ TEST_CASE("a NaN loss stops the run and keeps the last good checkpoint") {
                              }()),
                        doctest::Contains("no checkpoint"), Error);
   fs::remove_all(dir);
+}
+
+TEST_CASE("a state tensor holding inf stops the run before a checkpoint and keeps the last good") {
+  const std::string dir = fresh_dir("inf_state");
+  ToyTask task;
+  task.inf_at = 5;  // the last step of epoch 2: its loss is finite, the state written after not
+  TrainerOptions o = options_for(dir, 4);
+  o.checkpoint_every = 1;
+  CHECK_THROWS_WITH_AS(train(task, o),
+                       contains("'bn.running_var' holds inf or NaN values at epoch 2/4 step 3/3; "
+                                "stopping without saving. The last good checkpoint is " +
+                                dir + "/checkpoints/last.safetensors"),
+                       Error);
+  SafetensorsFile ckpt = load_safetensors(dir + "/checkpoints/last.safetensors");
+  CHECK(ckpt.metadata.at("epoch") == "1");
+  CHECK_FALSE(fs::exists(dir + "/checkpoints/epoch_0002.safetensors"));
+  // Without an earlier checkpoint the error says so.
+  const std::string first = fresh_dir("inf_first");
+  ToyTask early;
+  early.inf_at = 2;
+  CHECK_THROWS_WITH_AS(train(early, options_for(first, 4)),
+                       doctest::Contains("No checkpoint was written before. Try a lower "
+                                         "optimizer.lr or trainer.precision=32"),
+                       Error);
+  CHECK_FALSE(fs::exists(first + "/checkpoints/last.safetensors"));
+  fs::remove_all(dir);
+  fs::remove_all(first);
+}
+
+TEST_CASE("a checkpoint holding inf or NaN is refused on load, naming the file and tensor") {
+  const std::string dir = fresh_dir("inf_load");
+  fs::create_directories(dir);
+  const std::string path = dir + "/bad.safetensors";
+  Tensor var = Tensor::full({3}, 1.0, DType::f32);
+  var.data<float>()[1] = INFINITY;
+  save_safetensors(path, {{"layer1.0.bn1.running_var", var}, {"w", Tensor::full({2}, 1.0)}});
+  CHECK_THROWS_WITH_AS(load_safetensors(path),
+                       contains(path + ": tensor 'layer1.0.bn1.running_var' holds inf or NaN "
+                                       "values"),
+                       Error);
+  var.data<float>()[1] = NAN;
+  save_safetensors(path, {{"layer1.0.bn1.running_var", var}});
+  CHECK_THROWS_AS(load_safetensors(path), Error);
+  var.data<float>()[1] = 3e38f;  // large is not infinite
+  save_safetensors(path, {{"layer1.0.bn1.running_var", var}});
+  CHECK(load_safetensors(path).tensors.size() == 1);
+  // Resuming from it is refused the same way.
+  ToyTask task;
+  const std::string run = fresh_dir("inf_resume");
+  train(task, options_for(run, 1));
+  SafetensorsFile saved = load_safetensors(run + "/checkpoints/last.safetensors");
+  saved.tensors["w"].data<double>()[0] = -INFINITY;
+  save_safetensors(run + "/checkpoints/last.safetensors", saved.tensors, saved.metadata);
+  TrainerOptions o = options_for(run, 2);
+  o.resume = true;
+  ToyTask resumed;
+  CHECK_THROWS_WITH_AS(train(resumed, o), doctest::Contains("tensor 'w' holds inf or NaN values"),
+                       Error);
+  fs::remove_all(dir);
+  fs::remove_all(run);
+}
+
+TEST_CASE("all_finite: every float dtype, large values, integers") {
+  for (DType t : {DType::f32, DType::f64, DType::bf16, DType::f16}) {
+    CAPTURE(dtype_name(t));
+    Tensor x = Tensor::normal({1000}, 3, 0, 1, t);
+    CHECK(all_finite(x));
+    for (double bad : {double(INFINITY), double(-INFINITY), double(NAN)}) {
+      Tensor y = Tensor::normal({1000}, 3, 0, 1, DType::f64);
+      y.data<double>()[777] = bad;
+      CHECK_FALSE(all_finite(y.to(t)));
+    }
+  }
+  CHECK(all_finite(Tensor::full({4}, 3e38, DType::f32)));
+  CHECK(all_finite(Tensor::full({4}, 7, DType::i64)));
+  CHECK(first_non_finite({{"a", Tensor::full({2}, 1.0)},
+                          {"b", Tensor::full({2}, NAN)},
+                          {"c", Tensor::full({2}, INFINITY)}}) == "b");
+  CHECK(first_non_finite({{"a", Tensor::full({2}, 1.0)}}).empty());
 }
 
 TEST_CASE("a signal on an epoch's last step keeps that epoch's metrics and checkpoints") {

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "engine/io/json.h"
+#include "engine/ops/finite.h"
 
 namespace lumen {
 
@@ -120,6 +121,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
     ranges.emplace_back(uint64_t(begin), uint64_t(end));
     Tensor tensor = Tensor::empty(dims, t);
     if (end > begin) std::memcpy(tensor.raw_data(), data.data() + begin, size_t(end - begin));
+    LUMEN_CHECK(all_finite(tensor), what,
+                " holds inf or NaN values: the run that wrote it diverged, or the file is damaged. "
+                "Use an earlier checkpoint of that run, or train again with a lower learning rate");
     file.tensors.emplace(key, tensor);
   }
   // As the reference reader: the tensors tile the data section, no overlap, no gap, no tail.

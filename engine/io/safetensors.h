@@ -1,7 +1,7 @@
 // safetensors files: an 8-byte little-endian header length, a JSON header mapping each tensor name
 // to {dtype, shape, data_offsets} (plus an optional "__metadata__" object of strings), then the
-// raw little-endian data. Malformed, truncated or oversized headers are rejected with an error
-// that names the file.
+// raw little-endian data. Malformed, truncated or oversized headers, and float tensors holding inf
+// or NaN (weights of a diverged run), are rejected with an error that names the file and tensor.
 #pragma once
 
 #include <map>

@@ -8,11 +8,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <vector>
 
 #include "engine/autograd/tape.h"
 #include "engine/core/device.h"
 #include "engine/io/json.h"
 #include "engine/io/safetensors.h"
+#include "engine/ops/finite.h"
 #include "engine/train/progress.h"
 
 namespace lumen {
@@ -43,15 +45,44 @@ class StopSignals {
 
 constexpr const char* kFormat = "lumen-checkpoint-1";
 
-void write_checkpoint(TrainingTask& task, const TrainerOptions& options, const std::string& path,
-                      int64_t epoch, int64_t step_in_epoch, int64_t global_step) {
-  save_safetensors(path, task.state(),
-                   {{"format", kFormat},
-                    {"epoch", std::to_string(epoch)},
-                    {"step_in_epoch", std::to_string(step_in_epoch)},
-                    {"global_step", std::to_string(global_step)},
-                    {"config", options.config_text},
-                    {"lumen_version", LUMEN_VERSION}});
+// "epoch E/N step S/M" of a global step (counted from 0), numbered from 1 as the progress line.
+std::string position(int64_t global_step, int64_t steps, const TrainerOptions& options) {
+  return "epoch " + std::to_string(global_step / steps + 1) + "/" +
+         std::to_string(options.max_epochs) + " step " + std::to_string(global_step % steps + 1) +
+         "/" + std::to_string(steps);
+}
+
+// The error that stops a diverged run: `what` happened at `where`; nothing more is saved.
+[[noreturn]] void stop_diverged(const std::string& what, const std::string& where,
+                                const std::string& last) {
+  Tape::current().clear();
+  LUMEN_FAIL(what, " at ", where, "; stopping without saving. ",
+             std::filesystem::exists(last) ? "The last good checkpoint is " + last
+                                           : std::string("No checkpoint was written before"),
+             ". Try a lower optimizer.lr or trainer.precision=32");
+}
+
+// Writes the task's state after the step `global_step` - 1 to each of `paths`. The state is
+// checked first: a diverged run (inf weights, an inf batch-norm variance) stops here, with the
+// error of a NaN loss, instead of replacing the last good checkpoint.
+void write_checkpoints(TrainingTask& task, const TrainerOptions& options,
+                       const std::vector<std::string>& paths, int64_t steps, int64_t global_step) {
+  const std::map<std::string, Tensor> state = task.state();
+  const std::string bad = first_non_finite(state);
+  if (!bad.empty()) {
+    stop_diverged("'" + bad + "' holds inf or NaN values",
+                  position(global_step - 1, steps, options),
+                  last_checkpoint_path(options.output_dir));
+  }
+  for (const std::string& path : paths) {
+    save_safetensors(path, state,
+                     {{"format", kFormat},
+                      {"epoch", std::to_string(global_step / steps)},
+                      {"step_in_epoch", std::to_string(global_step % steps)},
+                      {"global_step", std::to_string(global_step)},
+                      {"config", options.config_text},
+                      {"lumen_version", LUMEN_VERSION}});
+  }
 }
 
 // "key=value" lines, by key.
@@ -257,13 +288,13 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
       // A signal in the middle of an epoch stops here; on its last step, after the epoch's own
       // work below (metrics, monitoring, checkpoint), so that none of it is lost.
       if (signals.raised() && step + 1 < steps) {
-        write_checkpoint(task, options, last, epoch, step + 1, global_step + 1);
+        write_checkpoints(task, options, {last}, steps, global_step + 1);
         throw interrupted(signals.raised(), epoch, step, last, options);
       }
       if (options.max_steps > 0 && global_step + 1 >= options.max_steps) {
         step_limit = true;
         mid_epoch = step + 1 < steps;
-        if (mid_epoch) write_checkpoint(task, options, last, epoch, step + 1, global_step + 1);
+        if (mid_epoch) write_checkpoints(task, options, {last}, steps, global_step + 1);
         break;
       }
     }
@@ -277,15 +308,15 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
     const bool final_epoch = epoch + 1 == options.max_epochs;
     const bool keep_epoch = final_epoch || (options.checkpoint_every > 0 &&
                                             (epoch + 1) % options.checkpoint_every == 0);
-    if (keep_epoch || signals.raised() || step_limit) {
-      write_checkpoint(task, options, last, epoch + 1, 0, (epoch + 1) * steps);
-    }
+    std::vector<std::string> paths;
+    if (keep_epoch || signals.raised() || step_limit) paths.push_back(last);
     if (keep_epoch) {
       char name[64];
       std::snprintf(name, sizeof(name), "/checkpoints/epoch_%04lld.safetensors",
                     static_cast<long long>(epoch + 1));
-      write_checkpoint(task, options, options.output_dir + name, epoch + 1, 0, (epoch + 1) * steps);
+      paths.push_back(options.output_dir + name);
     }
+    if (!paths.empty()) write_checkpoints(task, options, paths, steps, (epoch + 1) * steps);
     // The last epoch is complete with its checkpoint: a signal now stops nothing that remains.
     if (signals.raised() && !final_epoch) {
       throw interrupted(signals.raised(), epoch, steps - 1, last, options);

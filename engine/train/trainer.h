@@ -13,8 +13,10 @@
 //   metrics, monitoring and checkpoints), a checkpoint is written, and train() throws
 //   TrainingInterrupted with a message that says how to resume (after the last epoch, nothing
 //   remains: train() returns);
-// - a NaN or inf loss stops the run with an error naming the step; no checkpoint is written from
-//   that point, so the last good one stays;
+// - a NaN or inf loss stops the run with an error naming the step; so does a state tensor holding
+//   inf or NaN (checked before every checkpoint is written: a diverged run can keep a finite loss
+//   for a while with inf batch-norm variances). No checkpoint is written from that point, so the
+//   last good one stays; loading one holding inf or NaN is an error too (load_safetensors);
 // - a progress line (epoch, step, loss, lr, img/s, ETA) and metrics as JSON lines in
 //   output_dir/metrics.jsonl.
 #pragma once
