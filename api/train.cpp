@@ -21,11 +21,13 @@ std::string train_embedding_model(const Config& config) {
   options.output_dir = config.get_string("output_dir");
   options.checkpoint_every = config.get_int("trainer.checkpoint_every");
   options.resume = config.get_bool("resume");
+  options.overwrite = config.get_bool("overwrite");
   options.config_text = config.serialize();
   // What a resumed run may change without leaving the interrupted run's path: where and how fast
   // it runs, how long, what it records. Everything else (data, model, optimizer, schedule,
   // augmentations, seed) must match the checkpoint's config.
   options.resume_may_change = {"resume",
+                               "overwrite",
                                "output_dir",
                                "checkpoint",
                                "device",

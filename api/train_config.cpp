@@ -36,6 +36,8 @@ std::vector<ConfigKey> train_config_schema() {
       {"output_dir", K::text, "lumen_out", "where checkpoints, metrics and caches go"},
       {"checkpoint", K::text, "", "start from these weights (Lumen checkpoint or torchvision)"},
       {"resume", K::boolean, "false", "continue the run in output_dir from its last checkpoint"},
+      {"overwrite", K::boolean, "false",
+       "a new run deletes an earlier run's checkpoints and metrics in output_dir"},
       {"model.out_dim", K::integer, "128", "projection head output dimension", {}, 1},
       {"criterion.temperature", K::number, "0.5", "NT-Xent temperature"},
       {"criterion.memory_bank_size",

@@ -4,8 +4,10 @@
 #include "support/testing.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -126,5 +128,103 @@ TEST_CASE("embed refuses a checkpoint holding inf, naming the file and the tenso
       "embed input_dir=" + data + " checkpoint=" + bad + " device=cpu output=" + dir + "/e.csv", 1,
       bad + ": tensor 'bn1.running_var' holds inf or NaN values");
   CHECK_FALSE(std::filesystem::exists(dir + "/e.csv"));
+  std::filesystem::remove_all(dir);
+}
+
+// `lumen <args>` started in the background, its output going to `log`; stopped (SIGKILL) and
+// reaped when the object goes, unless finish() has reaped it already.
+class Background {
+ public:
+  Background(const std::string& args, const std::string& log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string command =
+          "exec " + std::string(LUMEN_CLI_PATH) + " " + args + " >" + log + " 2>&1";
+      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~Background() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      finish();
+    }
+  }
+  pid_t pid() const { return pid_; }
+  // Waits for the program to end; its exit code, or -1 when a signal ended it.
+  int finish() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Whether output_dir/.lock names `pid` as its holder within a minute.
+bool holds_lock(const std::string& output_dir, pid_t pid) {
+  for (int i = 0; i < 600; ++i) {
+    std::ifstream lock(output_dir + "/.lock");
+    long holder = 0;
+    if (lock >> holder && holder == pid) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_CASE("two runs in one output_dir: the second fails at once, naming the folder and the pid") {
+  const std::string dir = lumen::testing::temp_dir("cli_lock");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const std::string run = dir + "/run";
+  Background first(tiny_train(data, run) + "100000", dir + "/first.log");  // runs until stopped
+  REQUIRE(first.pid() > 0);
+  REQUIRE_MESSAGE(holds_lock(run, first.pid()), read_text(dir + "/first.log"));
+  check_fails(tiny_train(data, run) + "1", 1,
+              "output_dir '" + run + "' is in use by another Lumen run (pid " +
+                  std::to_string(first.pid()) + ")");
+  check_fails(tiny_train(data, run) + "1 resume=true", 1, "is in use by another Lumen run");
+  kill(first.pid(), SIGTERM);
+  const int code = first.finish();
+  INFO(read_text(dir + "/first.log"));
+  CHECK(code == 130);  // interrupted, with a checkpoint to resume from
+  CHECK(std::filesystem::exists(run + "/checkpoints/last.safetensors"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a new run in an earlier run's output_dir is refused; overwrite=true starts afresh") {
+  const std::string dir = lumen::testing::temp_dir("cli_overwrite");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const std::string run = dir + "/run";
+  REQUIRE(lumen_cli(tiny_train(data, run) + "2").code == 0);
+  check_fails(tiny_train(data, run) + "1", 1,
+              "output_dir '" + run + "' holds an earlier run (checkpoints/");
+  check_fails(tiny_train(data, run) + "1", 1,
+              "Continue it with resume=true, start the new run in another output_dir, or pass "
+              "overwrite=true");
+  std::ifstream old_metrics(run + "/metrics.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(old_metrics, line);) ++lines;
+  CHECK(lines == 2);
+  const Run fresh = lumen_cli(tiny_train(data, run) + "1 overwrite=true");
+  INFO(fresh.out);
+  CHECK(fresh.code == 0);
+  std::ifstream new_metrics(run + "/metrics.jsonl");
+  lines = 0;
+  for (std::string line; std::getline(new_metrics, line);) ++lines;
+  CHECK(lines == 1);
+  // The overwriting run resumes like any other (overwrite may differ on resume).
+  const Run resumed = lumen_cli(tiny_train(data, run) + "2 resume=true");
+  INFO(resumed.out);
+  CHECK(resumed.code == 0);
+  check_fails(tiny_train(data, run) + "3 resume=true overwrite=true", 1, "pass only one of them");
   std::filesystem::remove_all(dir);
 }

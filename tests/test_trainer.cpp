@@ -3,9 +3,13 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "engine/autograd/parameters.h"
 #include "engine/io/safetensors.h"
@@ -68,6 +72,20 @@ std::string fresh_dir(const std::string& name) {
 
 // doctest's Contains from a std::string (it copies the text).
 doctest::Contains contains(const std::string& text) { return doctest::Contains(text.c_str()); }
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int line_count(const std::string& path) {
+  std::ifstream in(path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  return lines;
+}
 
 TrainerOptions options_for(const std::string& dir, int64_t epochs) {
   TrainerOptions o;
@@ -304,4 +322,107 @@ TEST_CASE(
   CHECK(third.weights() == straight.weights());
   fs::remove_all(a);
   fs::remove_all(b);
+}
+
+TEST_CASE("a second run in an output_dir in use fails at once, naming the folder and the pid") {
+  const std::string dir = fresh_dir("locked");
+  {
+    RunDirectory held(dir, false, false);
+    ToyTask second;
+    CHECK_THROWS_WITH_AS(train(second, options_for(dir, 1)),
+                         contains("output_dir '" + dir + "' is in use by another Lumen run (pid " +
+                                  std::to_string(::getpid()) + ")"),
+                         Error);
+    CHECK_FALSE(fs::exists(dir + "/checkpoints/last.safetensors"));
+    ToyTask owner;  // the holder itself trains (claimed before building the task)
+    CHECK(train(owner, options_for(dir, 1), &held).steps == 3);
+  }
+  // Released at the end of the claim, also when train() throws.
+  ToyTask diverging;
+  diverging.nan_at = 1;
+  TrainerOptions o = options_for(dir, 2);
+  o.overwrite = true;
+  CHECK_THROWS_WITH_AS(train(diverging, o), doctest::Contains("the loss became"), Error);
+  ToyTask after;
+  CHECK(train(after, o).steps == 6);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the lock holds against another process, and ends with it however it ends") {
+  const std::string dir = fresh_dir("locked_fork");
+  int ready[2], finish[2];
+  REQUIRE(::pipe(ready) == 0);
+  REQUIRE(::pipe(finish) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // holds the folder until told to end, then ends without unwinding
+    RunDirectory held(dir, false, false);
+    char c = 1;
+    (void)!::write(ready[1], &c, 1);
+    (void)!::read(finish[0], &c, 1);
+    ::_exit(0);
+  }
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  ToyTask second;
+  CHECK_THROWS_WITH_AS(
+      train(second, options_for(dir, 1)),
+      contains("is in use by another Lumen run (pid " + std::to_string(child) + ")"), Error);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ToyTask third;
+  CHECK(train(third, options_for(dir, 1)).steps == 3);
+  for (int fd : {ready[0], ready[1], finish[0], finish[1]}) ::close(fd);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a fresh run refuses an earlier run's folder; overwrite=true starts it afresh") {
+  const std::string dir = fresh_dir("earlier_run");
+  ToyTask first;
+  train(first, options_for(dir, 4));  // last, epoch_0002, epoch_0004, four metrics lines
+  const std::string last = dir + "/checkpoints/last.safetensors";
+  const std::string before = file_text(last);
+  fs::create_directories(dir + "/cache");
+  std::ofstream(dir + "/cache/images_32.lumencache") << "kept";
+
+  ToyTask fresh;
+  CHECK_THROWS_WITH_AS(train(fresh, options_for(dir, 1)),
+                       contains("output_dir '" + dir + "' holds an earlier run ("), Error);
+  try {
+    train(fresh, options_for(dir, 1));
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    for (const char* offer : {"Continue it with resume=true", "another output_dir",
+                              "overwrite=true to delete the earlier run's checkpoints and "
+                              "metrics (the image cache is kept)"}) {
+      CHECK_MESSAGE(message.find(offer) != std::string::npos, offer);
+    }
+  }
+  CHECK(file_text(last) == before);
+  CHECK(line_count(dir + "/metrics.jsonl") == 4);
+
+  TrainerOptions o = options_for(dir, 1);
+  o.overwrite = true;
+  o.resume = true;
+  CHECK_THROWS_WITH_AS(train(fresh, o), doctest::Contains("pass only one of them"), Error);
+  o.resume = false;
+  CHECK(train(fresh, o).steps == 3);
+  CHECK(load_safetensors(last).metadata.at("epoch") == "1");
+  CHECK(line_count(dir + "/metrics.jsonl") == 1);
+  CHECK_FALSE(fs::exists(dir + "/checkpoints/epoch_0002.safetensors"));
+  CHECK_FALSE(fs::exists(dir + "/checkpoints/epoch_0004.safetensors"));
+  CHECK(file_text(dir + "/cache/images_32.lumencache") == "kept");
+
+  // Metrics without a checkpoint (a run killed before its first one): no resume=true to offer.
+  fs::remove_all(dir + "/checkpoints");
+  try {
+    train(fresh, options_for(dir, 1));
+    FAIL("a fresh run over earlier metrics must be refused");
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    CHECK(message.find("holds an earlier run (metrics.jsonl)") != std::string::npos);
+    CHECK(message.find("resume=true") == std::string::npos);
+  }
+  fs::remove_all(dir);
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -197,14 +198,18 @@ void MetricsLog::write(const std::map<std::string, double>& numbers) {
   std::fclose(f);
 }
 
-TrainResult train(TrainingTask& task, const TrainerOptions& options) {
+TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirectory* claimed) {
   namespace fs = std::filesystem;
+  std::optional<RunDirectory> own;
+  if (claimed == nullptr) {
+    own.emplace(options.output_dir, options.resume, options.overwrite);
+  } else {
+    LUMEN_CHECK(claimed->path() == options.output_dir, "train: the claimed folder ",
+                claimed->path(), " is not output_dir ", options.output_dir);
+  }
   const int64_t steps = task.steps_per_epoch();
   LUMEN_CHECK(steps > 0, "the dataset yields no full batch: use a smaller loader.batch_size or ",
               "more images");
-  std::error_code ec;
-  fs::create_directories(options.output_dir + "/checkpoints", ec);
-  LUMEN_CHECK(!ec, "cannot create '", options.output_dir, "/checkpoints': ", ec.message());
   const std::string last = last_checkpoint_path(options.output_dir);
 
   TrainResult result;

@@ -3,6 +3,8 @@
 // augmentation into a task.
 //
 // Guarantees:
+// - one run per output_dir at a time, and a fresh run never mixes with an earlier one's files
+//   (RunDirectory: a lock held for the whole run; resume=true, overwrite=true or another folder);
 // - checkpoints (safetensors, written atomically) every `checkpoint_every` epochs and at the end,
 //   as output_dir/checkpoints/last.safetensors (+ epoch_NNNN.safetensors), holding the task's
 //   state, the epoch/step reached and the config;
@@ -29,6 +31,7 @@
 
 #include "engine/core/tensor.h"
 #include "engine/io/safetensors.h"
+#include "engine/train/run_directory.h"
 
 namespace lumen {
 
@@ -64,6 +67,9 @@ struct TrainerOptions {
   std::string output_dir = "lumen_out";
   int64_t checkpoint_every = 10;  // epochs; the last epoch is always saved
   bool resume = false;
+  // A fresh run (resume=false) in an output_dir holding an earlier run's checkpoints or metrics
+  // deletes them first; without it that is an error (see RunDirectory).
+  bool overwrite = false;
   std::string config_text;  // stored in checkpoint metadata ("key=value" lines)
   // Config keys a resume may change; any other key that differs from the checkpoint's is an error.
   std::set<std::string> resume_may_change;
@@ -84,7 +90,11 @@ class TrainingInterrupted : public Error {
   using Error::Error;
 };
 
-TrainResult train(TrainingTask& task, const TrainerOptions& options);
+// Claims options.output_dir with a RunDirectory for the run (lock, fresh-run check), unless the
+// caller already holds one for it: `claimed` lets a caller claim the folder before building the
+// task, so that a refused run has touched nothing in it.
+TrainResult train(TrainingTask& task, const TrainerOptions& options,
+                  RunDirectory* claimed = nullptr);
 
 // Appends JSON objects, one per line, to a file.
 class MetricsLog {
