@@ -1,5 +1,12 @@
 // embed_images, knn_evaluate and the dataset embedding they share.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 
 #include "api/datasets.h"
 #include "api/embedding.h"
@@ -70,6 +77,50 @@ data::ImageDataset open_for_embedding(const Config& c, const std::string& path, 
   return open_dataset(r);
 }
 }  // namespace
+
+void check_embeddings_output(const Config& c) {
+  namespace fs = std::filesystem;
+  const std::string output = c.get_string("output");
+  LUMEN_CHECK(!output.empty(), "output is empty: pass output=<file>.csv, the file to write");
+  std::error_code ec;
+  LUMEN_CHECK(!fs::is_directory(output, ec) && fs::path(output).has_filename(), "output=", output,
+              " is a folder; pass the file to write, e.g. output=",
+              (fs::path(output) / "embeddings.csv").string());
+  const fs::path target = fs::weakly_canonical(fs::absolute(output), ec);
+  LUMEN_CHECK(!ec, "output=", output, ": ", ec.message());
+  // The same file, also through another name (a link, "..", a hard link).
+  auto same_file = [&](const std::string& other) {
+    std::error_code e;
+    return !other.empty() && (fs::weakly_canonical(fs::absolute(other), e) == target ||
+                              fs::equivalent(other, output, e));
+  };
+  const std::string checkpoint = c.get_string("checkpoint");
+  LUMEN_CHECK(!same_file(checkpoint), "output=", output, " is the checkpoint ", checkpoint,
+              ": writing the embeddings would destroy it. Pass another output file");
+  const std::string input = c.get_string("input_dir");
+  if (!input.empty() && fs::is_directory(input, ec)) {
+    const fs::path root = fs::canonical(input, ec);
+    const bool inside =
+        !ec &&
+        std::mismatch(root.begin(), root.end(), target.begin(), target.end()).first == root.end();
+    LUMEN_CHECK(!inside, "output=", output, " lies inside input_dir=", input,
+                ": writing there would change the dataset (or overwrite one of its files). Pass an "
+                "output outside input_dir");
+  } else {
+    LUMEN_CHECK(!same_file(input), "output=", output, " is input_dir ", input,
+                ": writing the embeddings would destroy the dataset. Pass another output file");
+  }
+  const fs::path folder = target.parent_path();
+  LUMEN_CHECK(fs::is_directory(folder, ec), "the folder of output=", output, ", ", folder.string(),
+              ", does not exist; create it first");
+  // Writable, checked the way the writer will use it: a new file in that folder.
+  std::string probe = (folder / ".lumen_output_probe_XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  LUMEN_CHECK(fd >= 0, "cannot write into ", folder.string(), " (for output=", output,
+              "): ", std::strerror(errno), "; pass an output in a writable folder");
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
 
 Embeddings embed_images(const Config& c) {
   const Device device = device_from_config(c);

@@ -228,3 +228,48 @@ TEST_CASE("a new run in an earlier run's output_dir is refused; overwrite=true s
   check_fails(tiny_train(data, run) + "3 resume=true overwrite=true", 1, "pass only one of them");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("embed refuses, before any work, an output it must not or cannot write") {
+  namespace fs = std::filesystem;
+  const std::string dir = lumen::testing::temp_dir("cli_embed_output");
+  const std::string data_dir = dir + "/cifar";
+  fs::create_directories(data_dir);
+  const std::string data =
+      lumen::testing::write_cifar_batch(data_dir + "/data_batch_1.bin", 32, 4, 2);
+  REQUIRE(lumen_cli(tiny_train(data, dir + "/run") + "1").code == 0);
+  const std::string checkpoint = dir + "/run/checkpoints/last.safetensors";
+  const std::string saved = read_text(checkpoint);
+  const std::string embed = "embed device=cpu checkpoint=" + checkpoint + " input_dir=";
+  // Its own checkpoint, also through another spelling of the path.
+  check_fails(embed + data + " output=" + checkpoint, 1,
+              "output=" + checkpoint + " is the checkpoint");
+  check_fails(
+      embed + data + " output=" + dir + "/run/./checkpoints/../checkpoints/last.safetensors", 1,
+      "is the checkpoint");
+  CHECK(read_text(checkpoint) == saved);
+  // input_dir (a file) itself, and anything inside input_dir (a folder).
+  check_fails(embed + data + " output=" + data, 1, "is input_dir");
+  check_fails(embed + data_dir + " output=" + data, 1, "lies inside input_dir=" + data_dir);
+  check_fails(embed + data_dir + " output=" + data_dir + "/embeddings.csv", 1,
+              "lies inside input_dir");
+  CHECK(fs::file_size(data) == 32 * 3073);
+  CHECK_FALSE(fs::exists(data_dir + "/embeddings.csv"));
+  // Empty, a folder, a missing folder, a folder where no file can be created. The checkpoint does
+  // not exist here: the output is checked first, before anything is loaded.
+  const std::string nothing =
+      "embed device=cpu checkpoint=" + dir + "/none.safetensors input_dir=" + data + " output=";
+  check_fails(nothing, 1, "output is empty");
+  check_fails(nothing + dir, 1, "output=" + dir + " is a folder");
+  check_fails(nothing + dir + "/missing/e.csv", 1, "/missing, does not exist; create it first");
+  std::string locked = dir + "/read_only";
+  fs::create_directories(locked);
+  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+  if (geteuid() == 0) locked = "/proc";  // permissions do not stop root; /proc takes no new files
+  check_fails(nothing + locked + "/e.csv", 1, "cannot write into " + locked);
+  fs::permissions(dir + "/read_only", fs::perms::owner_all);
+  // A good output still works.
+  const Run ok = lumen_cli(embed + data + " output=" + dir + "/e.csv");
+  INFO(ok.out);
+  CHECK(ok.code == 0);
+  std::filesystem::remove_all(dir);
+}
