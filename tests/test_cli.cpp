@@ -3,6 +3,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,8 +25,10 @@ struct Run {
 };
 
 // Runs `lumen <args>` through the shell; arguments are plain words here (no quoting needed).
-Run lumen_cli(const std::string& args) {
-  const std::string command = std::string(LUMEN_CLI_PATH) + " " + args + " 2>&1";
+// timeout_s > 0: killed after that long (exit code 124), for a run that might hang.
+Run lumen_cli(const std::string& args, int timeout_s = 0) {
+  const std::string command = (timeout_s > 0 ? "timeout " + std::to_string(timeout_s) + " " : "") +
+                              std::string(LUMEN_CLI_PATH) + " " + args + " 2>&1";
   Run r;
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
@@ -272,4 +275,32 @@ TEST_CASE("embed refuses, before any work, an output it must not or cannot write
   INFO(ok.out);
   CHECK(ok.code == 0);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a checkpoint that is a FIFO, a device or a directory is refused without being opened") {
+  namespace fs = std::filesystem;
+  const std::string dir = lumen::testing::temp_dir("cli_fifo");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const std::string fifo = dir + "/weights.safetensors";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string embed = "embed device=cpu input_dir=" + data + " output=" + dir + "/e.csv";
+  // Opening a FIFO for reading waits for a writer: a hang, unless the file is refused first.
+  for (const std::string& command :
+       {embed + " checkpoint=" + fifo,
+        "knn device=cpu train_dir=" + data + " test_dir=" + data + " checkpoint=" + fifo,
+        tiny_train(data, dir + "/run") + "1 checkpoint=" + fifo}) {
+    const Run r = lumen_cli(command, 60);
+    INFO("lumen " << command << "\n" << r.out);
+    CHECK(r.code == 1);
+    CHECK(r.out.find("'" + fifo + "' is a FIFO (named pipe), not a safetensors file") !=
+          std::string::npos);
+  }
+  check_fails(embed + " checkpoint=/dev/zero", 1, "'/dev/zero' is a character device");
+  // A folder: named as one, with the run's checkpoint suggested when it holds a run.
+  REQUIRE(lumen_cli(tiny_train(data, dir + "/run") + "1").code == 0);
+  check_fails(embed + " checkpoint=" + dir + "/run", 1,
+              "'" + dir + "/run' is a directory, not a safetensors file; did you mean " + dir +
+                  "/run/checkpoints/last.safetensors?");
+  check_fails(embed + " checkpoint=" + dir, 1, "'" + dir + "' is a directory");
+  fs::remove_all(dir);
 }

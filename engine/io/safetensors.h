@@ -1,7 +1,8 @@
 // safetensors files: an 8-byte little-endian header length, a JSON header mapping each tensor name
 // to {dtype, shape, data_offsets} (plus an optional "__metadata__" object of strings), then the
 // raw little-endian data. Malformed, truncated or oversized headers, and float tensors holding inf
-// or NaN (weights of a diverged run), are rejected with an error that names the file and tensor.
+// or NaN (weights of a diverged run), are rejected with an error that names the file and tensor;
+// so is a path that is not a regular file (a directory, a FIFO, a device), before it is opened.
 #pragma once
 
 #include <map>
