@@ -137,16 +137,16 @@ KnnResult knn_evaluate(const Config& c) {
   ParameterBuffer params;
   EmbeddingModel model = load_embedding_model(c, params, device);
   const int size = model.input_size;
-  const data::ImageDataset train_set = open_for_embedding(c, c.require("train_dir"), size);
-  const data::ImageDataset test_set = open_for_embedding(c, c.require("test_dir"), size);
+  const std::string train_dir = c.require("train_dir"), test_dir = c.require("test_dir");
+  const data::ImageDataset train_set = open_for_embedding(c, train_dir, size);
+  const data::ImageDataset test_set = open_for_embedding(c, test_dir, size);
+  const KnnLabels labels =
+      knn_labels(train_set, test_set, "train_dir=" + train_dir, "test_dir=" + test_dir);
   const DType dtype = activation_dtype(c, device);
   const int64_t batch = c.get_int("loader.batch_size");
   Embeddings bank = embed_dataset(*model.backbone, train_set, size, device, dtype, batch);
   Embeddings queries = embed_dataset(*model.backbone, test_set, size, device, dtype, batch);
-  int64_t classes = 0;
-  for (int64_t l : bank.labels) classes = std::max(classes, l + 1);
-  for (int64_t l : queries.labels) classes = std::max(classes, l + 1);
-  return knn_classify(bank.values, bank.labels, queries.values, queries.labels, classes,
+  return knn_classify(bank.values, bank.labels, queries.values, labels.test, labels.classes,
                       c.get_int("knn.k"), c.get_float("knn.t"));
 }
 

@@ -12,10 +12,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <vector>
 
 #include "engine/io/safetensors.h"
 #include "support/datasets.h"
+#include "support/images.h"
 
 namespace {
 
@@ -303,4 +306,60 @@ TEST_CASE("a checkpoint that is a FIFO, a device or a directory is refused witho
                   "/run/checkpoints/last.safetensors?");
   check_fails(embed + " checkpoint=" + dir, 1, "'" + dir + "' is a directory");
   fs::remove_all(dir);
+}
+
+// Writes `count` distinct 16x16 PNGs into folder/<class_name>/ for each class (seeded by name).
+void write_class_folder(const std::string& folder, const std::vector<std::string>& classes,
+                        int count) {
+  for (const std::string& name : classes) {
+    for (int i = 0; i < count; ++i) {
+      const int seed = int(std::hash<std::string>{}(name) % 1000) * 16 + i;
+      lumen::testing::write_file(
+          folder + "/" + name + "/" + std::to_string(i) + ".png",
+          lumen::testing::encode_png(16, 16, 2, 8, lumen::testing::smooth_rgb(16, 16, seed)));
+    }
+  }
+}
+
+// The top-1 accuracy printed by `lumen knn`, or -1.
+double knn_top1(const std::string& out) {
+  const size_t at = out.find("knn top1 ");
+  return at == std::string::npos ? -1 : std::stod(out.substr(at + 9));
+}
+
+TEST_CASE("knn matches classes by name between train_dir and test_dir") {
+  const std::string dir = lumen::testing::temp_dir("cli_knn_names");
+  const std::string train = dir + "/train", test = dir + "/test";
+  write_class_folder(train, {"a_cat", "b_dog", "c_fox", "d_owl"}, 4);
+  // The test folder holds two of the classes, the same images: labels 0 and 1 by position, 2 and
+  // 3 by name. Each test image's nearest neighbour is its own copy.
+  write_class_folder(test, {"c_fox", "d_owl"}, 4);
+  const std::string knn =
+      "knn device=cpu model.name=resnet-9 model.width=0.125 "
+      "collate.input_size=16 knn.k=1 train_dir=";
+  const Run r = lumen_cli(knn + train + " test_dir=" + test);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(knn_top1(r.out) == doctest::Approx(1.0));
+
+  write_class_folder(dir + "/unknown", {"c_fox", "e_yak"}, 2);
+  check_fails(
+      knn + train + " test_dir=" + dir + "/unknown", 1,
+      "kNN: class 'e_yak' of test_dir=" + dir + "/unknown is not a class of train_dir=" + train);
+  write_class_folder(dir + "/flat", {"."}, 4);
+  check_fails(knn + dir + "/flat test_dir=" + test, 1,
+              "kNN votes with the labels of train_dir=" + dir +
+                  "/flat, but all its images have "
+                  "one label");
+  check_fails(knn + train + " test_dir=" + dir + "/flat", 1,
+              "train_dir=" + train + " names its classes (one subfolder per class) but test_dir=" +
+                  dir + "/flat does not");
+  // Sets without class names (CIFAR batches) keep their labels on both sides.
+  const std::string cifar = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const Run positional = lumen_cli(knn + cifar + " test_dir=" + cifar);
+  INFO(positional.out);
+  CHECK(positional.code == 0);
+  CHECK(knn_top1(positional.out) == doctest::Approx(1.0));
+  check_fails(knn + train + " test_dir=" + cifar, 1, "does not (a flat folder, or an idx/CIFAR");
+  std::filesystem::remove_all(dir);
 }
