@@ -426,3 +426,26 @@ TEST_CASE("a fresh run refuses an earlier run's folder; overwrite=true starts it
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("the unfinished checkpoint files of a killed run are deleted at the next start") {
+  const std::string dir = fresh_dir("temps");
+  ToyTask first;
+  train(first, options_for(dir, 2));
+  const std::string checkpoints = dir + "/checkpoints/";
+  // What save_safetensors leaves when killed between writing and renaming, and files it never
+  // writes (a user's, other temporary names), which stay.
+  for (const char* name : {"last.safetensors.tmp.4242", "epoch_0004.safetensors.tmp.17"}) {
+    std::ofstream(checkpoints + name) << "half written";
+  }
+  const std::vector<std::string> kept = {"mine.safetensors", "notes.tmp.5",
+                                         "last.safetensors.tmp.x1", ".safetensors.tmp.3"};
+  for (const std::string& name : kept) std::ofstream(checkpoints + name) << "keep";
+  ToyTask resumed;
+  TrainerOptions o = options_for(dir, 3);
+  o.resume = true;
+  CHECK(train(resumed, o).steps == 3);
+  CHECK_FALSE(fs::exists(checkpoints + "last.safetensors.tmp.4242"));
+  CHECK_FALSE(fs::exists(checkpoints + "epoch_0004.safetensors.tmp.17"));
+  for (const std::string& name : kept) CHECK_MESSAGE(fs::exists(checkpoints + name), name);
+  fs::remove_all(dir);
+}

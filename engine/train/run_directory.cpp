@@ -4,7 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <utility>
@@ -42,6 +44,33 @@ std::vector<fs::path> earlier_run_files(const fs::path& dir) {
   return found;
 }
 
+// Whether `name` is a temporary file of save_safetensors: "<file>.safetensors.tmp.<pid>".
+bool is_checkpoint_temp(const std::string& name) {
+  const std::string mark = ".safetensors.tmp.";
+  const size_t at = name.rfind(mark);
+  if (at == std::string::npos || at == 0) return false;
+  const std::string pid = name.substr(at + mark.size());
+  return !pid.empty() &&
+         std::all_of(pid.begin(), pid.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Deletes the temporary checkpoint files a killed run left in `checkpoints` (none can be a live
+// run's: that run would hold the lock).
+void remove_checkpoint_temps(const fs::path& checkpoints) {
+  std::error_code ec;
+  int removed = 0;
+  for (const auto& entry : fs::directory_iterator(checkpoints, ec)) {
+    if (is_checkpoint_temp(entry.path().filename().string()) && fs::remove(entry.path(), ec)) {
+      ++removed;
+    }
+  }
+  if (removed > 0) {
+    std::fprintf(stderr,
+                 "removed %d unfinished checkpoint file%s left in %s by a run that was killed\n",
+                 removed, removed == 1 ? "" : "s", checkpoints.string().c_str());
+  }
+}
+
 // A file descriptor closed when it goes out of scope, unless released.
 struct OwnedFd {
   int fd = -1;
@@ -77,6 +106,7 @@ RunDirectory::RunDirectory(const std::string& output_dir, bool resume, bool over
   // For the message above in the next run refused; the lock holds without it too.
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(lock.fd, 0) == 0) (void)!::pwrite(lock.fd, pid.data(), pid.size(), 0);
+  remove_checkpoint_temps(fs::path(output_dir) / "checkpoints");
 
   if (!resume) {
     const std::vector<fs::path> earlier = earlier_run_files(output_dir);

@@ -3,6 +3,8 @@
 //   folder fails at once with an error naming the folder and the pid of the run that holds it.
 //   The lock ends with the RunDirectory, and the kernel drops it when the process ends however it
 //   ends (a crash or SIGKILL leaves no stale lock);
+// - the unfinished checkpoint files of a killed run (save_safetensors' "<file>.tmp.<pid>" in
+//   output_dir/checkpoints) are deleted: with the lock held, no live run can be writing them;
 // - a fresh run (resume=false) refuses a folder holding an earlier run's checkpoints or metrics,
 //   offering resume=true, another output_dir or overwrite=true; overwrite=true deletes them (the
 //   image cache under output_dir/cache is kept: it depends only on the images).
