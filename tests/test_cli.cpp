@@ -200,9 +200,28 @@ TEST_CASE("two runs in one output_dir: the second fails at once, naming the fold
   check_fails(tiny_train(data, run) + "1 resume=true", 1, "is in use by another Lumen run");
   kill(first.pid(), SIGTERM);
   const int code = first.finish();
-  INFO(read_text(dir + "/first.log"));
+  const std::string log = read_text(dir + "/first.log");
+  INFO(log);
   CHECK(code == 130);  // interrupted, with a checkpoint to resume from
   CHECK(std::filesystem::exists(run + "/checkpoints/last.safetensors"));
+  // The interruption names the last step done as the progress line does ("epoch E/N step S/M",
+  // from 1), and the resume names the same step.
+  const std::string said = "interrupted by signal 15 after ";
+  const size_t at = log.find(said), end = log.find("; checkpoint saved", at);
+  REQUIRE(end != std::string::npos);
+  const std::string step = log.substr(at + said.size(), end - at - said.size());
+  long epoch = 0, epochs = 0, in_epoch = 0, per_epoch = 0;
+  REQUIRE(std::sscanf(step.c_str(), "epoch %ld/%ld step %ld/%ld", &epoch, &epochs, &in_epoch,
+                      &per_epoch) == 4);
+  CHECK(epochs == 100000);
+  CHECK(per_epoch == 2);
+  const long done = (epoch - 1) * per_epoch + in_epoch;
+  const Run resumed = lumen_cli(tiny_train(data, run) +
+                                "100000 resume=true trainer.max_steps=" + std::to_string(done + 1));
+  INFO(resumed.out);
+  CHECK(resumed.code == 0);
+  CHECK(resumed.out.find("resuming from " + run + "/checkpoints/last.safetensors after " + step +
+                         "\n") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
 

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "engine/autograd/parameters.h"
@@ -87,6 +89,23 @@ int line_count(const std::string& path) {
   return lines;
 }
 
+// What fn writes to stderr (the trainer's messages outside errors: resume, stops).
+std::string stderr_of(const std::function<void()>& fn) {
+  const std::string path = "/tmp/lumen_test_trainer_" + std::to_string(::getpid()) + "_stderr";
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  FILE* capture = std::fopen(path.c_str(), "w");
+  ::dup2(::fileno(capture), 2);
+  fn();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::fclose(capture);
+  const std::string text = file_text(path);
+  fs::remove(path);
+  return text;
+}
+
 TrainerOptions options_for(const std::string& dir, int64_t epochs) {
   TrainerOptions o;
   o.max_epochs = epochs;
@@ -141,7 +160,11 @@ TEST_CASE("SIGINT finishes the step, saves, and a resume ends where an uninterru
   const std::string b = fresh_dir("interrupted");
   ToyTask interrupted;
   interrupted.interrupt_at = 4;  // epoch 1, step 1
-  CHECK_THROWS_WITH_AS(train(interrupted, options_for(b, 3)), doctest::Contains("Resume with"),
+  // The interruption and the resume name the same step (the last one done) as the progress line
+  // does: epoch 2 of 3, step 2 of 3, counted from 1.
+  CHECK_THROWS_WITH_AS(train(interrupted, options_for(b, 3)),
+                       doctest::Contains("interrupted by signal 2 after epoch 2/3 step 2/3; "
+                                         "checkpoint saved to"),
                        TrainingInterrupted);
   SafetensorsFile ckpt = load_safetensors(b + "/checkpoints/last.safetensors");
   CHECK(ckpt.metadata.at("epoch") == "1");
@@ -149,7 +172,8 @@ TEST_CASE("SIGINT finishes the step, saves, and a resume ends where an uninterru
   ToyTask resumed;
   TrainerOptions o = options_for(b, 3);
   o.resume = true;
-  train(resumed, o);
+  CHECK(stderr_of([&] { train(resumed, o); }) ==
+        "resuming from " + b + "/checkpoints/last.safetensors after epoch 2/3 step 2/3\n");
   CHECK(resumed.weights() == straight.weights());
   fs::remove_all(a);
   fs::remove_all(b);
@@ -159,7 +183,10 @@ TEST_CASE("a NaN loss stops the run and keeps the last good checkpoint") {
   const std::string dir = fresh_dir("nan");
   ToyTask task;
   task.nan_at = 7;  // epoch 2: after the epoch-2 checkpoint
-  CHECK_THROWS_WITH_AS(train(task, options_for(dir, 4)), doctest::Contains("the loss became"),
+  CHECK_THROWS_WITH_AS(train(task, options_for(dir, 4)),
+                       contains("nan at epoch 3/4 step 2/3; stopping without saving. The last "
+                                "good checkpoint is " +
+                                dir + "/checkpoints/last.safetensors"),
                        Error);
   SafetensorsFile ckpt = load_safetensors(dir + "/checkpoints/last.safetensors");
   CHECK(ckpt.metadata.at("epoch") == "2");
@@ -256,8 +283,10 @@ TEST_CASE("all_finite: every float dtype, large values, integers") {
 TEST_CASE("a signal on an epoch's last step keeps that epoch's metrics and checkpoints") {
   const std::string dir = fresh_dir("signal_epoch_end");
   ToyTask task;
-  task.interrupt_at = 5;  // epoch 1 (0-based), its last step; checkpoint_every = 2 keeps epoch 2
-  CHECK_THROWS_AS(train(task, options_for(dir, 4)), TrainingInterrupted);
+  task.interrupt_at = 5;  // epoch 2's last step; checkpoint_every = 2 keeps epoch 2
+  CHECK_THROWS_WITH_AS(train(task, options_for(dir, 4)),
+                       doctest::Contains("interrupted by signal 2 after epoch 2/4 step 3/3"),
+                       TrainingInterrupted);
   CHECK(fs::exists(dir + "/checkpoints/epoch_0002.safetensors"));
   SafetensorsFile ckpt = load_safetensors(dir + "/checkpoints/last.safetensors");
   CHECK(ckpt.metadata.at("epoch") == "2");

@@ -46,7 +46,8 @@ class StopSignals {
 
 constexpr const char* kFormat = "lumen-checkpoint-1";
 
-// "epoch E/N step S/M" of a global step (counted from 0), numbered from 1 as the progress line.
+// "epoch E/N step S/M" of a global step (counted from 0), numbered from 1: the one way the progress
+// line and every message (interruption, resume, divergence) name a step.
 std::string position(int64_t global_step, int64_t steps, const TrainerOptions& options) {
   return "epoch " + std::to_string(global_step / steps + 1) + "/" +
          std::to_string(options.max_epochs) + " step " + std::to_string(global_step % steps + 1) +
@@ -98,11 +99,12 @@ std::map<std::string, std::string> key_value_lines(const std::string& text) {
   return entries;
 }
 
-TrainingInterrupted interrupted(int signal, int64_t epoch, int64_t step, const std::string& last,
-                                const TrainerOptions& options) {
+// Thrown once the checkpoint after the step `global_step` (counted from 0) is safe.
+TrainingInterrupted interrupted(int signal, int64_t global_step, int64_t steps,
+                                const std::string& last, const TrainerOptions& options) {
   return TrainingInterrupted(
-      "interrupted by signal " + std::to_string(signal) + " at epoch " + std::to_string(epoch + 1) +
-      " step " + std::to_string(step + 1) + "; checkpoint saved to " + last + ". Resume with: " +
+      "interrupted by signal " + std::to_string(signal) + " after " +
+      position(global_step, steps, options) + "; checkpoint saved to " + last + ". Resume with: " +
       (options.resume_hint.empty() ? std::string("resume=true") : options.resume_hint));
 }
 
@@ -240,8 +242,8 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
       return result;
     }
     task.load_state(saved.tensors);
-    std::fprintf(stderr, "resuming from %s at epoch %lld step %lld\n", last.c_str(),
-                 static_cast<long long>(start_epoch), static_cast<long long>(start_step));
+    std::fprintf(stderr, "resuming from %s after %s\n", last.c_str(),
+                 position(start_epoch * steps + start_step - 1, steps, options).c_str());
   }
 
   MetricsLog metrics(options.output_dir + "/metrics.jsonl");
@@ -268,10 +270,9 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
       const double value = loss.item();
       if (global_step == profile_step) cuda_profiler_stop();
       if (!std::isfinite(value)) {
-        Tape::current().clear();
-        LUMEN_FAIL("the loss became ", value, " at epoch ", epoch, " step ", step,
-                   "; stopping without saving. The last good checkpoint is ", last,
-                   " (if any). Try a lower optimizer.lr or trainer.precision=32");
+        std::ostringstream loss;
+        loss << "the loss became " << value;
+        stop_diverged(loss.str(), position(global_step, steps, options), last);
       }
       loss_sum += value;
       ++loss_count;
@@ -282,19 +283,17 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
           std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
       result.images_per_second = seconds > 0 ? double(epoch_images) / seconds : 0;
       if (!options.quiet) {
-        char text[160];
-        std::snprintf(text, sizeof(text),
-                      "epoch %lld/%lld step %lld/%lld loss %.4f lr %.4g %.0f img/s",
-                      static_cast<long long>(epoch + 1), static_cast<long long>(options.max_epochs),
-                      static_cast<long long>(step + 1), static_cast<long long>(steps), value,
+        char text[96];
+        std::snprintf(text, sizeof(text), " loss %.4f lr %.4g %.0f img/s", value,
                       task.learning_rate(global_step), result.images_per_second);
-        progress.update(global_step + 1, text, step + 1 == steps);
+        progress.update(global_step + 1, position(global_step, steps, options) + text,
+                        step + 1 == steps);
       }
       // A signal in the middle of an epoch stops here; on its last step, after the epoch's own
       // work below (metrics, monitoring, checkpoint), so that none of it is lost.
       if (signals.raised() && step + 1 < steps) {
         write_checkpoints(task, options, {last}, steps, global_step + 1);
-        throw interrupted(signals.raised(), epoch, step, last, options);
+        throw interrupted(signals.raised(), global_step, steps, last, options);
       }
       if (options.max_steps > 0 && global_step + 1 >= options.max_steps) {
         step_limit = true;
@@ -324,7 +323,7 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
     if (!paths.empty()) write_checkpoints(task, options, paths, steps, (epoch + 1) * steps);
     // The last epoch is complete with its checkpoint: a signal now stops nothing that remains.
     if (signals.raised() && !final_epoch) {
-      throw interrupted(signals.raised(), epoch, steps - 1, last, options);
+      throw interrupted(signals.raised(), (epoch + 1) * steps - 1, steps, last, options);
     }
     if (step_limit) break;
   }

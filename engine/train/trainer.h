@@ -20,7 +20,9 @@
 //   for a while with inf batch-norm variances). No checkpoint is written from that point, so the
 //   last good one stays; loading one holding inf or NaN is an error too (load_safetensors);
 // - a progress line (epoch, step, loss, lr, img/s, ETA) and metrics as JSON lines in
-//   output_dir/metrics.jsonl.
+//   output_dir/metrics.jsonl. The progress line and every message name a step the same way,
+//   "epoch E/N step S/M" counted from 1 (an interruption and the resume after it name the same
+//   step: the last one done).
 #pragma once
 
 #include <cstdint>
