@@ -191,14 +191,16 @@ TEST_CASE("a NaN loss stops the run and keeps the last good checkpoint") {
   SafetensorsFile ckpt = load_safetensors(dir + "/checkpoints/last.safetensors");
   CHECK(ckpt.metadata.at("epoch") == "2");
   for (double w : ckpt.tensors.at("w").to_doubles()) CHECK(std::isfinite(w));
+  const std::string none = fresh_dir("none");
   CHECK_THROWS_WITH_AS(train(task,
                              [&] {
-                               TrainerOptions o = options_for(fresh_dir("none"), 1);
+                               TrainerOptions o = options_for(none, 1);
                                o.resume = true;
                                return o;
                              }()),
                        doctest::Contains("no checkpoint"), Error);
   fs::remove_all(dir);
+  fs::remove_all(none);
 }
 
 TEST_CASE("a state tensor holding inf stops the run before a checkpoint and keeps the last good") {
