@@ -1,5 +1,12 @@
 // embed_images, knn_evaluate and the dataset embedding they share.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 
 #include "api/datasets.h"
 #include "api/embedding.h"
@@ -64,6 +71,53 @@ data::ImageDataset open_for_embedding(const Config& c, const std::string& path, 
   return open_dataset(dataset_request(c, path, input_size));
 }
 
+}  // namespace
+
+void check_embeddings_output(const Config& c) {
+  namespace fs = std::filesystem;
+  const std::string output = c.get_string("output");
+  LUMEN_CHECK(!output.empty(), "output is empty: pass output=<file>.csv, the file to write");
+  std::error_code ec;
+  LUMEN_CHECK(!fs::is_directory(output, ec) && fs::path(output).has_filename(), "output=", output,
+              " is a folder; pass the file to write, e.g. output=",
+              (fs::path(output) / "embeddings.csv").string());
+  const fs::path target = fs::weakly_canonical(fs::absolute(output), ec);
+  LUMEN_CHECK(!ec, "output=", output, ": ", ec.message());
+  // The same file, also through another name (a link, "..", a hard link).
+  auto same_file = [&](const std::string& other) {
+    std::error_code e;
+    return !other.empty() && (fs::weakly_canonical(fs::absolute(other), e) == target ||
+                              fs::equivalent(other, output, e));
+  };
+  const std::string checkpoint = c.get_string("checkpoint");
+  LUMEN_CHECK(!same_file(checkpoint), "output=", output, " is the checkpoint ", checkpoint,
+              ": writing the embeddings would destroy it. Pass another output file");
+  const std::string input = c.get_string("input_dir");
+  if (!input.empty() && fs::is_directory(input, ec)) {
+    const fs::path root = fs::canonical(input, ec);
+    const bool inside =
+        !ec &&
+        std::mismatch(root.begin(), root.end(), target.begin(), target.end()).first == root.end();
+    LUMEN_CHECK(!inside, "output=", output, " lies inside input_dir=", input,
+                ": writing there would change the dataset (or overwrite one of its files). Pass an "
+                "output outside input_dir");
+  } else {
+    LUMEN_CHECK(!same_file(input), "output=", output, " is input_dir ", input,
+                ": writing the embeddings would destroy the dataset. Pass another output file");
+  }
+  const fs::path folder = target.parent_path();
+  LUMEN_CHECK(fs::is_directory(folder, ec), "the folder of output=", output, ", ", folder.string(),
+              ", does not exist; create it first");
+  // Writable, checked the way the writer will use it: a new file in that folder.
+  std::string probe = (folder / ".lumen_output_probe_XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  LUMEN_CHECK(fd >= 0, "cannot write into ", folder.string(), " (for output=", output,
+              "): ", std::strerror(errno), "; pass an output in a writable folder");
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+namespace {
 Embeddings embed_with(const Config& c, const Backbone* custom) {
   const Device device = device_from_config(c);
   ParameterBuffer params;
@@ -85,16 +139,16 @@ KnnResult knn_evaluate(const Config& c) {
   ParameterBuffer params;
   EmbeddingModel model = load_embedding_model(c, params, device);
   const int size = model.input_size;
-  const data::ImageDataset train_set = open_for_embedding(c, c.require("train_dir"), size);
-  const data::ImageDataset test_set = open_for_embedding(c, c.require("test_dir"), size);
+  const std::string train_dir = c.require("train_dir"), test_dir = c.require("test_dir");
+  const data::ImageDataset train_set = open_for_embedding(c, train_dir, size);
+  const data::ImageDataset test_set = open_for_embedding(c, test_dir, size);
+  const KnnLabels labels =
+      knn_labels(train_set, test_set, "train_dir=" + train_dir, "test_dir=" + test_dir);
   const DType dtype = activation_dtype(c, device);
   const int64_t batch = c.get_int("loader.batch_size");
   Embeddings bank = embed_dataset(*model.backbone, train_set, size, device, dtype, batch);
   Embeddings queries = embed_dataset(*model.backbone, test_set, size, device, dtype, batch);
-  int64_t classes = 0;
-  for (int64_t l : bank.labels) classes = std::max(classes, l + 1);
-  for (int64_t l : queries.labels) classes = std::max(classes, l + 1);
-  return knn_classify(bank.values, bank.labels, queries.values, queries.labels, classes,
+  return knn_classify(bank.values, bank.labels, queries.values, labels.test, labels.classes,
                       c.get_int("knn.k"), c.get_float("knn.t"));
 }
 

@@ -40,6 +40,12 @@ std::string train_embedding_model(const Config& config, const Backbone& backbone
 Embeddings embed_images(const Config& config);
 Embeddings embed_images(const Config& config, const Backbone& backbone);  // a custom backbone
 
+// Throws, before any work, unless the `output` of an embed config can be written: a file name (not
+// empty, not a folder) in an existing folder where a file can be created, neither the checkpoint
+// nor input_dir nor anything inside input_dir (paths compared canonically). `lumen embed` calls it
+// before embed_images.
+void check_embeddings_output(const Config& config);
+
 // Embeds train_dir and test_dir and classifies the test images by kNN (lightly's knn_predict).
 KnnResult knn_evaluate(const Config& config);
 

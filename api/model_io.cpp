@@ -42,7 +42,7 @@ std::map<std::string, Tensor> backbone_weights(const SafetensorsFile& file,
 }
 
 void load_backbone_weights(Module& backbone, const std::string& path) {
-  const SafetensorsFile file = load_safetensors(path);
+  const SafetensorsFile file = load_weights(path);
   load_backbone_state_dict(backbone, backbone_weights(file, path), "'" + path + "'");
 }
 
@@ -54,7 +54,7 @@ EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& param
   int64_t input_size = config.get_int("collate.input_size");
   SafetensorsFile file;
   if (!path.empty()) {
-    file = load_safetensors(path);
+    file = load_weights(path);
     const std::map<std::string, std::string> saved = checkpoint_config(file);
     auto value = [&](const std::string& key) {
       auto it = saved.find(key);

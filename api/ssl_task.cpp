@@ -46,19 +46,16 @@ SelfSupervisedTask::SelfSupervisedTask(const TrainOptions& options)
               " images, fewer than one batch of ", options_.batch_size,
               "; lower loader.batch_size");
   if (options_.monitor.knn_every > 0) {
-    // As lightly's benchmarks: the training images vote with their labels (subfolders).
-    const auto& labels = dataset.labels;
-    LUMEN_CHECK(
-        std::adjacent_find(labels.begin(), labels.end(), std::not_equal_to<>()) != labels.end(),
-        "trainer.knn_every: kNN monitoring votes with the labels of input_dir, but all ",
-        "its images have one label (a folder without class subfolders?); train on a "
-        "labelled folder, or set trainer.knn_every=0 and evaluate with `lumen knn`");
-    knn_bank_ = std::make_unique<data::ImageDataset>(dataset);
+    // As lightly's benchmarks: the training images vote with their labels (subfolders), the
+    // validation classes matched to them by name.
     DatasetRequest queries = options_.data;
     queries.path = options_.monitor.val_dir;
     queries.image_size = options_.views.views.at(0).input_size;
     queries.cache_path.clear();
     knn_queries_ = std::make_unique<data::ImageDataset>(open_dataset(queries));
+    knn_labels_ = knn_labels(dataset, *knn_queries_, "input_dir=" + options_.data.path,
+                             "val_dir=" + queries.path);
+    knn_bank_ = std::make_unique<data::ImageDataset>(dataset);
   }
   data::LoaderOptions lo;
   lo.batch_size = options_.batch_size;
@@ -180,10 +177,8 @@ void SelfSupervisedTask::on_epoch_end(int64_t epoch, MetricsLog& metrics) {
                                   options_.batch_size);
   Embeddings queries = embed_dataset(backbone, *knn_queries_, size, options_.device, options_.dtype,
                                      options_.batch_size);
-  int64_t classes = 0;
-  for (int64_t l : bank.labels) classes = std::max(classes, l + 1);
-  for (int64_t l : queries.labels) classes = std::max(classes, l + 1);
-  KnnResult r = knn_classify(bank.values, bank.labels, queries.values, queries.labels, classes);
+  KnnResult r =
+      knn_classify(bank.values, bank.labels, queries.values, knn_labels_.test, knn_labels_.classes);
   std::fprintf(stderr, "\nepoch %lld: kNN top-1 %.4f top-5 %.4f\n",
                static_cast<long long>(epoch + 1), r.top1, r.top5);
   metrics.write({{"epoch", double(epoch + 1)}, {"knn_top1", r.top1}, {"knn_top5", r.top5}});

@@ -10,6 +10,7 @@
 #include "api/train_options.h"
 #include "engine/data/loader.h"
 #include "engine/dist/communicator.h"
+#include "engine/eval/knn.h"
 #include "engine/train/optimizer.h"
 #include "engine/train/step_graph.h"
 #include "engine/train/trainer.h"
@@ -51,6 +52,7 @@ class SelfSupervisedTask : public TrainingTask {
   int64_t loader_epoch_ = -1, loader_step_ = 0;  // position of the loader
   // kNN monitoring: the training images without augmentation, and the validation set.
   std::unique_ptr<data::ImageDataset> knn_bank_, knn_queries_;
+  KnnLabels knn_labels_;  // the validation labels in the training set's label space
 
   std::vector<Tensor> next_views(int64_t epoch, int64_t step);  // loads and augments a batch
   MethodStep method_step(int64_t global_step) const;

@@ -1,21 +1,44 @@
 // train_config and train_embedding_model: the config becomes typed options, the options a
 // self-supervised task, and the generic trainer runs it.
+#include <algorithm>
+#include <filesystem>
+
 #include "api/lumen.h"
 #include "api/methods.h"
 #include "api/ssl_task.h"
 #include "api/train_config.h"
+#include "engine/train/run_directory.h"
 
 namespace lumen {
 
 namespace {
 
+// overwrite=true deletes output_dir's checkpoints: refuse it when the starting weights are one.
+void check_not_overwritten(const TrainOptions& o) {
+  if (!o.trainer.overwrite || o.init_checkpoint.empty()) return;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path weights = fs::weakly_canonical(fs::absolute(o.init_checkpoint), ec);
+  const fs::path folder =
+      fs::weakly_canonical(fs::absolute(o.trainer.output_dir + "/checkpoints"), ec);
+  const bool inside =
+      std::mismatch(folder.begin(), folder.end(), weights.begin(), weights.end()).first ==
+      folder.end();
+  LUMEN_CHECK(!inside, "checkpoint=", o.init_checkpoint, " lies in ", folder.string(),
+              ", which overwrite=true deletes before training; copy the weights elsewhere first, "
+              "or train in another output_dir");
+}
+
 std::string train_with(const Config& config, const Backbone* backbone) {
   const TrainOptions options = read_train_options(config, backbone);
-  // A resume that would be refused is refused before anything is built (the image cache of the
-  // interrupted run stays as it is).
+  check_not_overwritten(options);
+  // Everything that refuses a run does so before anything is built: the folder's lock and the
+  // fresh-run check, then a resume's checkpoint (the image cache of an interrupted run stays as
+  // it is).
+  RunDirectory run(options.trainer.output_dir, options.trainer.resume, options.trainer.overwrite);
   if (options.trainer.resume) load_resume_checkpoint(options.trainer);
   SelfSupervisedTask task(options);
-  return train(task, options.trainer).checkpoint;
+  return train(task, options.trainer, &run).checkpoint;
 }
 
 }  // namespace

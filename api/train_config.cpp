@@ -158,6 +158,8 @@ std::vector<ConfigKey> train_config_schema(const std::string& method_name) {
                  "start from these weights (Lumen checkpoint or torchvision)"}),
       resumable({"resume", K::boolean, "false",
                  "continue the run in output_dir from its last checkpoint"}),
+      resumable({"overwrite", K::boolean, "false",
+                 "a new run deletes an earlier run's checkpoints and metrics in output_dir"}),
       {"optimizer.name", K::choice, "sgd", "optimizer", {"sgd", "lars", "adamw"}},
       {"optimizer.lr",
        K::number,

@@ -49,6 +49,7 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
   t.output_dir = c.get_string("output_dir");
   t.checkpoint_every = c.get_int("trainer.checkpoint_every");
   t.resume = c.get_bool("resume");
+  t.overwrite = c.get_bool("overwrite");
   // The checkpoint records the values used: the learning rate the run derived, not "unset".
   Config used = c;
   char lr[32];

@@ -138,7 +138,7 @@ void save_backbone(Module& net, const std::string& path) {
 }
 
 void load_backbone(Module& net, const std::string& path) {
-  const SafetensorsFile file = load_safetensors(path);
+  const SafetensorsFile file = load_weights(path);
   load_backbone_state_dict(net, file.tensors, "'" + path + "'");
 }
 

@@ -3,14 +3,22 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <vector>
 
+#include "engine/io/safetensors.h"
 #include "support/datasets.h"
+#include "support/images.h"
 
 namespace {
 
@@ -20,8 +28,10 @@ struct Run {
 };
 
 // Runs `lumen <args>` through the shell; arguments are plain words here (no quoting needed).
-Run lumen_cli(const std::string& args) {
-  const std::string command = std::string(LUMEN_CLI_PATH) + " " + args + " 2>&1";
+// timeout_s > 0: killed after that long (exit code 124), for a run that might hang.
+Run lumen_cli(const std::string& args, int timeout_s = 0) {
+  const std::string command = (timeout_s > 0 ? "timeout " + std::to_string(timeout_s) + " " : "") +
+                              std::string(LUMEN_CLI_PATH) + " " + args + " 2>&1";
   Run r;
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
@@ -100,5 +110,276 @@ TEST_CASE("train, embed and knn from the command line") {
   INFO(knn.out);
   REQUIRE(knn.code == 0);
   CHECK(knn.out.find("knn top1 ") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// The arguments of a tiny CPU training run on `data` into `output_dir`.
+std::string tiny_train(const std::string& data, const std::string& output_dir) {
+  return "train input_dir=" + data + " output_dir=" + output_dir +
+         " device=cpu model.name=resnet-9 model.width=0.125 model.out_dim=16 "
+         "collate.input_size=16 loader.batch_size=16 seed=2 trainer.max_epochs=";
+}
+
+TEST_CASE("embed refuses a checkpoint holding inf, naming the file and the tensor") {
+  const std::string dir = lumen::testing::temp_dir("cli_inf");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const Run train = lumen_cli(tiny_train(data, dir + "/run") + "1");
+  INFO(train.out);
+  REQUIRE(train.code == 0);
+  lumen::SafetensorsFile ckpt = lumen::load_safetensors(dir + "/run/checkpoints/last.safetensors");
+  // As a diverged run leaves it.
+  ckpt.tensors.at("backbone.bn1.running_var").data<float>()[0] = INFINITY;
+  const std::string bad = dir + "/bad.safetensors";
+  lumen::save_safetensors(bad, ckpt.tensors, ckpt.metadata);
+  check_fails(
+      "embed input_dir=" + data + " checkpoint=" + bad + " device=cpu output=" + dir + "/e.csv", 1,
+      bad + ": tensor 'backbone.bn1.running_var' holds inf or NaN values");
+  CHECK_FALSE(std::filesystem::exists(dir + "/e.csv"));
+  std::filesystem::remove_all(dir);
+}
+
+// `lumen <args>` started in the background, its output going to `log`; stopped (SIGKILL) and
+// reaped when the object goes, unless finish() has reaped it already.
+class Background {
+ public:
+  Background(const std::string& args, const std::string& log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string command =
+          "exec " + std::string(LUMEN_CLI_PATH) + " " + args + " >" + log + " 2>&1";
+      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~Background() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      finish();
+    }
+  }
+  pid_t pid() const { return pid_; }
+  // Waits for the program to end; its exit code, or -1 when a signal ended it.
+  int finish() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Whether output_dir/.lock names `pid` as its holder within a minute.
+bool holds_lock(const std::string& output_dir, pid_t pid) {
+  for (int i = 0; i < 600; ++i) {
+    std::ifstream lock(output_dir + "/.lock");
+    long holder = 0;
+    if (lock >> holder && holder == pid) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_CASE("two runs in one output_dir: the second fails at once, naming the folder and the pid") {
+  const std::string dir = lumen::testing::temp_dir("cli_lock");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const std::string run = dir + "/run";
+  Background first(tiny_train(data, run) + "100000", dir + "/first.log");  // runs until stopped
+  REQUIRE(first.pid() > 0);
+  REQUIRE_MESSAGE(holds_lock(run, first.pid()), read_text(dir + "/first.log"));
+  check_fails(tiny_train(data, run) + "1", 1,
+              "output_dir '" + run + "' is in use by another Lumen run (pid " +
+                  std::to_string(first.pid()) + ")");
+  check_fails(tiny_train(data, run) + "1 resume=true", 1, "is in use by another Lumen run");
+  kill(first.pid(), SIGTERM);
+  const int code = first.finish();
+  const std::string log = read_text(dir + "/first.log");
+  INFO(log);
+  CHECK(code == 130);  // interrupted, with a checkpoint to resume from
+  CHECK(std::filesystem::exists(run + "/checkpoints/last.safetensors"));
+  // The interruption names the last step done as the progress line does ("epoch E/N step S/M",
+  // from 1), and the resume names the same step.
+  const std::string said = "interrupted by signal 15 after ";
+  const size_t at = log.find(said), end = log.find("; checkpoint saved", at);
+  REQUIRE(end != std::string::npos);
+  const std::string step = log.substr(at + said.size(), end - at - said.size());
+  long epoch = 0, epochs = 0, in_epoch = 0, per_epoch = 0;
+  REQUIRE(std::sscanf(step.c_str(), "epoch %ld/%ld step %ld/%ld", &epoch, &epochs, &in_epoch,
+                      &per_epoch) == 4);
+  CHECK(epochs == 100000);
+  CHECK(per_epoch == 2);
+  const long done = (epoch - 1) * per_epoch + in_epoch;
+  const Run resumed = lumen_cli(tiny_train(data, run) +
+                                "100000 resume=true trainer.max_steps=" + std::to_string(done + 1));
+  INFO(resumed.out);
+  CHECK(resumed.code == 0);
+  CHECK(resumed.out.find("resuming from " + run + "/checkpoints/last.safetensors after " + step +
+                         "\n") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a new run in an earlier run's output_dir is refused; overwrite=true starts afresh") {
+  const std::string dir = lumen::testing::temp_dir("cli_overwrite");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const std::string run = dir + "/run";
+  REQUIRE(lumen_cli(tiny_train(data, run) + "2").code == 0);
+  check_fails(tiny_train(data, run) + "1", 1,
+              "output_dir '" + run + "' holds an earlier run (checkpoints/");
+  check_fails(tiny_train(data, run) + "1", 1,
+              "Continue it with resume=true, start the new run in another output_dir, or pass "
+              "overwrite=true");
+  std::ifstream old_metrics(run + "/metrics.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(old_metrics, line);) ++lines;
+  CHECK(lines == 2);
+  const Run fresh = lumen_cli(tiny_train(data, run) + "1 overwrite=true");
+  INFO(fresh.out);
+  CHECK(fresh.code == 0);
+  std::ifstream new_metrics(run + "/metrics.jsonl");
+  lines = 0;
+  for (std::string line; std::getline(new_metrics, line);) ++lines;
+  CHECK(lines == 1);
+  // The overwriting run resumes like any other (overwrite may differ on resume).
+  const Run resumed = lumen_cli(tiny_train(data, run) + "2 resume=true");
+  INFO(resumed.out);
+  CHECK(resumed.code == 0);
+  check_fails(tiny_train(data, run) + "3 resume=true overwrite=true", 1, "pass only one of them");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("embed refuses, before any work, an output it must not or cannot write") {
+  namespace fs = std::filesystem;
+  const std::string dir = lumen::testing::temp_dir("cli_embed_output");
+  const std::string data_dir = dir + "/cifar";
+  fs::create_directories(data_dir);
+  const std::string data =
+      lumen::testing::write_cifar_batch(data_dir + "/data_batch_1.bin", 32, 4, 2);
+  REQUIRE(lumen_cli(tiny_train(data, dir + "/run") + "1").code == 0);
+  const std::string checkpoint = dir + "/run/checkpoints/last.safetensors";
+  const std::string saved = read_text(checkpoint);
+  const std::string embed = "embed device=cpu checkpoint=" + checkpoint + " input_dir=";
+  // Its own checkpoint, also through another spelling of the path.
+  check_fails(embed + data + " output=" + checkpoint, 1,
+              "output=" + checkpoint + " is the checkpoint");
+  check_fails(
+      embed + data + " output=" + dir + "/run/./checkpoints/../checkpoints/last.safetensors", 1,
+      "is the checkpoint");
+  CHECK(read_text(checkpoint) == saved);
+  // input_dir (a file) itself, and anything inside input_dir (a folder).
+  check_fails(embed + data + " output=" + data, 1, "is input_dir");
+  check_fails(embed + data_dir + " output=" + data, 1, "lies inside input_dir=" + data_dir);
+  check_fails(embed + data_dir + " output=" + data_dir + "/embeddings.csv", 1,
+              "lies inside input_dir");
+  CHECK(fs::file_size(data) == 32 * 3073);
+  CHECK_FALSE(fs::exists(data_dir + "/embeddings.csv"));
+  // Empty, a folder, a missing folder, a folder where no file can be created. The checkpoint does
+  // not exist here: the output is checked first, before anything is loaded.
+  const std::string nothing =
+      "embed device=cpu checkpoint=" + dir + "/none.safetensors input_dir=" + data + " output=";
+  check_fails(nothing, 1, "output= is empty");
+  check_fails(nothing + dir, 1, "output=" + dir + " is a folder");
+  check_fails(nothing + dir + "/missing/e.csv", 1, "/missing, does not exist; create it first");
+  std::string locked = dir + "/read_only";
+  fs::create_directories(locked);
+  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+  if (geteuid() == 0) locked = "/proc";  // permissions do not stop root; /proc takes no new files
+  check_fails(nothing + locked + "/e.csv", 1, "cannot write into " + locked);
+  fs::permissions(dir + "/read_only", fs::perms::owner_all);
+  // A good output still works.
+  const Run ok = lumen_cli(embed + data + " output=" + dir + "/e.csv");
+  INFO(ok.out);
+  CHECK(ok.code == 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a checkpoint that is a FIFO, a device or a directory is refused without being opened") {
+  namespace fs = std::filesystem;
+  const std::string dir = lumen::testing::temp_dir("cli_fifo");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const std::string fifo = dir + "/weights.safetensors";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string embed = "embed device=cpu input_dir=" + data + " output=" + dir + "/e.csv";
+  // Opening a FIFO for reading waits for a writer: a hang, unless the file is refused first.
+  for (const std::string& command :
+       {embed + " checkpoint=" + fifo,
+        "knn device=cpu train_dir=" + data + " test_dir=" + data + " checkpoint=" + fifo,
+        tiny_train(data, dir + "/run") + "1 checkpoint=" + fifo}) {
+    const Run r = lumen_cli(command, 60);
+    INFO("lumen " << command << "\n" << r.out);
+    CHECK(r.code == 1);
+    CHECK(r.out.find("'" + fifo + "' is a FIFO (named pipe), not a safetensors file") !=
+          std::string::npos);
+  }
+  check_fails(embed + " checkpoint=/dev/zero", 1, "'/dev/zero' is a character device");
+  // A folder: named as one, with the run's checkpoint suggested when it holds a run.
+  REQUIRE(lumen_cli(tiny_train(data, dir + "/run") + "1").code == 0);
+  check_fails(embed + " checkpoint=" + dir + "/run", 1,
+              "'" + dir + "/run' is a directory, not a safetensors file; did you mean " + dir +
+                  "/run/checkpoints/last.safetensors?");
+  check_fails(embed + " checkpoint=" + dir, 1, "'" + dir + "' is a directory");
+  fs::remove_all(dir);
+}
+
+// Writes `count` distinct 16x16 PNGs into folder/<class_name>/ for each class (seeded by name).
+void write_class_folder(const std::string& folder, const std::vector<std::string>& classes,
+                        int count) {
+  for (const std::string& name : classes) {
+    for (int i = 0; i < count; ++i) {
+      const int seed = int(std::hash<std::string>{}(name) % 1000) * 16 + i;
+      lumen::testing::write_file(
+          folder + "/" + name + "/" + std::to_string(i) + ".png",
+          lumen::testing::encode_png(16, 16, 2, 8, lumen::testing::smooth_rgb(16, 16, seed)));
+    }
+  }
+}
+
+// The top-1 accuracy printed by `lumen knn`, or -1.
+double knn_top1(const std::string& out) {
+  const size_t at = out.find("knn top1 ");
+  return at == std::string::npos ? -1 : std::stod(out.substr(at + 9));
+}
+
+TEST_CASE("knn matches classes by name between train_dir and test_dir") {
+  const std::string dir = lumen::testing::temp_dir("cli_knn_names");
+  const std::string train = dir + "/train", test = dir + "/test";
+  write_class_folder(train, {"a_cat", "b_dog", "c_fox", "d_owl"}, 4);
+  // The test folder holds two of the classes, the same images: labels 0 and 1 by position, 2 and
+  // 3 by name. Each test image's nearest neighbour is its own copy.
+  write_class_folder(test, {"c_fox", "d_owl"}, 4);
+  const std::string knn =
+      "knn device=cpu model.name=resnet-9 model.width=0.125 "
+      "collate.input_size=16 knn.k=1 train_dir=";
+  const Run r = lumen_cli(knn + train + " test_dir=" + test);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(knn_top1(r.out) == doctest::Approx(1.0));
+
+  write_class_folder(dir + "/unknown", {"c_fox", "e_yak"}, 2);
+  check_fails(
+      knn + train + " test_dir=" + dir + "/unknown", 1,
+      "kNN: class 'e_yak' of test_dir=" + dir + "/unknown is not a class of train_dir=" + train);
+  write_class_folder(dir + "/flat", {"."}, 4);
+  check_fails(knn + dir + "/flat test_dir=" + test, 1,
+              "kNN votes with the labels of train_dir=" + dir +
+                  "/flat, but all its images have "
+                  "one label");
+  check_fails(knn + train + " test_dir=" + dir + "/flat", 1,
+              "train_dir=" + train + " names its classes (one subfolder per class) but test_dir=" +
+                  dir + "/flat does not");
+  // Sets without class names (CIFAR batches) keep their labels on both sides.
+  const std::string cifar = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 2);
+  const Run positional = lumen_cli(knn + cifar + " test_dir=" + cifar);
+  INFO(positional.out);
+  CHECK(positional.code == 0);
+  CHECK(knn_top1(positional.out) == doctest::Approx(1.0));
+  check_fails(knn + train + " test_dir=" + cifar, 1, "does not (a flat folder, or an idx/CIFAR");
   std::filesystem::remove_all(dir);
 }

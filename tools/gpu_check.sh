@@ -87,7 +87,7 @@ if [[ -z "${SKIP_BENCH:-}" && -f $fmnist ]] && nvidia-smi >/dev/null 2>&1; then
   for graph in true false; do
     run=$("$build/bin/lumen" train input_dir=$fmnist output_dir="$build/simclr_run_$graph" \
           model.name=resnet-18 loader.batch_size=512 collate.input_size=32 data.limit=20480 \
-          collate.gaussian_blur=0 trainer.max_epochs=3 trainer.cuda_graph=$graph 2>&1 |
+          collate.gaussian_blur=0 trainer.max_epochs=3 trainer.cuda_graph=$graph overwrite=true 2>&1 |
           tr '\r' '\n' | grep -E "/40 |done|lumen:")
     tlog+="trainer.cuda_graph=$graph"$'\n'"$run"$'\n'
   done

@@ -32,7 +32,7 @@ common=(collate.input_size=28 "${model[@]}" seed=1)
 
 echo "== training SimCLR on Fashion-MNIST (${model[*]} ${recipe[*]})"
 $lumen train input_dir=$train_set output_dir=$out "${common[@]}" "${recipe[@]}" \
-  collate.gaussian_blur=0 trainer.checkpoint_every=5  # no blur on small images, as lightly's CIFAR recipe
+  collate.gaussian_blur=0 trainer.checkpoint_every=5 overwrite=true  # no blur on small images, as lightly's CIFAR recipe
 checkpoint=$out/checkpoints/last.safetensors
 
 echo "== embedding the test set"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "engine/autograd/tape.h"
@@ -62,6 +63,42 @@ KnnResult knn_classify(const Tensor& bank, const std::vector<int64_t>& bank_labe
   result.top1 = double(hits1) / double(std::max<int64_t>(nq, 1));
   result.top5 = double(hits5) / double(std::max<int64_t>(nq, 1));
   return result;
+}
+
+KnnLabels knn_labels(const data::ImageDataset& train, const data::ImageDataset& test,
+                     const std::string& train_what, const std::string& test_what) {
+  const auto& votes = train.labels;
+  LUMEN_CHECK(std::adjacent_find(votes.begin(), votes.end(), std::not_equal_to<>()) != votes.end(),
+              "kNN votes with the labels of ", train_what, ", but all its images have one label ",
+              "(a folder without class subfolders?); pass a folder with one subfolder per class");
+  const bool train_named = !train.class_names.empty(), test_named = !test.class_names.empty();
+  LUMEN_CHECK(train_named == test_named, "kNN: ", train_named ? train_what : test_what,
+              " names its classes (one subfolder per class) but ",
+              train_named ? test_what : train_what,
+              " does not (a flat folder, or an idx/CIFAR file); label both the same way");
+  KnnLabels out;
+  if (!train_named) {
+    out.test = test.labels;
+    for (int64_t l : train.labels) out.classes = std::max(out.classes, l + 1);
+    for (int64_t l : test.labels) out.classes = std::max(out.classes, l + 1);
+    return out;
+  }
+  std::map<std::string, int64_t> train_label;
+  for (size_t i = 0; i < train.class_names.size(); ++i) train_label[train.class_names[i]] = i;
+  std::vector<int64_t> to_train(test.class_names.size(), -1);
+  for (size_t i = 0; i < test.class_names.size(); ++i) {
+    auto it = train_label.find(test.class_names[i]);
+    if (it != train_label.end()) to_train[i] = it->second;
+  }
+  out.classes = int64_t(train.class_names.size());
+  out.test.reserve(test.labels.size());
+  for (int64_t l : test.labels) {
+    LUMEN_CHECK(to_train[size_t(l)] >= 0, "kNN: class '", test.class_names[size_t(l)], "' of ",
+                test_what, " is not a class of ", train_what,
+                ", so none of its images can be classified right; leave it out of ", test_what);
+    out.test.push_back(to_train[size_t(l)]);
+  }
+  return out;
 }
 
 }  // namespace lumen

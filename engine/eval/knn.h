@@ -3,9 +3,11 @@
 // classes are ranked by their summed weight.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "engine/core/tensor.h"
+#include "engine/data/dataset.h"
 
 namespace lumen {
 
@@ -20,5 +22,20 @@ struct KnnResult {
 KnnResult knn_classify(const Tensor& bank, const std::vector<int64_t>& bank_labels,
                        const Tensor& queries, const std::vector<int64_t>& query_labels,
                        int64_t classes, int64_t k = 200, double t = 0.1);
+
+// The labels kNN compares: the test images' labels in the training set's label space.
+// - Both sets name their classes (image folders, idx files of a known dataset): classes are
+//   matched by name, so a test folder holding some of the training classes scores against the
+//   right ones; a test class (with images) the training set lacks is an error naming it.
+// - Neither names them (idx, CIFAR): labels are kept as they are on both sides.
+// - One names them and the other not: an error (a flat folder against a labelled one, say).
+// A training set whose images all have one label (a flat folder) cannot vote and is an error.
+// train_what / test_what name the sets in errors ("train_dir=images/train").
+struct KnnLabels {
+  std::vector<int64_t> test;  // (Q) labels of the test images in the training label space
+  int64_t classes = 0;        // labels run over [0, classes)
+};
+KnnLabels knn_labels(const data::ImageDataset& train, const data::ImageDataset& test,
+                     const std::string& train_what, const std::string& test_what);
 
 }  // namespace lumen

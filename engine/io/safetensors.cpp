@@ -1,15 +1,16 @@
 #include "engine/io/safetensors.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 #include "engine/io/json.h"
+#include "engine/ops/finite.h"
 
 namespace lumen {
 
@@ -48,24 +49,76 @@ DType parse_dtype(const std::string& name, const std::string& path, const std::s
 
 std::string errno_text() { return std::strerror(errno); }
 
+// What a path that is not a regular file is, for the error.
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+// Refuses anything but a regular file, naming what it is.
+void check_regular(const struct stat& st, const std::string& path) {
+  if (S_ISREG(st.st_mode)) return;
+  std::string hint = "pass a safetensors file";
+  if (S_ISDIR(st.st_mode)) {
+    const std::string last = path + "/checkpoints/last.safetensors";
+    struct stat inside;
+    hint = ::stat(last.c_str(), &inside) == 0 ? "did you mean " + last + "?"
+                                              : "pass the file itself (a run's latest checkpoint "
+                                                "is <output_dir>/checkpoints/last.safetensors)";
+  }
+  LUMEN_FAIL("'", path, "' is ", file_kind(st.st_mode), ", not a safetensors file; ", hint);
+}
+
+// Reads n bytes at offset, or fails naming the file (it shrank while being read).
+void read_at(int fd, char* into, uint64_t n, uint64_t offset, const std::string& path) {
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, into, size_t(std::min<uint64_t>(n, 1u << 30)), off_t(offset));
+    if (got < 0 && errno == EINTR) continue;
+    LUMEN_CHECK(got > 0, "cannot read '", path, "': ",
+                got < 0 ? errno_text() : std::string("it ended early (changed while read?)"));
+    into += got;
+    n -= uint64_t(got);
+    offset += uint64_t(got);
+  }
+}
+
+// A file descriptor closed when it goes out of scope.
+struct OwnedFd {
+  int fd;
+  ~OwnedFd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 }  // namespace
 
 SafetensorsFile load_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  LUMEN_CHECK(in, "cannot open '", path, "': ", errno_text());
-  const uint64_t file_size = uint64_t(in.tellg());
-  in.seekg(0);
+  // stat first, so that a FIFO or a device is refused without being opened; O_NONBLOCK so that a
+  // path swapped for a FIFO after the stat does not wait for a writer either, and fstat checks
+  // what was opened.
+  struct stat st;
+  LUMEN_CHECK(::stat(path.c_str(), &st) == 0, "cannot open '", path, "': ", errno_text());
+  check_regular(st, path);
+  const OwnedFd file_fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
+  LUMEN_CHECK(file_fd.fd >= 0, "cannot open '", path, "': ", errno_text());
+  LUMEN_CHECK(::fstat(file_fd.fd, &st) == 0, "cannot stat '", path, "': ", errno_text());
+  check_regular(st, path);
+  const int fd = file_fd.fd;
+  const uint64_t file_size = uint64_t(st.st_size);
   LUMEN_CHECK(file_size >= 8, path, " is not a safetensors file: only ", file_size, " bytes");
   uint64_t header_size = 0;
-  in.read(reinterpret_cast<char*>(&header_size), 8);
+  read_at(fd, reinterpret_cast<char*>(&header_size), 8, 0, path);
   LUMEN_CHECK(header_size <= kSafetensorsMaxHeader, path, ": safetensors header of ", header_size,
               " bytes is larger than the ", kSafetensorsMaxHeader,
               " allowed; the file is corrupt or not safetensors");
   LUMEN_CHECK(8 + header_size <= file_size, path, ": header of ", header_size,
               " bytes runs past the end of the ", file_size, "-byte file (truncated?)");
   std::string header(header_size, '\0');
-  in.read(header.data(), std::streamsize(header_size));
-  LUMEN_CHECK(in, "cannot read the header of '", path, "'");
+  read_at(fd, header.data(), header_size, 8, path);
 
   Json json;
   try {
@@ -77,8 +130,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
 
   const uint64_t data_size = file_size - 8 - header_size;
   std::vector<char> data(data_size);
-  in.read(data.data(), std::streamsize(data_size));
-  LUMEN_CHECK(in || data_size == 0, "cannot read the data of '", path, "'");
+  read_at(fd, data.data(), data_size, 8 + header_size, path);
 
   SafetensorsFile file;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
@@ -198,6 +250,17 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     ::fsync(fd);
     ::close(fd);
   }
+}
+
+SafetensorsFile load_weights(const std::string& path) {
+  SafetensorsFile file = load_safetensors(path);
+  for (const auto& [key, tensor] : file.tensors) {
+    LUMEN_CHECK(
+        all_finite(tensor), path, ": tensor '", key,
+        "' holds inf or NaN values: the run that wrote it diverged, or the file is damaged. "
+        "Use an earlier checkpoint of that run, or train again with a lower learning rate");
+  }
+  return file;
 }
 
 }  // namespace lumen

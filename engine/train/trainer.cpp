@@ -7,12 +7,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 #include "engine/autograd/tape.h"
 #include "engine/core/device.h"
 #include "engine/io/json.h"
 #include "engine/io/safetensors.h"
+#include "engine/ops/finite.h"
 #include "engine/train/progress.h"
 
 namespace lumen {
@@ -41,16 +44,44 @@ class StopSignals {
   void (*previous_term_)(int);
 };
 
-void write_checkpoint(TrainingTask& task, const TrainerOptions& options, const std::string& path,
-                      int64_t epoch, int64_t step_in_epoch, int64_t global_step) {
+// "epoch E/N step S/M" of a global step (counted from 0), numbered from 1: the one way the progress
+// line and every message (interruption, resume, divergence) name a step.
+std::string position(int64_t global_step, int64_t steps, const TrainerOptions& options) {
+  return "epoch " + std::to_string(global_step / steps + 1) + "/" +
+         std::to_string(options.max_epochs) + " step " + std::to_string(global_step % steps + 1) +
+         "/" + std::to_string(steps);
+}
+
+// The error that stops a diverged run: `what` happened at `where`; nothing more is saved.
+[[noreturn]] void stop_diverged(const std::string& what, const std::string& where,
+                                const std::string& last) {
+  Tape::current().clear();
+  LUMEN_FAIL(what, " at ", where, "; stopping without saving. ",
+             std::filesystem::exists(last) ? "The last good checkpoint is " + last
+                                           : std::string("No checkpoint was written before"),
+             ". Try a lower optimizer.lr or trainer.precision=32");
+}
+
+// Writes the task's state after the step `global_step` - 1 to each of `paths`. The state is
+// checked first: a diverged run (inf weights, an inf batch-norm variance) stops here, with the
+// error of a NaN loss, instead of replacing the last good checkpoint.
+void write_checkpoints(TrainingTask& task, const TrainerOptions& options,
+                       const std::vector<std::string>& paths, int64_t steps, int64_t global_step) {
+  const std::map<std::string, Tensor> state = task.state();
+  const std::string bad = first_non_finite(state);
+  if (!bad.empty()) {
+    stop_diverged("'" + bad + "' holds inf or NaN values",
+                  position(global_step - 1, steps, options),
+                  last_checkpoint_path(options.output_dir));
+  }
   std::map<std::string, std::string> metadata = options.metadata;
   metadata["format"] = kCheckpointFormat;
-  metadata["epoch"] = std::to_string(epoch);
-  metadata["step_in_epoch"] = std::to_string(step_in_epoch);
+  metadata["epoch"] = std::to_string(global_step / steps);
+  metadata["step_in_epoch"] = std::to_string(global_step % steps);
   metadata["global_step"] = std::to_string(global_step);
   metadata["config"] = options.config_text;
   metadata["lumen_version"] = LUMEN_VERSION;
-  save_safetensors(path, task.state(), metadata);
+  for (const std::string& path : paths) save_safetensors(path, state, metadata);
 }
 
 // "key=value" lines, by key.
@@ -65,11 +96,12 @@ std::map<std::string, std::string> key_value_lines(const std::string& text) {
   return entries;
 }
 
-TrainingInterrupted interrupted(int signal, int64_t epoch, int64_t step, const std::string& last,
-                                const TrainerOptions& options) {
+// Thrown once the checkpoint after the step `global_step` (counted from 0) is safe.
+TrainingInterrupted interrupted(int signal, int64_t global_step, int64_t steps,
+                                const std::string& last, const TrainerOptions& options) {
   return TrainingInterrupted(
-      "interrupted by signal " + std::to_string(signal) + " at epoch " + std::to_string(epoch + 1) +
-      " step " + std::to_string(step + 1) + "; checkpoint saved to " + last + ". Resume with: " +
+      "interrupted by signal " + std::to_string(signal) + " after " +
+      position(global_step, steps, options) + "; checkpoint saved to " + last + ". Resume with: " +
       (options.resume_hint.empty() ? std::string("resume=true") : options.resume_hint));
 }
 
@@ -145,7 +177,7 @@ SafetensorsFile load_resume_checkpoint(const TrainerOptions& options) {
   const std::string last = last_checkpoint_path(options.output_dir);
   LUMEN_CHECK(std::filesystem::exists(last), "resume=true but there is no checkpoint at ", last,
               "; start without resume, or point output_dir at the interrupted run");
-  SafetensorsFile saved = load_safetensors(last);
+  SafetensorsFile saved = load_weights(last);
   auto format = saved.metadata.find("format");
   LUMEN_CHECK(format != saved.metadata.end() && format->second == kCheckpointFormat, last,
               " is not a training checkpoint of this Lumen version (format '",
@@ -180,14 +212,18 @@ void MetricsLog::write(const std::map<std::string, double>& numbers) {
   std::fclose(f);
 }
 
-TrainResult train(TrainingTask& task, const TrainerOptions& options) {
+TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirectory* claimed) {
   namespace fs = std::filesystem;
+  std::optional<RunDirectory> own;
+  if (claimed == nullptr) {
+    own.emplace(options.output_dir, options.resume, options.overwrite);
+  } else {
+    LUMEN_CHECK(claimed->path() == options.output_dir, "train: the claimed folder ",
+                claimed->path(), " is not output_dir ", options.output_dir);
+  }
   const int64_t steps = task.steps_per_epoch();
   LUMEN_CHECK(steps > 0, "the dataset yields no full batch: use a smaller loader.batch_size or ",
               "more images");
-  std::error_code ec;
-  fs::create_directories(options.output_dir + "/checkpoints", ec);
-  LUMEN_CHECK(!ec, "cannot create '", options.output_dir, "/checkpoints': ", ec.message());
   const std::string last = last_checkpoint_path(options.output_dir);
 
   TrainResult result;
@@ -215,8 +251,8 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
       return result;
     }
     task.load_state(saved.tensors);
-    std::fprintf(stderr, "resuming from %s at epoch %lld step %lld\n", last.c_str(),
-                 static_cast<long long>(start_epoch), static_cast<long long>(start_step));
+    std::fprintf(stderr, "resuming from %s after %s\n", last.c_str(),
+                 position(start_epoch * steps + start_step - 1, steps, options).c_str());
   }
 
   MetricsLog metrics(options.output_dir + "/metrics.jsonl");
@@ -243,10 +279,9 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
       const double value = loss.item();
       if (global_step == profile_step) cuda_profiler_stop();
       if (!std::isfinite(value)) {
-        Tape::current().clear();
-        LUMEN_FAIL("the loss became ", value, " at epoch ", epoch, " step ", step,
-                   "; stopping without saving. The last good checkpoint is ", last,
-                   " (if any). Try a lower optimizer.lr or trainer.precision=32");
+        std::ostringstream loss;
+        loss << "the loss became " << value;
+        stop_diverged(loss.str(), position(global_step, steps, options), last);
       }
       loss_sum += value;
       ++loss_count;
@@ -257,24 +292,22 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
       result.images_per_second = seconds > 0 ? double(epoch_images) / seconds : 0;
       if (!options.quiet) {
-        char text[160];
-        std::snprintf(text, sizeof(text),
-                      "epoch %lld/%lld step %lld/%lld loss %.4f lr %.4g %.0f img/s",
-                      static_cast<long long>(epoch + 1), static_cast<long long>(options.max_epochs),
-                      static_cast<long long>(step + 1), static_cast<long long>(steps), value,
+        char text[96];
+        std::snprintf(text, sizeof(text), " loss %.4f lr %.4g %.0f img/s", value,
                       task.learning_rate(global_step), result.images_per_second);
-        progress.update(global_step + 1, text, step + 1 == steps);
+        progress.update(global_step + 1, position(global_step, steps, options) + text,
+                        step + 1 == steps);
       }
       // A signal in the middle of an epoch stops here; on its last step, after the epoch's own
       // work below (metrics, monitoring, checkpoint), so that none of it is lost.
       if (signals.raised() && step + 1 < steps) {
-        write_checkpoint(task, options, last, epoch, step + 1, global_step + 1);
-        throw interrupted(signals.raised(), epoch, step, last, options);
+        write_checkpoints(task, options, {last}, steps, global_step + 1);
+        throw interrupted(signals.raised(), global_step, steps, last, options);
       }
       if (options.max_steps > 0 && global_step + 1 >= options.max_steps) {
         step_limit = true;
         mid_epoch = step + 1 < steps;
-        if (mid_epoch) write_checkpoint(task, options, last, epoch, step + 1, global_step + 1);
+        if (mid_epoch) write_checkpoints(task, options, {last}, steps, global_step + 1);
         break;
       }
     }
@@ -288,18 +321,18 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options) {
     const bool final_epoch = epoch + 1 == options.max_epochs;
     const bool keep_epoch = final_epoch || (options.checkpoint_every > 0 &&
                                             (epoch + 1) % options.checkpoint_every == 0);
-    if (keep_epoch || signals.raised() || step_limit) {
-      write_checkpoint(task, options, last, epoch + 1, 0, (epoch + 1) * steps);
-    }
+    std::vector<std::string> paths;
+    if (keep_epoch || signals.raised() || step_limit) paths.push_back(last);
     if (keep_epoch) {
       char name[64];
       std::snprintf(name, sizeof(name), "/checkpoints/epoch_%04lld.safetensors",
                     static_cast<long long>(epoch + 1));
-      write_checkpoint(task, options, options.output_dir + name, epoch + 1, 0, (epoch + 1) * steps);
+      paths.push_back(options.output_dir + name);
     }
+    if (!paths.empty()) write_checkpoints(task, options, paths, steps, (epoch + 1) * steps);
     // The last epoch is complete with its checkpoint: a signal now stops nothing that remains.
     if (signals.raised() && !final_epoch) {
-      throw interrupted(signals.raised(), epoch, steps - 1, last, options);
+      throw interrupted(signals.raised(), (epoch + 1) * steps - 1, steps, last, options);
     }
     if (step_limit) break;
   }

@@ -3,6 +3,8 @@
 // augmentation into a task.
 //
 // Guarantees:
+// - one run per output_dir at a time, and a fresh run never mixes with an earlier one's files
+//   (RunDirectory: a lock held for the whole run; resume=true, overwrite=true or another folder);
 // - checkpoints (safetensors, written atomically) every `checkpoint_every` epochs and at the end,
 //   as output_dir/checkpoints/last.safetensors (+ epoch_NNNN.safetensors), holding the task's
 //   state, the epoch/step reached and the config;
@@ -13,10 +15,14 @@
 //   metrics, monitoring and checkpoints), a checkpoint is written, and train() throws
 //   TrainingInterrupted with a message that says how to resume (after the last epoch, nothing
 //   remains: train() returns);
-// - a NaN or inf loss stops the run with an error naming the step; no checkpoint is written from
-//   that point, so the last good one stays;
+// - a NaN or inf loss stops the run with an error naming the step; so does a state tensor holding
+//   inf or NaN (checked before every checkpoint is written: a diverged run can keep a finite loss
+//   for a while with inf batch-norm variances). No checkpoint is written from that point, so the
+//   last good one stays; loading one holding inf or NaN is an error too (load_weights);
 // - a progress line (epoch, step, loss, lr, img/s, ETA) and metrics as JSON lines in
-//   output_dir/metrics.jsonl.
+//   output_dir/metrics.jsonl. The progress line and every message name a step the same way,
+//   "epoch E/N step S/M" counted from 1 (an interruption and the resume after it name the same
+//   step: the last one done).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +33,7 @@
 
 #include "engine/core/tensor.h"
 #include "engine/io/safetensors.h"
+#include "engine/train/run_directory.h"
 
 namespace lumen {
 
@@ -62,6 +69,9 @@ struct TrainerOptions {
   std::string output_dir = "lumen_out";
   int64_t checkpoint_every = 10;  // epochs; the last epoch is always saved
   bool resume = false;
+  // A fresh run (resume=false) in an output_dir holding an earlier run's checkpoints or metrics
+  // deletes them first; without it that is an error (see RunDirectory).
+  bool overwrite = false;
   std::string config_text;  // stored in checkpoint metadata ("key=value" lines)
   // More checkpoint metadata (e.g. "backbone_prefix": where the backbone's entries live).
   std::map<std::string, std::string> metadata;
@@ -84,7 +94,11 @@ class TrainingInterrupted : public Error {
   using Error::Error;
 };
 
-TrainResult train(TrainingTask& task, const TrainerOptions& options);
+// Claims options.output_dir with a RunDirectory for the run (lock, fresh-run check), unless the
+// caller already holds one for it: `claimed` lets a caller claim the folder before building the
+// task, so that a refused run has touched nothing in it.
+TrainResult train(TrainingTask& task, const TrainerOptions& options,
+                  RunDirectory* claimed = nullptr);
 
 // Appends JSON objects, one per line, to a file.
 class MetricsLog {

@@ -97,6 +97,7 @@ int run_train(const std::vector<std::string>& args) {
 int run_embed(const std::vector<std::string>& args) {
   if (wants_help(args)) return print_keys("embed", lumen::embed_config_schema());
   const lumen::Config config = lumen::embed_config(args);
+  lumen::check_embeddings_output(config);
   const lumen::Embeddings e = lumen::embed_images(config);
   lumen::save_embeddings_csv(config.get_string("output"), e);
   std::printf("wrote %lld embeddings of dimension %lld to %s\n",
