@@ -167,3 +167,23 @@ TEST_CASE("heads reject too few layers and wrong input widths") {
   finalize(*head, params, Device::cpu(), 1);
   CHECK_THROWS_AS((*head)(Tensor::zeros({4, 5})), Error);
 }
+
+TEST_CASE("heads pass a finite-difference check of the input gradient in f64 (train mode)") {
+  for (const auto& [name, make] : cases()) {
+    CAPTURE(name);
+    std::unique_ptr<ProjectionHead> head = make();
+    ParameterBuffer params;
+    finalize(*head, params, Device::cpu(), 3, DType::f64);
+    head->train();
+    const int64_t in = params[0].size(1);
+    Tensor x = Tensor::normal({5, in}, 4, 0.2, 1.5, DType::f64);
+    int64_t out = 0;
+    {
+      NoGrad no_grad;
+      out = (*head)(x).size(1);
+    }
+    Tensor g = Tensor::normal({5, out}, 5, 0, 1, DType::f64);
+    testing::gradcheck([&](const std::vector<Tensor>& v) { return sum(mul((*head)(v[0]), g)); },
+                       {x});
+  }
+}

@@ -14,7 +14,10 @@ constexpr uint64_t kBatchShuffleStream = uint64_t(0x4D4F434Full) << 32;  // "MOC
 Tensor indices_on(const std::vector<int64_t>& v, const Tensor& like) {
   Tensor host = Tensor::empty({int64_t(v.size())}, DType::i64);
   std::copy(v.begin(), v.end(), host.data<int64_t>());
-  return like.is_cuda() ? host.to(like.device()) : host;
+  if (!like.is_cuda()) return host;
+  Tensor out = Tensor::empty_on(host.shape(), DType::i64, like);  // in like's CUDA context
+  out.copy_from(host);
+  return out;
 }
 }  // namespace
 

@@ -4,7 +4,9 @@
 // target, online: (n,) flat buffers of the same dtype (f32, or f64 for checks), size and device,
 // typically a momentum copy's ParameterBuffer values and the matching range of the online model's
 // (layers/momentum.h pairs them). Not recorded by autograd. m in [0, 1]; lightly's methods take it
-// from cosine_schedule(step, max_steps, start, 1.0) (engine/train/schedule.h).
+// from cosine_schedule(step, max_steps, start, 1.0) (engine/train/schedule.h). m is passed by value
+// into the launch: run the update eagerly each step (lightly does it first in training_step), not
+// inside a captured CUDA graph, which would replay the captured m.
 #pragma once
 
 #include "engine/core/tensor.h"
