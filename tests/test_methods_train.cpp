@@ -1,0 +1,112 @@
+// Every method of the table through the API, on a small synthetic CIFAR-format file: it trains
+// (loss finite), a run stopped inside an epoch resumes to the weights of an uninterrupted one bit
+// for bit (target networks, banks and their positions included), and embed / knn work on its
+// checkpoint through the backbone prefix.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "support/testing.h"
+
+#include <filesystem>
+
+#include "api/lumen.h"
+#include "api/methods.h"
+#include "api/train_config.h"
+#include "engine/io/safetensors.h"
+#include "support/datasets.h"
+
+using namespace lumen;
+
+namespace {
+
+// The tiny recipe, with the method's head sizes and banks made small where it has those keys.
+std::vector<std::string> recipe(const std::string& method, const std::string& data,
+                                const std::string& out) {
+  std::vector<std::string> args = {"method=" + method,
+                                   "input_dir=" + data,
+                                   "output_dir=" + out,
+                                   "device=cpu",
+                                   "model.name=resnet-9",
+                                   "model.width=0.125",
+                                   "collate.input_size=16",
+                                   "loader.batch_size=16",
+                                   "trainer.max_epochs=2",
+                                   "trainer.checkpoint_every=1",
+                                   "seed=3"};
+  Config schema(train_config_schema(method));
+  const std::vector<std::pair<const char*, const char*>> small = {
+      {"model.hidden_dim", "32"},
+      {"model.out_dim", "16"},
+      {"model.prediction_hidden_dim", "32"},
+      {"criterion.memory_bank_size", "40"}};
+  for (const auto& [key, value] : small) {
+    if (schema.has(key)) args.push_back(std::string(key) + "=" + value);
+  }
+  return args;
+}
+
+void check_same_tensors(const std::string& a_path, const std::string& b_path) {
+  SafetensorsFile a = load_safetensors(a_path), b = load_safetensors(b_path);
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (const auto& [name, t] : a.tensors) {
+    CAPTURE(name);
+    REQUIRE(b.tensors.count(name) == 1);
+    CHECK(b.tensors.at(name).to_doubles() == t.to_doubles());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every method trains, resumes bit for bit inside an epoch, and embeds") {
+  const std::string dir = testing::temp_dir("methods_train");
+  const std::string data = testing::write_cifar_batch(dir + "/data_batch_1.bin", 48, 4, 1);
+  for (const MethodEntry& method : method_table()) {
+    CAPTURE(method.name);
+    const std::string straight =
+        train_embedding_model(train_config(recipe(method.name, data, dir + "/a_" + method.name)));
+    SafetensorsFile checkpoint = load_safetensors(straight);
+    CHECK(checkpoint.metadata.at("method") == method.name);
+    CHECK(checkpoint.tensors.count("backbone.layer1.0.conv1.weight") == 1);
+    if (method.name == "mocov2" || method.name == "byol") {
+      CHECK(checkpoint.tensors.count("backbone_momentum.layer1.0.conv1.weight") == 1);
+      CHECK(checkpoint.tensors.count("projection_head_momentum.layers.0.weight") == 1);
+    }
+    if (method.name == "mocov2") CHECK(checkpoint.tensors.count("criterion.memory_bank") == 1);
+    if (method.name == "nnclr") CHECK(checkpoint.tensors.count("memory_bank.bank") == 1);
+
+    // 3 steps an epoch: stop after the first step of epoch 2, then resume.
+    std::vector<std::string> first = recipe(method.name, data, dir + "/b_" + method.name);
+    first.push_back("trainer.max_steps=4");
+    train_embedding_model(train_config(first));
+    std::vector<std::string> rest = recipe(method.name, data, dir + "/b_" + method.name);
+    rest.push_back("resume=true");
+    check_same_tensors(straight, train_embedding_model(train_config(rest)));
+
+    const Embeddings e =
+        embed_images(embed_config({"input_dir=" + data, "checkpoint=" + straight, "device=cpu"}));
+    CHECK(e.values.shape() == Shape{48, 64});  // resnet-9 at width 0.125: 64 features
+    const KnnResult knn = knn_evaluate(knn_config(
+        {"train_dir=" + data, "test_dir=" + data, "checkpoint=" + straight, "device=cpu"}));
+    CHECK(knn.top1 >= 0.0);
+    CHECK(knn.top1 <= 1.0);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a method's keys and defaults; a key of another method is an error naming it") {
+  CHECK(train_config({"method=mocov2"}).get_float("criterion.temperature") == 0.1);
+  CHECK(train_config({"method=mocov2"}).get_int("criterion.memory_bank_size") == 4096);
+  CHECK(train_config({"method=byol"}).get_int("model.out_dim") == 256);
+  CHECK(train_config({"method=byol"}).get_float("collate.view_1.gaussian_blur") == 1.0);
+  CHECK(train_config({"method=byol"}).get_float("collate.view_2.solarization_prob") == 0.2);
+  CHECK(train_config({"method=simsiam"}).get_int("model.prediction_hidden_dim") == 512);
+  CHECK(train_config({"method=nnclr"}).get_int("criterion.memory_bank_size") == 4096);
+  CHECK(train_config({"method=dclw"}).get_float("criterion.sigma") == 0.5);
+  CHECK_THROWS_WITH_AS(train_config({"method=simclr", "criterion.sigma=0.3"}),
+                       doctest::Contains("criterion.sigma is not a key of method=simclr (it "
+                                         "belongs to dclw)"),
+                       Error);
+  CHECK_THROWS_WITH_AS(train_config({"method=byol", "criterion.temperature=0.2"}),
+                       doctest::Contains("it belongs to simclr, mocov2, nnclr, dcl, dclw"), Error);
+  // SimSiam's learning rate is not scaled with the batch; the others' is.
+  CHECK(default_learning_rate(find_method("simsiam"), 512) == 0.06);
+  CHECK(default_learning_rate(find_method("byol"), 512) == doctest::Approx(0.24));
+}
