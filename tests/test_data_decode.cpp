@@ -340,3 +340,26 @@ TEST_CASE("JPEG decoding matches PIL's Image.open(...).convert(\"RGB\")") {
   }
   CHECK(cases == 5);
 }
+
+TEST_CASE("JPEG: a good file decodes the same after any bad one, in the same thread") {
+  // Fixtures from tools/fixtures/data_jpeg_truncation.py (PIL, quality 90).
+  const std::string dir = "fixtures/jpeg_truncation/";
+  const auto good = read_file_bytes(dir + "good_40x48_q90.jpg", 1 << 20);
+  const auto cut_header = read_file_bytes(dir + "truncated_header.jpg", 1 << 20);
+  const auto cut_data = read_file_bytes(dir + "truncated_data.jpg", 1 << 20);
+  const std::vector<uint8_t> cut_20(good.begin(), good.begin() + 20);
+  const RgbImage first = decode(good);
+  REQUIRE(first.width == 40);
+  REQUIRE(first.height == 48);
+  const std::string header_reason = refusal(cut_header);
+  CHECK_MESSAGE(contains(header_reason, "missing SOS marker"), header_reason);
+  for (const auto* bad : {&cut_header, &cut_data, &cut_20, &cut_header, &cut_header}) {
+    const std::string why = refusal(*bad);
+    CHECK_MESSAGE(contains(why, "JPEG"), why);
+    if (bad == &cut_header) CHECK(why == header_reason);  // the same reason every time
+    const RgbImage again = decode(good);
+    CHECK(again.width == 40);
+    CHECK(again.height == 48);
+    CHECK(again.pixels == first.pixels);
+  }
+}

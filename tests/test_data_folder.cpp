@@ -158,7 +158,7 @@ TEST_CASE("bad files: on_error=skip leaves them out and keeps every good one") {
 TEST_CASE("check_images sorts files into healthy and corrupt") {
   TempDir dir;
   make_mixed_folder(dir);
-  const ImageCheck check = check_images(dir.path(), {}, /*progress=*/false);
+  const ImageCheck check = check_images(dir.path(), 0, /*progress=*/false);
   CHECK(check.healthy.size() == 8);
   REQUIRE(check.corrupt.size() == 4);
   std::vector<std::string> names;
@@ -233,4 +233,37 @@ TEST_CASE("a folder where nothing decodes is an error even with skip") {
   options.on_error = OnBadFile::skip;
   CHECK_THROWS_WITH_AS(load_image_folder(dir.path(), options), doctest::Contains("none of the 1"),
                        Error);
+}
+
+TEST_CASE("a good JPEG after a truncated one is healthy, on one thread or several") {
+  // Fixtures from tools/fixtures/data_jpeg_truncation.py: every even file is cut before its scan.
+  const std::string fixtures = "fixtures/jpeg_truncation/";
+  const auto good = read_file_bytes(fixtures + "good_40x48_q90.jpg", 1 << 20);
+  const auto bad = read_file_bytes(fixtures + "truncated_header.jpg", 1 << 20);
+  TempDir dir;
+  for (int i = 0; i < 16; ++i) {
+    write_file(dir / ("img" + std::to_string(10 + i) + ".jpg"), i % 2 ? good : bad);
+  }
+  const RgbImage decoded = decode_image(good.data(), good.size());
+  std::vector<uint8_t> expected(8 * 8 * 3);
+  resize_shorter_and_center_crop(decoded.pixels.data(), decoded.width, decoded.height,
+                                 expected.data(), 8);
+  for (int threads : {1, 2, 4}) {
+    CAPTURE(threads);
+    const ImageCheck check = check_images(dir.path(), threads, /*progress=*/false);
+    CHECK(check.healthy.size() == 8);
+    REQUIRE(check.corrupt.size() == 8);
+    for (const BadFile& b : check.corrupt) {
+      CHECK_MESSAGE(contains(b.reason, "missing SOS marker"), b.filename << ": " << b.reason);
+    }
+    FolderDatasetOptions options = quiet(8);
+    options.on_error = OnBadFile::skip;
+    options.num_threads = threads;
+    const FolderDataset loaded = load_image_folder(dir.path(), options);
+    REQUIRE(loaded.dataset.size() == 8);
+    for (int64_t i = 0; i < 8; ++i) {
+      CHECK(loaded.dataset.filenames[size_t(i)] == "img" + std::to_string(11 + 2 * i) + ".jpg");
+      CHECK(std::equal(expected.begin(), expected.end(), loaded.dataset.image(i)));
+    }
+  }
 }

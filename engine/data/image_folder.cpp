@@ -112,12 +112,13 @@ FolderListing list_image_folder(const std::string& root_in) {
   return listing;
 }
 
-ImageCheck check_images(const std::string& root, const DecodeLimits& limits, bool progress) {
+ImageCheck check_images(const std::string& root, int num_threads, bool progress,
+                        const DecodeLimits& limits) {
   const FolderListing listing = list_image_folder(root);
   std::vector<std::string> reasons(listing.size());
   std::vector<char> bad(listing.size(), 0);
   ProgressBar bar("checking images", int64_t(listing.size()), progress);
-  parallel_for(int64_t(listing.size()), 0, [&](int64_t i) {
+  parallel_for(int64_t(listing.size()), num_threads, [&](int64_t i) {
     try {
       decode_image_file(listing.path(size_t(i)), limits);
     } catch (const std::exception& e) {

@@ -34,13 +34,13 @@ bool has_image_extension(std::string_view filename);
 // Throws when root is not a readable directory or holds no image.
 FolderListing list_image_folder(const std::string& root);
 
-// lightly's check_images: decodes every image file of the folder (on all cores) and sorts them
-// into healthy and corrupt ones (each with its reason).
+// lightly's check_images: decodes every image file of the folder on num_threads threads (0: all
+// cores) and sorts them into healthy and corrupt ones (each with its reason).
 struct ImageCheck {
   std::vector<std::string> healthy;
   std::vector<BadFile> corrupt;
 };
-ImageCheck check_images(const std::string& root, const DecodeLimits& limits = {},
-                        bool progress = true);
+ImageCheck check_images(const std::string& root, int num_threads = 0, bool progress = true,
+                        const DecodeLimits& limits = {});
 
 }  // namespace lumen::data

@@ -5,6 +5,7 @@
 #include <turbojpeg.h>
 
 #include <memory>
+#include <string>
 
 #include "engine/data/image_decode.h"
 #include "kernels/common.h"
@@ -17,27 +18,53 @@ struct TjHandleDeleter {
   void operator()(void* handle) const { tjDestroy(handle); }
 };
 
-// One decompressor per thread, reused across images.
-tjhandle thread_decompressor() {
-  thread_local std::unique_ptr<void, TjHandleDeleter> handle(tjInitDecompress());
-  if (!handle)
-    throw Error(
-        ::lumen::detail::concat("cannot create a JPEG decompressor: ", tjGetErrorStr2(nullptr)));
-  return handle.get();
-}
+// The thread's decompressor, kept across images while they decode. A handle that saw a failure is
+// never used again: TurboJPEG 2.1's tjDecompressHeader3 returns from a libjpeg error (longjmp)
+// without aborting the decompression, so the handle keeps the half-read state of the bad file
+// (DSTATE_INHEADER, eoi_reached set). The next jpeg_read_header carries on from that state instead
+// of starting over, meets "end of image" at once and reports a tables-only stream: the next good
+// file had no image size. Any failure (header or data) therefore drops the handle, and the next
+// image gets a fresh one.
+class ThreadDecompressor {
+ public:
+  tjhandle get() {
+    if (!handle_) handle_.reset(tjInitDecompress());
+    if (!handle_) {
+      throw Error(
+          ::lumen::detail::concat("cannot create a JPEG decompressor: ", tjGetErrorStr2(nullptr)));
+    }
+    return handle_.get();
+  }
+  // Throws the failure `what` with TurboJPEG's message, after dropping the handle.
+  [[noreturn]] void fail(const char* what) {
+    const std::string reason =
+        ::lumen::detail::concat(what, " (", tjGetErrorStr2(handle_.get()), ")");
+    handle_.reset();
+    throw Error(reason);
+  }
+  void discard() { handle_.reset(); }
+
+ private:
+  std::unique_ptr<void, TjHandleDeleter> handle_;
+};
+
+thread_local ThreadDecompressor decompressor;
 
 uint8_t mul255(int a, int b) { return uint8_t((a * b + 127) / 255); }
 
 }  // namespace
 
 RgbImage decode_jpeg(const uint8_t* bytes, size_t size, const DecodeLimits& limits) {
-  tjhandle tj = thread_decompressor();
+  tjhandle tj = decompressor.get();
   const unsigned long len = static_cast<unsigned long>(size);
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
   if (tjDecompressHeader3(tj, bytes, len, &width, &height, &subsampling, &colorspace) != 0) {
-    throw Error(::lumen::detail::concat("corrupt JPEG header (", tjGetErrorStr2(tj), ")"));
+    decompressor.fail("corrupt JPEG header");
   }
-  if (width <= 0 || height <= 0) throw Error("corrupt or truncated JPEG header (no image size)");
+  if (width <= 0 || height <= 0) {  // a stream of tables only, or a header cut before its frame
+    decompressor.discard();
+    throw Error("corrupt or truncated JPEG header (no image size)");
+  }
   check_dimensions(width, height, limits);
   const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_ACCURATEDCT;
   RgbImage image;
@@ -48,8 +75,7 @@ RgbImage decode_jpeg(const uint8_t* bytes, size_t size, const DecodeLimits& limi
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
     std::vector<uint8_t> cmyk(pixels * 4);
     if (tjDecompress2(tj, bytes, len, cmyk.data(), width, 0, height, TJPF_CMYK, flags) != 0) {
-      throw Error(
-          ::lumen::detail::concat("corrupt or truncated JPEG data (", tjGetErrorStr2(tj), ")"));
+      decompressor.fail("corrupt or truncated JPEG data");
     }
     for (size_t i = 0; i < pixels; ++i) {
       const uint8_t* p = &cmyk[4 * i];
@@ -60,8 +86,7 @@ RgbImage decode_jpeg(const uint8_t* bytes, size_t size, const DecodeLimits& limi
     return image;
   }
   if (tjDecompress2(tj, bytes, len, image.pixels.data(), width, 0, height, TJPF_RGB, flags) != 0) {
-    throw Error(
-        ::lumen::detail::concat("corrupt or truncated JPEG data (", tjGetErrorStr2(tj), ")"));
+    decompressor.fail("corrupt or truncated JPEG data");
   }
   return image;
 }
