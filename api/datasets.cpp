@@ -71,6 +71,12 @@ data::ImageDataset open_dataset(const DatasetRequest& r) {
   } else {
     LUMEN_CHECK(fs::is_directory(r.path), "'", r.path,
                 "' is neither an image folder nor a dataset file Lumen reads (idx, CIFAR .bin)");
+    LUMEN_CHECK(
+        r.image_size <= data::kMaxStorageSize,
+        "collate.input_size is too large for an image folder: its images would be cached at ",
+        r.image_size, " pixels a side, past the image cache's limit of ", data::kMaxStorageSize,
+        " (training caches folder images at about 8/7 of collate.input_size); lower "
+        "collate.input_size");
     data::FolderDatasetOptions o;
     o.image_size = r.image_size;
     o.on_error = r.on_error;

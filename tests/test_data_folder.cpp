@@ -1,10 +1,15 @@
 // Image folders: lightly's listing semantics, bad files (error vs skip), check_images, and the
 // decode-once cache (in memory and as a file: build, reuse, staleness).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "engine/data/image_cache.h"
 #include "engine/data/image_folder.h"
@@ -202,6 +207,29 @@ TEST_CASE("cache file: built once, reused, rebuilt when stale") {
     write_file(dir / "img0.png", png_file(30, 9, 42));
     CHECK_FALSE(load_image_folder(dir.path(), options).from_cache);
   }
+  SUBCASE("a file rewritten with its size and modification time kept makes it stale") {
+    // A PPM, so that the rewritten image has the same byte count.
+    const std::string path = dir / "img1.png";
+    const auto ppm = testing::encode_pnm(12, 9, 3, testing::smooth_rgb(12, 9, 77));
+    write_file(path, ppm);
+    CHECK_FALSE(load_image_folder(dir.path(), options).from_cache);
+    CHECK(load_image_folder(dir.path(), options).from_cache);
+    struct stat before;
+    REQUIRE(stat(path.c_str(), &before) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // past the clock's grain
+    auto changed = ppm;
+    changed.back() ^= 0xFF;
+    write_file(path, changed);
+    const timespec times[2] = {before.st_atim, before.st_mtim};  // as cp -p or rsync -t leave it
+    REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+    const FolderDataset third = load_image_folder(dir.path(), options);
+    CHECK_FALSE(third.from_cache);
+    const RgbImage now = decode_image_file(path);
+    std::vector<uint8_t> expected_now(6 * 6 * 3);
+    resize_shorter_and_center_crop(now.pixels.data(), now.width, now.height, expected_now.data(),
+                                   6);
+    CHECK(std::equal(expected_now.begin(), expected_now.end(), third.dataset.image(1)));
+  }
   SUBCASE("a damaged cache file is rebuilt") {
     write_file(options.cache_path, {'g', 'a', 'r', 'b', 'a', 'g', 'e'});
     const FolderDataset third = load_image_folder(dir.path(), options);
@@ -266,4 +294,24 @@ TEST_CASE("a good JPEG after a truncated one is healthy, on one thread or severa
       CHECK(std::equal(expected.begin(), expected.end(), loaded.dataset.image(i)));
     }
   }
+}
+
+TEST_CASE("out of memory while decoding stops the load, naming the file, even with skip") {
+  TempDir dir;
+  write_file(dir / "small.png", png_file(6, 6, 1));
+  const int side = 6000;
+  write_file(dir / "big.png",
+             testing::encode_png(side, side, 0, 8, std::vector<uint8_t>(size_t(side) * side, 9)));
+  FolderDatasetOptions options = quiet(4);
+  options.on_error = OnBadFile::skip;
+  options.num_threads = 1;  // no new thread under the limit
+  {
+    testing::AddressSpaceLimit limit(size_t(16) << 20);
+    CHECK_THROWS_WITH_AS(load_image_folder(dir.path(), options),
+                         doctest::Contains("big.png: out of memory while decoding a PNG image"),
+                         DecodeOutOfMemory);
+    CHECK_THROWS_WITH_AS(check_images(dir.path(), 1, /*progress=*/false),
+                         doctest::Contains("big.png: out of memory"), DecodeOutOfMemory);
+  }
+  CHECK(load_image_folder(dir.path(), options).dataset.size() == 2);
 }

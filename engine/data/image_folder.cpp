@@ -208,6 +208,8 @@ ImageCheck check_images(const std::string& root, int num_threads, bool progress,
   parallel_for(int64_t(listing.size()), num_threads, [&](int64_t i) {
     try {
       decode_image_file(listing.path(size_t(i)), limits);
+    } catch (const DecodeOutOfMemory& e) {  // neither healthy nor corrupt: stop
+      throw DecodeOutOfMemory(::lumen::detail::concat(listing.path(size_t(i)), ": ", e.what()));
     } catch (const std::exception& e) {
       reasons[size_t(i)] = e.what();
       bad[size_t(i)] = 1;

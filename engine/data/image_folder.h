@@ -48,7 +48,8 @@ bool listing_order(const std::string& a, const std::string& b);
 void print_warnings(const FolderListing& listing);
 
 // lightly's check_images: decodes every image file of the folder on num_threads threads (0: all
-// cores) and sorts them into healthy and corrupt ones (each with its reason).
+// cores) and sorts them into healthy and corrupt ones (each with its reason). Running out of memory
+// decides neither: it throws DecodeOutOfMemory naming the file.
 struct ImageCheck {
   std::vector<std::string> healthy;
   std::vector<BadFile> corrupt;

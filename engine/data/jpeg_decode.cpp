@@ -5,6 +5,7 @@
 #include <turbojpeg.h>
 
 #include <memory>
+#include <new>
 #include <string>
 
 #include "engine/data/image_decode.h"
@@ -35,12 +36,17 @@ class ThreadDecompressor {
     }
     return handle_.get();
   }
-  // Throws the failure `what` with TurboJPEG's message, after dropping the handle.
-  [[noreturn]] void fail(const char* what) {
-    const std::string reason =
-        ::lumen::detail::concat(what, " (", tjGetErrorStr2(handle_.get()), ")");
+  // Throws the failure `what` with TurboJPEG's message, after dropping the handle; libjpeg's
+  // "Insufficient memory" (and TurboJPEG's "Memory allocation failure") become DecodeOutOfMemory
+  // for an image of width x height.
+  [[noreturn]] void fail(const char* what, int width = 0, int height = 0) {
+    const std::string message = tjGetErrorStr2(handle_.get());
     handle_.reset();
-    throw Error(reason);
+    if (message.find("Insufficient memory") != std::string::npos ||
+        message.find("Memory allocation failure") != std::string::npos) {
+      fail_out_of_memory("JPEG", width, height);
+    }
+    throw Error(::lumen::detail::concat(what, " (", message, ")"));
   }
   void discard() { handle_.reset(); }
 
@@ -51,6 +57,34 @@ class ThreadDecompressor {
 thread_local ThreadDecompressor decompressor;
 
 uint8_t mul255(int a, int b) { return uint8_t((a * b + 127) / 255); }
+
+// Decodes the pixels of a JPEG whose header said width x height and colorspace.
+RgbImage decompress(tjhandle tj, const uint8_t* bytes, unsigned long len, int width, int height,
+                    int colorspace) {
+  const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_ACCURATEDCT;
+  RgbImage image;
+  image.width = width;
+  image.height = height;
+  const size_t pixels = size_t(width) * size_t(height);
+  image.pixels.resize(pixels * 3);
+  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
+    std::vector<uint8_t> cmyk(pixels * 4);
+    if (tjDecompress2(tj, bytes, len, cmyk.data(), width, 0, height, TJPF_CMYK, flags) != 0) {
+      decompressor.fail("corrupt or truncated JPEG data", width, height);
+    }
+    for (size_t i = 0; i < pixels; ++i) {
+      const uint8_t* p = &cmyk[4 * i];
+      image.pixels[3 * i + 0] = mul255(p[0], p[3]);
+      image.pixels[3 * i + 1] = mul255(p[1], p[3]);
+      image.pixels[3 * i + 2] = mul255(p[2], p[3]);
+    }
+    return image;
+  }
+  if (tjDecompress2(tj, bytes, len, image.pixels.data(), width, 0, height, TJPF_RGB, flags) != 0) {
+    decompressor.fail("corrupt or truncated JPEG data", width, height);
+  }
+  return image;
+}
 
 }  // namespace
 
@@ -66,29 +100,11 @@ RgbImage decode_jpeg(const uint8_t* bytes, size_t size, const DecodeLimits& limi
     throw Error("corrupt or truncated JPEG header (no image size)");
   }
   check_dimensions(width, height, limits);
-  const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_ACCURATEDCT;
-  RgbImage image;
-  image.width = width;
-  image.height = height;
-  const size_t pixels = size_t(width) * size_t(height);
-  image.pixels.resize(pixels * 3);
-  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
-    std::vector<uint8_t> cmyk(pixels * 4);
-    if (tjDecompress2(tj, bytes, len, cmyk.data(), width, 0, height, TJPF_CMYK, flags) != 0) {
-      decompressor.fail("corrupt or truncated JPEG data");
-    }
-    for (size_t i = 0; i < pixels; ++i) {
-      const uint8_t* p = &cmyk[4 * i];
-      image.pixels[3 * i + 0] = mul255(p[0], p[3]);
-      image.pixels[3 * i + 1] = mul255(p[1], p[3]);
-      image.pixels[3 * i + 2] = mul255(p[2], p[3]);
-    }
-    return image;
+  try {
+    return decompress(tj, bytes, len, width, height, colorspace);
+  } catch (const std::bad_alloc&) {
+    fail_out_of_memory("JPEG", width, height);
   }
-  if (tjDecompress2(tj, bytes, len, image.pixels.data(), width, 0, height, TJPF_RGB, flags) != 0) {
-    decompressor.fail("corrupt or truncated JPEG data");
-  }
-  return image;
 }
 
 }  // namespace lumen::data::detail

@@ -1,7 +1,11 @@
 #include "support/testing.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <limits>
 
 #include "engine/autograd/tape.h"
@@ -13,6 +17,25 @@ bool cuda_or_skip() {
   if (cuda_device_count(&reason) > 0) return true;
   MESSAGE("skipped: no CUDA device (" << reason << ")");
   return false;
+}
+
+AddressSpaceLimit::AddressSpaceLimit(size_t extra_bytes) {
+  rlimit limit{};
+  REQUIRE(getrlimit(RLIMIT_AS, &limit) == 0);
+  saved_soft_ = limit.rlim_cur;
+  std::ifstream statm("/proc/self/statm");
+  unsigned long long pages = 0;
+  statm >> pages;
+  REQUIRE(pages > 0);
+  limit.rlim_cur = pages * (unsigned long long)sysconf(_SC_PAGESIZE) + extra_bytes;
+  REQUIRE(setrlimit(RLIMIT_AS, &limit) == 0);
+}
+
+AddressSpaceLimit::~AddressSpaceLimit() {
+  rlimit limit{};
+  getrlimit(RLIMIT_AS, &limit);
+  limit.rlim_cur = saved_soft_;
+  setrlimit(RLIMIT_AS, &limit);
 }
 
 double tolerance(DType dtype) {

@@ -16,6 +16,20 @@ namespace lumen::testing {
 // per test case; GPU test cases return early on false.
 bool cuda_or_skip();
 
+// Lowers the process's address-space limit (RLIMIT_AS) to what it maps now plus extra_bytes, for
+// the object's lifetime: larger allocations then fail as on a machine out of memory. Only for
+// single-threaded code (a new thread's stack may not fit).
+class AddressSpaceLimit {
+ public:
+  explicit AddressSpaceLimit(size_t extra_bytes);
+  ~AddressSpaceLimit();
+  AddressSpaceLimit(const AddressSpaceLimit&) = delete;
+  AddressSpaceLimit& operator=(const AddressSpaceLimit&) = delete;
+
+ private:
+  unsigned long long saved_soft_;
+};
+
 // Relative tolerance of a dtype: fp32 ~1e-5, bf16 ~1e-2, as DESIGN.md states.
 double tolerance(DType dtype);
 
