@@ -60,9 +60,11 @@ Embeddings embed_dataset(Module& backbone, const data::ImageDataset& dataset, in
 }
 
 namespace {
-data::ImageDataset open_for_embedding(const Config& c, const std::string& path, int input_size) {
+data::ImageDataset open_for_embedding(const Config& c, const std::string& path, int input_size,
+                                      const std::string& filenames = "") {
   DatasetRequest r;
   r.path = path;
+  r.filenames = filenames;
   r.image_size = input_size;
   r.on_error = data::parse_on_bad_file(c.get_string("data.on_error"));
   r.num_threads = int(std::max<int64_t>(0, c.get_int("loader.num_workers")));
@@ -75,8 +77,8 @@ Embeddings embed_images(const Config& c) {
   const Device device = device_from_config(c);
   ParameterBuffer params;
   EmbeddingModel model = load_embedding_model(c, params, device);
-  const data::ImageDataset dataset =
-      open_for_embedding(c, c.require("input_dir"), model.input_size);
+  const data::ImageDataset dataset = open_for_embedding(c, c.require("input_dir"), model.input_size,
+                                                        c.get_string("data.filenames"));
   return embed_dataset(*model.backbone, dataset, model.input_size, device,
                        activation_dtype(c, device), c.get_int("loader.batch_size"));
 }

@@ -75,6 +75,7 @@ SimCLRTask::SimCLRTask(const Config& c) : config_(c) {
   const int input_size = int(c.get_int("collate.input_size"));
 
   DatasetRequest request = dataset_request(c, c.require("input_dir"), storage_size(input_size));
+  request.filenames = c.get_string("data.filenames");  // input_dir's files; val_dir is listed
   request.cache_path = c.get_string("output_dir") + "/cache/images_" +
                        std::to_string(request.image_size) + ".lumencache";
   data::ImageDataset dataset = open_dataset(request);

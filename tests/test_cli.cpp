@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "support/datasets.h"
+#include "support/images.h"
 
 namespace {
 
@@ -100,5 +101,46 @@ TEST_CASE("train, embed and knn from the command line") {
   INFO(knn.out);
   REQUIRE(knn.code == 0);
   CHECK(knn.out.find("knn top1 ") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("data.filenames: train and embed only the listed images of a folder") {
+  const std::string dir = lumen::testing::temp_dir("cli_list");
+  for (int i = 0; i < 8; ++i) {
+    const std::string name = (i % 2 ? "dog/" : "cat/") + std::to_string(i) + ".png";
+    lumen::testing::write_file(
+        dir + "/images/" + name,
+        lumen::testing::encode_png(20, 20, 2, 8, lumen::testing::smooth_rgb(20, 20, i)));
+  }
+  {
+    std::ofstream list(dir + "/list.txt");
+    list << "dog/1.png\n cat/0.png \n\ncat/4.png\ndog/5.png\n";
+  }
+  const std::string data = "input_dir=" + dir + "/images data.filenames=" + dir + "/list.txt";
+  Run train = lumen_cli("train " + data + " output_dir=" + dir +
+                        "/run device=cpu model.name=resnet-9 model.width=0.125 model.out_dim=8 "
+                        "collate.input_size=16 loader.batch_size=4 trainer.max_epochs=1");
+  INFO(train.out);
+  REQUIRE(train.code == 0);
+  Run embed = lumen_cli("embed " + data + " checkpoint=" + dir +
+                        "/run/checkpoints/last.safetensors device=cpu output=" + dir + "/e.csv");
+  INFO(embed.out);
+  REQUIRE(embed.code == 0);
+  CHECK(embed.out.find("wrote 4 embeddings") != std::string::npos);
+  std::ifstream csv(dir + "/e.csv");
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(csv, line);)
+    rows.push_back(line.substr(0, line.find(',')) + line.substr(line.rfind(',')));
+  CHECK(rows == std::vector<std::string>{"filenames,labels", "cat/0.png,0", "cat/4.png,0",
+                                         "dog/1.png,1", "dog/5.png,1"});
+  {
+    std::ofstream list(dir + "/bad.txt");
+    list << "dog/1.png\ndog/9.png\n";
+  }
+  check_fails("embed input_dir=" + dir + "/images data.filenames=" + dir + "/bad.txt checkpoint=" +
+                  dir + "/run/checkpoints/last.safetensors device=cpu output=" + dir + "/f.csv",
+              1, "line 2: 'dog/9.png' cannot be found in input_dir");
+  check_fails("knn train_dir=x test_dir=y data.filenames=" + dir + "/list.txt", 1,
+              "unknown key 'data.filenames'");
   std::filesystem::remove_all(dir);
 }

@@ -4,6 +4,7 @@
 
 #include "api/datasets.h"
 #include "engine/data/image_cache.h"
+#include "support/datasets.h"
 #include "support/images.h"
 #include "support/testing.h"
 
@@ -36,4 +37,26 @@ TEST_CASE("a storage size past the cache's limit names collate.input_size and th
                                          "images would be cached at 4572 pixels a side, past the "
                                          "image cache's limit of 4096"),
                        Error);
+}
+
+TEST_CASE("data.filenames reaches the folder reader, and is refused for dataset files") {
+  TempDir dir, lists;
+  png(dir / "a/1.png");
+  png(dir / "b/2.png");
+  png(dir / "b/3.png");
+  write_file(lists / "list.txt", {'b', '/', '3', '.', 'p', 'n', 'g', '\n'});
+  DatasetRequest r = request(dir.path(), 4);
+  r.filenames = lists / "list.txt";
+  const data::ImageDataset d = open_dataset(r);
+  CHECK(d.filenames == std::vector<std::string>{"b/3.png"});
+  CHECK(d.class_names == std::vector<std::string>{"b"});
+  const std::string cifar = testing::write_cifar_batch(lists / "data_batch_1.bin", 4, 2, 1);
+  r.path = cifar;
+  try {
+    open_dataset(r);
+    FAIL("data.filenames was accepted for a CIFAR file");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("data.filenames names images of a folder, but '" + cifar +
+                                     "' is a CIFAR dataset") != std::string::npos);
+  }
 }

@@ -332,7 +332,9 @@ FolderDataset load_image_folder(const std::string& root, const FolderDatasetOpti
   LUMEN_CHECK(options.image_size >= 1 && options.image_size <= kMaxStorageSize, "storage size ",
               options.image_size, " is out of range: the image cache holds images of 1 to ",
               kMaxStorageSize, " pixels a side");
-  const FolderListing listing = list_image_folder(root);
+  const FolderListing listing = options.file_list.empty()
+                                    ? list_image_folder(root)
+                                    : list_image_files(root, options.file_list);
   LUMEN_CHECK(listing.size() < (size_t(1) << 32), "image folder ", root, " holds ", listing.size(),
               " images; at most 2^32 - 1 are supported");
   const int s = options.image_size;
