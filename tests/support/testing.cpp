@@ -5,12 +5,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 
 #include "engine/autograd/tape.h"
 
 namespace lumen::testing {
+
+int skip_suite(const std::string& reason) {
+  std::printf("skipped: %s\n", reason.c_str());
+  return kSkipExitCode;
+}
 
 bool cuda_or_skip() {
   std::string reason;
@@ -74,6 +80,12 @@ double scaled_error(const Tensor& actual, const Tensor& expected) {
     scale = std::max(scale, std::fabs(b[i]));
   }
   return std::isnan(diff) ? INFINITY : diff / scale;
+}
+
+void check_scaled(const Tensor& actual, const Tensor& expected, double tol,
+                  const std::string& what) {
+  const double err = scaled_error(actual, expected);
+  CHECK_MESSAGE(err <= tol, what << ": scaled error " << err << " > " << tol);
 }
 
 double relative_norm_error(const Tensor& actual, const Tensor& expected) {
