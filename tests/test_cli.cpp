@@ -100,7 +100,20 @@ TEST_CASE("train, embed and knn from the command line") {
                       " device=cpu knn.k=5");
   INFO(knn.out);
   REQUIRE(knn.code == 0);
-  CHECK(knn.out.find("knn top1 ") != std::string::npos);
+  // "knn top1 T1 top5 T5": accuracies in [0, 1], top-5 at least top-1, and top-1 above chance
+  // (4 balanced classes: 0.25). Every query is in the bank too, so a working kNN finds itself.
+  const size_t at = knn.out.find("knn top1 ");
+  REQUIRE(at != std::string::npos);
+  std::istringstream numbers(knn.out.substr(at + 9));
+  double top1 = -1, top5 = -1;
+  std::string word;
+  numbers >> top1 >> word >> top5;
+  REQUIRE(word == "top5");
+  CHECK(top1 >= 0.0);
+  CHECK(top1 <= 1.0);
+  CHECK(top5 >= top1);
+  CHECK(top5 <= 1.0);
+  CHECK(top1 > 0.25);
   std::filesystem::remove_all(dir);
 }
 
