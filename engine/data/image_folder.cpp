@@ -34,11 +34,6 @@ bool listing_order(const std::string& a, const std::string& b) {
   return a < b;
 }
 
-void print_warnings(const FolderListing& listing) {
-  for (const std::string& w : listing.warnings)
-    std::fprintf(stderr, "lumen: warning: %s\n", w.c_str());
-}
-
 namespace {
 
 struct Entry {
@@ -152,6 +147,12 @@ std::string ignored_top_files(const std::string& root, const std::vector<std::st
       root, " (", shown,
       "): a folder with subfolders holds one class per subfolder, as in "
       "lightly, and files beside them are not read; move them into a subfolder to use them");
+}
+
+// Prints each of the listing's warnings on stderr.
+void print_warnings(const FolderListing& listing) {
+  for (const std::string& w : listing.warnings)
+    std::fprintf(stderr, "lumen: warning: %s\n", w.c_str());
 }
 
 }  // namespace

@@ -44,9 +44,6 @@ FolderListing list_image_folder(const std::string& root);
 // by containing folder, then by name (byte order).
 bool listing_order(const std::string& a, const std::string& b);
 
-// Prints each of the listing's warnings on stderr.
-void print_warnings(const FolderListing& listing);
-
 // lightly's check_images: decodes every image file of the folder on num_threads threads (0: all
 // cores) and sorts them into healthy and corrupt ones (each with its reason). Running out of memory
 // decides neither: it throws DecodeOutOfMemory naming the file.
