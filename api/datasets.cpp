@@ -63,18 +63,33 @@ data::ImageDataset open_dataset(const DatasetRequest& r) {
   LUMEN_CHECK(!r.path.empty(), "no dataset given: pass input_dir=<folder or dataset file>");
   LUMEN_CHECK(fs::exists(r.path), "dataset '", r.path, "' does not exist");
   data::ImageDataset d;
-  if (!fs::is_directory(r.path) && r.path.find("idx3-ubyte") != std::string::npos) {
+  const bool idx = !fs::is_directory(r.path) && r.path.find("idx3-ubyte") != std::string::npos;
+  const bool cifar =
+      !idx && (ends_with(r.path, ".bin") ||
+               (fs::is_directory(r.path) && fs::exists(r.path + "/data_batch_1.bin")));
+  LUMEN_CHECK(r.filenames.empty() || !(idx || cifar),
+              "data.filenames names images of a folder, but '", r.path, "' is ",
+              idx ? "an idx" : "a CIFAR",
+              " dataset; drop data.filenames or "
+              "point input_dir at an image folder");
+  if (idx) {
     d = open_idx(r.path);
-  } else if (ends_with(r.path, ".bin") ||
-             (fs::is_directory(r.path) && fs::exists(r.path + "/data_batch_1.bin"))) {
+  } else if (cifar) {
     d = open_cifar(r.path);
   } else {
     LUMEN_CHECK(fs::is_directory(r.path), "'", r.path,
                 "' is neither an image folder nor a dataset file Lumen reads (idx, CIFAR .bin)");
+    LUMEN_CHECK(
+        r.image_size <= data::kMaxStorageSize,
+        "collate.input_size is too large for an image folder: its images would be cached at ",
+        r.image_size, " pixels a side, past the image cache's limit of ", data::kMaxStorageSize,
+        " (training caches folder images at about 8/7 of collate.input_size); lower "
+        "collate.input_size");
     data::FolderDatasetOptions o;
     o.image_size = r.image_size;
     o.on_error = r.on_error;
     o.cache_path = r.cache_path;
+    o.file_list = r.filenames;
     o.num_threads = r.num_threads;
     o.progress = r.progress;
     d = data::load_image_folder(r.path, o).dataset;

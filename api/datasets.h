@@ -15,11 +15,16 @@ namespace lumen {
 
 struct DatasetRequest {
   std::string path;
-  int image_size = 224;  // storage size S of folder images (the sets above keep their own size)
+  // Storage size S of folder images, from collate.input_size (named in errors); at most
+  // data::kMaxStorageSize. The other sets keep their own size.
+  int image_size = 224;
   data::OnBadFile on_error = data::OnBadFile::error;
   std::string cache_path;  // folder images only: reuse or build this cache file ("": in memory)
-  int num_threads = 0;     // decode threads (0: all cores)
-  int64_t limit = 0;       // keep the first N images (0: all)
+  // data.filenames: a text file naming the folder images to use, one path relative to `path` a
+  // line; the folder is then not listed ("": every image of the folder).
+  std::string filenames;
+  int num_threads = 0;  // decode threads (0: all cores)
+  int64_t limit = 0;    // keep the first N images (0: all)
   bool progress = true;
 };
 

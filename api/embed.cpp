@@ -67,8 +67,11 @@ Embeddings embed_dataset(Module& backbone, const data::ImageDataset& dataset, in
 }
 
 namespace {
-data::ImageDataset open_for_embedding(const Config& c, const std::string& path, int input_size) {
-  return open_dataset(dataset_request(c, path, input_size));
+data::ImageDataset open_for_embedding(const Config& c, const std::string& path, int input_size,
+                                      const std::string& filenames = "") {
+  DatasetRequest r = dataset_request(c, path, input_size);
+  r.filenames = filenames;
+  return open_dataset(r);
 }
 
 }  // namespace
@@ -122,8 +125,8 @@ Embeddings embed_with(const Config& c, const Backbone* custom) {
   const Device device = device_from_config(c);
   ParameterBuffer params;
   EmbeddingModel model = load_embedding_model(c, params, device, custom);
-  const data::ImageDataset dataset =
-      open_for_embedding(c, c.require("input_dir"), model.input_size);
+  const data::ImageDataset dataset = open_for_embedding(c, c.require("input_dir"), model.input_size,
+                                                        c.get_string("data.filenames"));
   return embed_dataset(*model.backbone, dataset, model.input_size, device,
                        activation_dtype(c, device), c.get_int("loader.batch_size"));
 }

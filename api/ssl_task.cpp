@@ -52,6 +52,7 @@ SelfSupervisedTask::SelfSupervisedTask(const TrainOptions& options)
     queries.path = options_.monitor.val_dir;
     queries.image_size = options_.views.views.at(0).input_size;
     queries.cache_path.clear();
+    queries.filenames.clear();
     knn_queries_ = std::make_unique<data::ImageDataset>(open_dataset(queries));
     knn_labels_ = knn_labels(dataset, *knn_queries_, "input_dir=" + options_.data.path,
                              "val_dir=" + queries.path);

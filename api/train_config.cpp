@@ -27,6 +27,9 @@ std::vector<ConfigKey> data_keys() {
           {"loader.num_workers", K::integer, "-1", "decode threads (-1: one per core)", {}, -1}),
       {"data.on_error", K::choice, "error", "what to do with unreadable images", {"error", "skip"}},
       {"data.limit", K::integer, "0", "use only the first N images (0: all)", {}, 0},
+      {"data.filenames", K::text, "",
+       "text file naming the images of input_dir to use, one path relative to it a line (default: "
+       "all; the folder is then not listed)"},
   };
 }
 
@@ -240,9 +243,11 @@ std::vector<ConfigKey> embed_config_schema() {
 
 std::vector<ConfigKey> knn_config_schema() {
   std::vector<ConfigKey> keys = embed_config_schema();
-  keys.erase(std::remove_if(
-                 keys.begin(), keys.end(),
-                 [](const ConfigKey& k) { return k.name == "input_dir" || k.name == "output"; }),
+  keys.erase(std::remove_if(keys.begin(), keys.end(),
+                            [](const ConfigKey& k) {
+                              return k.name == "input_dir" || k.name == "output" ||
+                                     k.name == "data.filenames";  // names files of input_dir only
+                            }),
              keys.end());
   std::vector<ConfigKey> more = {
       {"train_dir", K::path, "", "labelled images whose embeddings vote"},

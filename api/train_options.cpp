@@ -28,6 +28,7 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
   o.views = views_from_config(c, method.views(224));
   const int input_size = o.views.views.at(0).input_size;
   o.data = dataset_request(c, c.require("input_dir"), storage_size(input_size));
+  o.data.filenames = c.get_string("data.filenames");  // input_dir's files; val_dir is listed
   o.data.cache_path = c.get_string("output_dir") + "/cache/images_" +
                       std::to_string(o.data.image_size) + ".lumencache";
 

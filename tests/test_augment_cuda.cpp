@@ -2,7 +2,6 @@
 // same parameters from (seed, epoch, index, view), so the views must agree value for value (the
 // kernel is built without FMA contraction; only the contrast mean's summation order differs).
 // Outputs are poisoned with NaN first. Skips (saying so) where no CUDA device is present.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
 #include "augment/transform.h"

@@ -1,6 +1,5 @@
 // GPU against CPU for MoCo's batch shuffle: the same permutation, rows and restored order (bf16
 // images, f32 features). Skips (saying so) where no CUDA device is present.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
 #include "engine/ops/batch_shuffle.h"

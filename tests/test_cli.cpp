@@ -109,7 +109,61 @@ TEST_CASE("train, embed and knn from the command line") {
                       " device=cpu knn.k=5");
   INFO(knn.out);
   REQUIRE(knn.code == 0);
-  CHECK(knn.out.find("knn top1 ") != std::string::npos);
+  // "knn top1 T1 top5 T5": accuracies in [0, 1], top-5 at least top-1, and top-1 above chance
+  // (4 balanced classes: 0.25). Every query is in the bank too, so a working kNN finds itself.
+  const size_t at = knn.out.find("knn top1 ");
+  REQUIRE(at != std::string::npos);
+  std::istringstream numbers(knn.out.substr(at + 9));
+  double top1 = -1, top5 = -1;
+  std::string word;
+  numbers >> top1 >> word >> top5;
+  REQUIRE(word == "top5");
+  CHECK(top1 >= 0.0);
+  CHECK(top1 <= 1.0);
+  CHECK(top5 >= top1);
+  CHECK(top5 <= 1.0);
+  CHECK(top1 > 0.25);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("data.filenames: train and embed only the listed images of a folder") {
+  const std::string dir = lumen::testing::temp_dir("cli_list");
+  for (int i = 0; i < 8; ++i) {
+    const std::string name = (i % 2 ? "dog/" : "cat/") + std::to_string(i) + ".png";
+    lumen::testing::write_file(
+        dir + "/images/" + name,
+        lumen::testing::encode_png(20, 20, 2, 8, lumen::testing::smooth_rgb(20, 20, i)));
+  }
+  {
+    std::ofstream list(dir + "/list.txt");
+    list << "dog/1.png\n cat/0.png \n\ncat/4.png\ndog/5.png\n";
+  }
+  const std::string data = "input_dir=" + dir + "/images data.filenames=" + dir + "/list.txt";
+  Run train = lumen_cli("train " + data + " output_dir=" + dir +
+                        "/run device=cpu model.name=resnet-9 model.width=0.125 model.out_dim=8 "
+                        "collate.input_size=16 loader.batch_size=4 trainer.max_epochs=1");
+  INFO(train.out);
+  REQUIRE(train.code == 0);
+  Run embed = lumen_cli("embed " + data + " checkpoint=" + dir +
+                        "/run/checkpoints/last.safetensors device=cpu output=" + dir + "/e.csv");
+  INFO(embed.out);
+  REQUIRE(embed.code == 0);
+  CHECK(embed.out.find("wrote 4 embeddings") != std::string::npos);
+  std::ifstream csv(dir + "/e.csv");
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(csv, line);)
+    rows.push_back(line.substr(0, line.find(',')) + line.substr(line.rfind(',')));
+  CHECK(rows == std::vector<std::string>{"filenames,labels", "cat/0.png,0", "cat/4.png,0",
+                                         "dog/1.png,1", "dog/5.png,1"});
+  {
+    std::ofstream list(dir + "/bad.txt");
+    list << "dog/1.png\ndog/9.png\n";
+  }
+  check_fails("embed input_dir=" + dir + "/images data.filenames=" + dir + "/bad.txt checkpoint=" +
+                  dir + "/run/checkpoints/last.safetensors device=cpu output=" + dir + "/f.csv",
+              1, "line 2: 'dog/9.png' cannot be found in input_dir");
+  check_fails("knn train_dir=x test_dir=y data.filenames=" + dir + "/list.txt", 1,
+              "unknown key 'data.filenames'");
   std::filesystem::remove_all(dir);
 }
 

@@ -1,7 +1,6 @@
 // CNN ops and ResNets on the GPU against their CPU twins: the same random inputs on both devices,
 // forward outputs and every input gradient compared per dtype. Skips (saying so) where no CUDA
 // device is present.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
 #include <algorithm>

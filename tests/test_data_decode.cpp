@@ -340,3 +340,77 @@ TEST_CASE("JPEG decoding matches PIL's Image.open(...).convert(\"RGB\")") {
   }
   CHECK(cases == 5);
 }
+
+TEST_CASE("JPEG: a good file decodes the same after any bad one, in the same thread") {
+  // Fixtures from tools/fixtures/data_jpeg_truncation.py (PIL, quality 90).
+  const std::string dir = "fixtures/jpeg_truncation/";
+  const auto good = read_file_bytes(dir + "good_40x48_q90.jpg", 1 << 20);
+  const auto cut_header = read_file_bytes(dir + "truncated_header.jpg", 1 << 20);
+  const auto cut_data = read_file_bytes(dir + "truncated_data.jpg", 1 << 20);
+  const std::vector<uint8_t> cut_20(good.begin(), good.begin() + 20);
+  const RgbImage first = decode(good);
+  REQUIRE(first.width == 40);
+  REQUIRE(first.height == 48);
+  const std::string header_reason = refusal(cut_header);
+  CHECK_MESSAGE(contains(header_reason, "missing SOS marker"), header_reason);
+  for (const auto* bad : {&cut_header, &cut_data, &cut_20, &cut_header, &cut_header}) {
+    const std::string why = refusal(*bad);
+    CHECK_MESSAGE(contains(why, "JPEG"), why);
+    if (bad == &cut_header) CHECK(why == header_reason);  // the same reason every time
+    const RgbImage again = decode(good);
+    CHECK(again.width == 40);
+    CHECK(again.height == 48);
+    CHECK(again.pixels == first.pixels);
+  }
+}
+
+TEST_CASE("running out of memory while decoding says so, and is no bad file") {
+  const int side = 6000;  // 36 MB of gray samples, 108 MB as RGB
+  std::vector<uint8_t> gray(size_t(side) * side, 77);
+  const auto png = encode_png(side, side, 0, 8, gray);
+  const auto jpeg = testing::encode_jpeg_gray(side, side, gray, 90);
+  const auto progressive = testing::encode_jpeg_gray(side, side, gray, 90, /*progressive=*/true);
+  gray = {};
+  gray.shrink_to_fit();
+  // The reason decoding gives under an address-space limit of extra_mib more than now.
+  auto refusal_within = [](const std::vector<uint8_t>& bytes, size_t extra_mib) {
+    testing::AddressSpaceLimit limit(extra_mib << 20);
+    try {
+      decode(bytes);
+    } catch (const DecodeOutOfMemory& e) {
+      return std::string("out of memory: ") + e.what();
+    } catch (const std::exception& e) {
+      return std::string("other: ") + e.what();
+    }
+    return std::string("decoded");
+  };
+  SUBCASE("PNG: stb's first zlib buffer (a failure stb gives no reason for)") {
+    const std::string why = refusal_within(png, 16);
+    CHECK_MESSAGE(contains(why, "out of memory: out of memory while decoding a PNG image"), why);
+    CHECK_FALSE(contains(why, "corrupt"));
+  }
+  SUBCASE("PNG: stb's RGB conversion (stb's \"outofmem\")") {
+    const std::string why = refusal_within(png, 64);
+    CHECK_MESSAGE(contains(why,
+                           "out of memory: out of memory while decoding a PNG image of "
+                           "6000x6000 pixels (102 MiB as RGB)"),
+                  why);
+  }
+  SUBCASE("JPEG: the pixel buffer (std::bad_alloc)") {
+    const std::string why = refusal_within(jpeg, 64);
+    CHECK_MESSAGE(
+        contains(why, "out of memory: out of memory while decoding a JPEG image of 6000x"), why);
+    CHECK(contains(why, "loader.num_workers"));
+  }
+  SUBCASE("JPEG: libjpeg's coefficient buffer (\"Insufficient memory\")") {
+    const std::string why = refusal_within(progressive, 128);
+    CHECK_MESSAGE(
+        contains(why, "out of memory: out of memory while decoding a JPEG image of 6000x"), why);
+  }
+  // With memory to spare, each decodes.
+  for (const auto* bytes : {&png, &jpeg, &progressive}) {
+    const RgbImage image = decode(*bytes);
+    CHECK(image.width == side);
+    CHECK(image.pixels[12345] == 77);
+  }
+}

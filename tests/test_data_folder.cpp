@@ -1,10 +1,15 @@
 // Image folders: lightly's listing semantics, bad files (error vs skip), check_images, and the
 // decode-once cache (in memory and as a file: build, reuse, staleness).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "engine/data/image_cache.h"
 #include "engine/data/image_folder.h"
@@ -158,7 +163,7 @@ TEST_CASE("bad files: on_error=skip leaves them out and keeps every good one") {
 TEST_CASE("check_images sorts files into healthy and corrupt") {
   TempDir dir;
   make_mixed_folder(dir);
-  const ImageCheck check = check_images(dir.path(), {}, /*progress=*/false);
+  const ImageCheck check = check_images(dir.path(), 0, /*progress=*/false);
   CHECK(check.healthy.size() == 8);
   REQUIRE(check.corrupt.size() == 4);
   std::vector<std::string> names;
@@ -202,6 +207,29 @@ TEST_CASE("cache file: built once, reused, rebuilt when stale") {
     write_file(dir / "img0.png", png_file(30, 9, 42));
     CHECK_FALSE(load_image_folder(dir.path(), options).from_cache);
   }
+  SUBCASE("a file rewritten with its size and modification time kept makes it stale") {
+    // A PPM, so that the rewritten image has the same byte count.
+    const std::string path = dir / "img1.png";
+    const auto ppm = testing::encode_pnm(12, 9, 3, testing::smooth_rgb(12, 9, 77));
+    write_file(path, ppm);
+    CHECK_FALSE(load_image_folder(dir.path(), options).from_cache);
+    CHECK(load_image_folder(dir.path(), options).from_cache);
+    struct stat before;
+    REQUIRE(stat(path.c_str(), &before) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // past the clock's grain
+    auto changed = ppm;
+    changed.back() ^= 0xFF;
+    write_file(path, changed);
+    const timespec times[2] = {before.st_atim, before.st_mtim};  // as cp -p or rsync -t leave it
+    REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+    const FolderDataset third = load_image_folder(dir.path(), options);
+    CHECK_FALSE(third.from_cache);
+    const RgbImage now = decode_image_file(path);
+    std::vector<uint8_t> expected_now(6 * 6 * 3);
+    resize_shorter_and_center_crop(now.pixels.data(), now.width, now.height, expected_now.data(),
+                                   6);
+    CHECK(std::equal(expected_now.begin(), expected_now.end(), third.dataset.image(1)));
+  }
   SUBCASE("a damaged cache file is rebuilt") {
     write_file(options.cache_path, {'g', 'a', 'r', 'b', 'a', 'g', 'e'});
     const FolderDataset third = load_image_folder(dir.path(), options);
@@ -233,4 +261,57 @@ TEST_CASE("a folder where nothing decodes is an error even with skip") {
   options.on_error = OnBadFile::skip;
   CHECK_THROWS_WITH_AS(load_image_folder(dir.path(), options), doctest::Contains("none of the 1"),
                        Error);
+}
+
+TEST_CASE("a good JPEG after a truncated one is healthy, on one thread or several") {
+  // Fixtures from tools/fixtures/data_jpeg_truncation.py: every even file is cut before its scan.
+  const std::string fixtures = "fixtures/jpeg_truncation/";
+  const auto good = read_file_bytes(fixtures + "good_40x48_q90.jpg", 1 << 20);
+  const auto bad = read_file_bytes(fixtures + "truncated_header.jpg", 1 << 20);
+  TempDir dir;
+  for (int i = 0; i < 16; ++i) {
+    write_file(dir / ("img" + std::to_string(10 + i) + ".jpg"), i % 2 ? good : bad);
+  }
+  const RgbImage decoded = decode_image(good.data(), good.size());
+  std::vector<uint8_t> expected(8 * 8 * 3);
+  resize_shorter_and_center_crop(decoded.pixels.data(), decoded.width, decoded.height,
+                                 expected.data(), 8);
+  for (int threads : {1, 2, 4}) {
+    CAPTURE(threads);
+    const ImageCheck check = check_images(dir.path(), threads, /*progress=*/false);
+    CHECK(check.healthy.size() == 8);
+    REQUIRE(check.corrupt.size() == 8);
+    for (const BadFile& b : check.corrupt) {
+      CHECK_MESSAGE(contains(b.reason, "missing SOS marker"), b.filename << ": " << b.reason);
+    }
+    FolderDatasetOptions options = quiet(8);
+    options.on_error = OnBadFile::skip;
+    options.num_threads = threads;
+    const FolderDataset loaded = load_image_folder(dir.path(), options);
+    REQUIRE(loaded.dataset.size() == 8);
+    for (int64_t i = 0; i < 8; ++i) {
+      CHECK(loaded.dataset.filenames[size_t(i)] == "img" + std::to_string(11 + 2 * i) + ".jpg");
+      CHECK(std::equal(expected.begin(), expected.end(), loaded.dataset.image(i)));
+    }
+  }
+}
+
+TEST_CASE("out of memory while decoding stops the load, naming the file, even with skip") {
+  TempDir dir;
+  write_file(dir / "small.png", png_file(6, 6, 1));
+  const int side = 6000;
+  write_file(dir / "big.png",
+             testing::encode_png(side, side, 0, 8, std::vector<uint8_t>(size_t(side) * side, 9)));
+  FolderDatasetOptions options = quiet(4);
+  options.on_error = OnBadFile::skip;
+  options.num_threads = 1;  // no new thread under the limit
+  {
+    testing::AddressSpaceLimit limit(size_t(16) << 20);
+    CHECK_THROWS_WITH_AS(load_image_folder(dir.path(), options),
+                         doctest::Contains("big.png: out of memory while decoding a PNG image"),
+                         DecodeOutOfMemory);
+    CHECK_THROWS_WITH_AS(check_images(dir.path(), 1, /*progress=*/false),
+                         doctest::Contains("big.png: out of memory"), DecodeOutOfMemory);
+  }
+  CHECK(load_image_folder(dir.path(), options).dataset.size() == 2);
 }

@@ -1,35 +1,19 @@
-// The data loader: epoch orders from (seed, epoch), drop_last, batch contents, and the GPU paths
-// (resident and streamed through pinned memory) against the CPU path.
+// The data loader: epoch orders from (seed, epoch), drop_last, batch contents (the GPU paths:
+// test_data_loader_cuda.cpp).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <algorithm>
 #include <cmath>
 #include <set>
 
 #include "engine/data/loader.h"
+#include "support/datasets.h"
 #include "support/testing.h"
 
 using namespace lumen;
 using namespace lumen::data;
+using lumen::testing::numbered_dataset;
 
 namespace {
-
-// n images of (h, w, 3) where every byte of image i is (i * 7 + channel) % 256; label i % 3.
-ImageDataset numbered_dataset(int64_t n, int h = 4, int w = 5) {
-  ImageDataset d;
-  d.height = h;
-  d.width = w;
-  d.class_names = {"a", "b", "c"};
-  std::shared_ptr<uint8_t> pixels = allocate_pixels(size_t(n) * d.image_bytes());
-  for (int64_t i = 0; i < n; ++i) {
-    for (size_t p = 0; p < d.image_bytes(); ++p) {
-      pixels.get()[size_t(i) * d.image_bytes() + p] = uint8_t((i * 7 + int64_t(p % 3)) % 256);
-    }
-    d.labels.push_back(i % 3);
-    d.filenames.push_back("img" + std::to_string(i) + ".png");
-  }
-  d.pixels = pixels;
-  return d;
-}
 
 // Checks that a CPU batch holds the images and labels its indices name.
 void check_batch_contents(const Batch& batch, const ImageDataset& d) {
@@ -146,52 +130,5 @@ TEST_CASE("loader errors say what to do") {
   if (!cuda_available()) {
     options.device = Device::cuda(0);
     CHECK_THROWS_WITH_AS(DataLoader(d, options), doctest::Contains("device=cpu"), Error);
-  }
-}
-
-TEST_CASE("GPU loader: resident and streamed paths give the CPU path's batches") {
-  if (!testing::cuda_or_skip()) return;
-  const ImageDataset d = numbered_dataset(37, 8, 6);  // rows of 144 bytes: the 16-byte path
-  for (bool resident : {true, false}) {
-    CAPTURE(resident);
-    LoaderOptions cpu_options;
-    cpu_options.batch_size = 8;
-    cpu_options.seed = 11;
-    cpu_options.drop_last = false;
-    LoaderOptions gpu_options = cpu_options;
-    gpu_options.device = Device::cuda(0);
-    gpu_options.gpu_resident_bytes = resident ? size_t(1) << 30 : 0;
-    DataLoader cpu(d, cpu_options), gpu(d, gpu_options);
-    CHECK(gpu.gpu_resident() == resident);
-    for (int64_t epoch = 0; epoch < 2; ++epoch) {
-      cpu.start_epoch(epoch);
-      gpu.start_epoch(epoch);
-      Batch expected, actual;
-      std::vector<Batch> held;  // keep batches alive across steps, as a trainer may
-      while (cpu.next(&expected)) {
-        REQUIRE(gpu.next(&actual));
-        CHECK(actual.images.is_cuda());
-        CHECK(actual.host_indices == expected.host_indices);
-        testing::check_close(actual.images, expected.images, 0, "batch images");
-        testing::check_close(actual.labels, expected.labels, 0, "batch labels");
-        testing::check_close(actual.indices, expected.indices, 0, "batch indices");
-        held.push_back(actual);
-      }
-      CHECK_FALSE(gpu.next(&actual));
-    }
-  }
-  // Odd row sizes take the byte-wise gather.
-  const ImageDataset odd = numbered_dataset(9, 3, 3);
-  LoaderOptions options;
-  options.batch_size = 4;
-  DataLoader cpu(odd, options);
-  options.device = Device::cuda(0);
-  DataLoader gpu(odd, options);
-  cpu.start_epoch(1);
-  gpu.start_epoch(1);
-  Batch expected, actual;
-  while (cpu.next(&expected)) {
-    REQUIRE(gpu.next(&actual));
-    testing::check_close(actual.images, expected.images, 0, "odd-sized images");
   }
 }

@@ -1,6 +1,5 @@
 // all_finite on GPU tensors (a device reduction) agrees with the CPU pass. Skips (saying so) where
 // no CUDA device is present.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
 #include <cmath>

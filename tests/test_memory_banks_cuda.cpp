@@ -1,7 +1,6 @@
 // GPU against CPU for the memory banks and the ops underneath: cosine_nearest_rows (the GEMM and
 // the row argmax, ties included), index_rows, MemoryBank's FIFO and NNMemoryBank's lookups. Skips
 // (saying so) where no CUDA device is present.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
 #include "engine/ops/index_rows.h"

@@ -1,6 +1,5 @@
 // GPU against CPU for the momentum update (the vector and the scalar path, f32 and f64) and a
 // MomentumCopy of a GPU model. Skips (saying so) where no CUDA device is present.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
 #include "engine/train/momentum.h"

@@ -1,5 +1,5 @@
 // normalize_images: u8 NHWC images to normalised model inputs (ToTensor + Normalize), CPU values
-// and the CUDA twin.
+// (the GPU twin: test_normalize_images_cuda.cpp).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
@@ -19,14 +19,4 @@ TEST_CASE("values are (x / 255 - mean) / std per channel") {
   }
   CHECK_THROWS_WITH_AS(normalize_images(img.to(DType::f32), n, DType::f32),
                        doctest::Contains("u8 images"), Error);
-}
-
-TEST_CASE("GPU: normalize_images matches the CPU") {
-  if (!testing::cuda_or_skip()) return;
-  Tensor img = Tensor::uniform({3, 17, 9, 3}, 4, 0, 256, DType::f32).to(DType::u8);
-  for (DType t : {DType::f32, DType::bf16}) {
-    testing::check_close(normalize_images(img.to(Device::cuda(0)), NormalizeConfig{}, t),
-                         normalize_images(img, NormalizeConfig{}, t), testing::tolerance(t),
-                         "normalize_images");
-  }
 }

@@ -1,6 +1,5 @@
 // Every CUDA op against its CPU twin, on fresh random inputs with poisoned outputs, per dtype.
 // Skips (saying so) where no CUDA device is present.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
 #include "engine/ops/gemm.h"

@@ -1,7 +1,9 @@
 // Optimizers and schedules: three steps of SGD / LARS / AdamW against PyTorch fixtures (f32 and
 // f64), weight-decay exclusion, state round trips for checkpoints, argument errors, lightly's
-// cosine warmup schedule against torch's LambdaLR, and the GPU update against the CPU.
+// cosine warmup schedule against torch's LambdaLR (the GPU update against the CPU:
+// test_optim_cuda.cpp).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "support/optim_cases.h"
 #include "support/testing.h"
 
 #include <algorithm>
@@ -15,90 +17,8 @@
 #include "engine/train/sgd.h"
 
 using namespace lumen;
+using namespace lumen::testing::optim_cases;
 using testing::scaled_error;
-
-namespace {
-
-const std::vector<std::pair<std::string, Shape>> kShapes = {
-    {"conv.weight", {4, 3, 3, 3}}, {"bn.weight", {4}},    {"bn.bias", {4}},
-    {"big.weight", {70, 64}},      {"fc.weight", {5, 4}}, {"fc.bias", {5}}};
-
-const std::map<std::string, Tensor>& fixture() {
-  static const std::map<std::string, Tensor> tensors =
-      load_safetensors("fixtures/optim_steps.safetensors").tensors;
-  return tensors;
-}
-
-std::unique_ptr<ParameterBuffer> make_params(DType dtype, Device device = Device::cpu()) {
-  auto params = std::make_unique<ParameterBuffer>();
-  for (const auto& [name, shape] : kShapes) params->add(name, shape);
-  params->finalize(device, dtype);
-  for (const auto& [name, shape] : kShapes)
-    params->get(name).copy_from(fixture().at("init." + name));
-  return params;
-}
-
-void set_grads(ParameterBuffer& params, int step) {
-  for (const auto& [name, shape] : kShapes) {
-    Tensor g = params.get(name).grad();
-    g.copy_from(fixture().at("grad" + std::to_string(step) + "." + name));
-  }
-}
-
-using Factory = std::function<std::unique_ptr<Optimizer>(ParameterBuffer&)>;
-
-std::map<std::string, Factory> configs() {
-  std::map<std::string, Factory> c;
-  c["sgd_plain"] = [](ParameterBuffer& p) { return std::make_unique<SGD>(p, SGDOptions{0.1}); };
-  c["sgd_momentum_wd_excluded"] = [](ParameterBuffer& p) {
-    SGDOptions o;
-    o.lr = 0.1, o.momentum = 0.9, o.weight_decay = 5e-4;
-    return std::make_unique<SGD>(p, o, no_decay_for_bias_and_norm);
-  };
-  c["sgd_nesterov_wd"] = [](ParameterBuffer& p) {
-    SGDOptions o;
-    o.lr = 0.1, o.momentum = 0.9, o.nesterov = true, o.weight_decay = 1e-3;
-    return std::make_unique<SGD>(p, o);
-  };
-  c["sgd_dampening"] = [](ParameterBuffer& p) {
-    SGDOptions o;
-    o.lr = 0.1, o.momentum = 0.8, o.dampening = 0.3, o.weight_decay = 1e-2;
-    return std::make_unique<SGD>(p, o);
-  };
-  c["lars_momentum_wd_excluded"] = [](ParameterBuffer& p) {
-    LARSOptions o;
-    o.lr = 0.1, o.momentum = 0.9, o.weight_decay = 1e-2, o.trust_coefficient = 0.02;
-    return std::make_unique<LARS>(p, o, no_decay_for_bias_and_norm);
-  };
-  c["lars_nesterov"] = [](ParameterBuffer& p) {
-    LARSOptions o;
-    o.lr = 0.1, o.momentum = 0.9, o.nesterov = true, o.weight_decay = 5e-3;
-    return std::make_unique<LARS>(p, o);
-  };
-  c["adamw_wd_excluded"] = [](ParameterBuffer& p) {
-    AdamWOptions o;
-    o.lr = 0.1, o.beta1 = 0.8, o.beta2 = 0.95, o.eps = 1e-6, o.weight_decay = 0.05;
-    return std::make_unique<AdamW>(p, o, no_decay_for_bias_and_norm);
-  };
-  c["adamw_default"] = [](ParameterBuffer& p) {
-    AdamWOptions o;
-    o.lr = 0.1;
-    return std::make_unique<AdamW>(p, o);
-  };
-  return c;
-}
-
-// Three steps with the fixture's gradients and learning rates.
-void run_steps(ParameterBuffer& params, Optimizer& opt, int first = 0, int last = 3) {
-  const std::vector<double> lrs = fixture().at("lrs").to_doubles();
-  for (int step = first; step < last; ++step) {
-    set_grads(params, step);
-    opt.set_lr(lrs[size_t(step)]);
-    opt.step();
-  }
-}
-
-}  // namespace
 
 TEST_CASE("optimizers match PyTorch over three steps (SGD, LARS, AdamW; f32 and f64)") {
   for (const auto& [config, make] : configs()) {
@@ -258,21 +178,4 @@ TEST_CASE("cosine warmup schedule matches lightly's formula through torch's Lamb
   CHECK_THROWS_AS(cosine_schedule(0, 10, 1, 0, 0), Error);
   CHECK_THROWS_WITH_AS(cosine_warmup_schedule(0, 5, 1, 0, 6, 0), doctest::Contains("warmup"),
                        Error);
-}
-
-TEST_CASE("GPU: the fused optimizer update matches the CPU") {
-  if (!testing::cuda_or_skip()) return;
-  for (const auto& [config, make] : configs()) {
-    CAPTURE(config);
-    auto cpu = make_params(DType::f32);
-    auto gpu = make_params(DType::f32, Device::cuda(0));
-    auto opt_cpu = make(*cpu);
-    auto opt_gpu = make(*gpu);
-    run_steps(*cpu, *opt_cpu);
-    run_steps(*gpu, *opt_gpu);
-    testing::check_close(gpu->values(), cpu->values(), 1e-5, "parameters after three steps");
-    for (const auto& [name, t] : opt_cpu->state_tensors()) {
-      testing::check_close(opt_gpu->state_tensors().at(name), t, 1e-5, "state " + name);
-    }
-  }
 }

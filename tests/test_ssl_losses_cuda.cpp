@@ -1,6 +1,5 @@
 // GPU against CPU for NegativeCosineSimilarity, DCLLoss and DCLWLoss (f32, f64, bf16): loss and
 // input gradients on the same random inputs. Skips (saying so) where no CUDA device is present.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
 #include <functional>

@@ -63,6 +63,12 @@ std::vector<BadFile> decode_into(const FolderListing& listing, const FolderDatas
       resize_shorter_and_center_crop(image.pixels.data(), image.width, image.height,
                                      pixels + size_t(i) * image_bytes, s);
       (*ok)[size_t(i)] = 1;
+    } catch (const DecodeOutOfMemory& e) {  // not a bad file: stop, whatever data.on_error says
+      throw DecodeOutOfMemory(::lumen::detail::concat(listing.path(size_t(i)), ": ", e.what()));
+    } catch (const std::bad_alloc&) {
+      throw DecodeOutOfMemory(::lumen::detail::concat(
+          listing.path(size_t(i)), ": out of memory while resizing it to ", s, "x", s,
+          "; free memory, or decode on fewer threads (loader.num_workers)"));
     } catch (const std::exception& e) {
       reasons[size_t(i)] = e.what();
     }
@@ -307,11 +313,15 @@ uint64_t listing_hash(const FolderListing& listing, int image_size) {
   for (size_t i = 0; i < listing.size(); ++i) {
     fnv1a(&h, listing.filenames[i].c_str(), listing.filenames[i].size() + 1);
     struct stat st;
-    int64_t facts[4] = {listing.labels[i], -1, -1, -1};
+    // The change time too: a file rewritten with its size and modification time kept (cp -p,
+    // rsync -t, tar) still has a new ctime, which no one can set.
+    int64_t facts[6] = {listing.labels[i], -1, -1, -1, -1, -1};
     if (stat(listing.path(i).c_str(), &st) == 0) {
       facts[1] = int64_t(st.st_size);
       facts[2] = int64_t(st.st_mtim.tv_sec);
       facts[3] = int64_t(st.st_mtim.tv_nsec);
+      facts[4] = int64_t(st.st_ctim.tv_sec);
+      facts[5] = int64_t(st.st_ctim.tv_nsec);
     }
     fnv1a(&h, facts, sizeof(facts));
   }
@@ -319,9 +329,12 @@ uint64_t listing_hash(const FolderListing& listing, int image_size) {
 }
 
 FolderDataset load_image_folder(const std::string& root, const FolderDatasetOptions& options) {
-  LUMEN_CHECK(options.image_size >= 1 && options.image_size <= 4096, "image size ",
-              options.image_size, " is out of range; use a storage size between 1 and 4096");
-  const FolderListing listing = list_image_folder(root);
+  LUMEN_CHECK(options.image_size >= 1 && options.image_size <= kMaxStorageSize, "storage size ",
+              options.image_size, " is out of range: the image cache holds images of 1 to ",
+              kMaxStorageSize, " pixels a side");
+  const FolderListing listing = options.file_list.empty()
+                                    ? list_image_folder(root)
+                                    : list_image_files(root, options.file_list);
   LUMEN_CHECK(listing.size() < (size_t(1) << 32), "image folder ", root, " holds ", listing.size(),
               " images; at most 2^32 - 1 are supported");
   const int s = options.image_size;

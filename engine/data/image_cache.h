@@ -8,26 +8,32 @@
 //   64     kept indices: kept count x u32, the listing entries that decoded (in order)
 //   4096k  pixels: kept count x (S, S, 3) u8, page aligned
 //   after  bad-file records: u32 name length, name, u32 reason length, reason
-// The listing hash covers S, every filename, label, file size and modification time, so a cache
-// whose folder changed is rebuilt rather than reused. The file is written under a temporary name
-// and renamed into place, so a crash never leaves a half-written cache behind.
+// The listing hash covers S, every filename, label, file size, modification time and inode change
+// time (ctime), so a cache whose folder changed is rebuilt rather than reused. The file is written
+// under a temporary name and renamed into place, so a crash never leaves a half-written cache
+// behind.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "engine/data/dataset.h"
+#include "engine/data/file_list.h"
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
 
 namespace lumen::data {
 
+// The largest storage size S of the image cache (pixels a side).
+constexpr int kMaxStorageSize = 4096;
+
 struct FolderDatasetOptions {
-  int image_size = 224;                   // S: the cache's storage size
+  int image_size = 224;                   // S: the cache's storage size, 1 to kMaxStorageSize
   OnBadFile on_error = OnBadFile::error;  // data.on_error
   std::string cache_path;                 // empty: in memory; else a cache file built or reused
-  int num_threads = 0;                    // decoding threads; 0: all cores
-  bool progress = true;                   // progress on stderr while decoding
+  std::string file_list;  // data.filenames: decode the files it names (file_list.h), not the folder
+  int num_threads = 0;    // decoding threads; 0: all cores
+  bool progress = true;   // progress on stderr while decoding
   DecodeLimits limits;
 };
 
@@ -37,9 +43,11 @@ struct FolderDataset {
   bool from_cache = false;         // true when an existing cache file was reused
 };
 
-// Lists root (see image_folder.h), then decodes every image on a thread pool into the cache, or
-// maps a valid existing cache file. Bad files: with on_error=error one lumen::Error names every
-// one with its reason; with skip they are left out and listed in a warning on stderr.
+// Lists root (see image_folder.h; or reads options.file_list, see file_list.h), then decodes every
+// image on a thread pool into the cache, or maps a valid existing cache file. Bad files: with
+// on_error=error one lumen::Error names every one with its reason; with skip they are left out and
+// listed in a warning on stderr. Running out of memory while decoding is no bad file: it throws
+// DecodeOutOfMemory naming the file.
 FolderDataset load_image_folder(const std::string& root, const FolderDatasetOptions& options);
 
 // The hash a cache file must carry to be reused for this listing and storage size.

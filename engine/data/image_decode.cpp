@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 #include "kernels/common.h"
 
@@ -84,6 +85,16 @@ void check_dimensions(int64_t width, int64_t height, const DecodeLimits& limits)
         limits.max_pixels, " pixels in all); shrink it or leave it out"));
   }
 }
+
+void fail_out_of_memory(const char* format, int64_t width, int64_t height) {
+  const std::string size = width > 0
+                               ? ::lumen::detail::concat(" of ", width, "x", height, " pixels (",
+                                                         (width * height * 3) >> 20, " MiB as RGB)")
+                               : std::string();
+  throw DecodeOutOfMemory(::lumen::detail::concat(
+      "out of memory while decoding a ", format, " image", size,
+      "; the file may be fine: free memory, or decode on fewer threads (loader.num_workers)"));
+}
 }  // namespace detail
 
 RgbImage decode_image(const uint8_t* bytes, size_t size, const DecodeLimits& limits) {
@@ -93,16 +104,20 @@ RgbImage decode_image(const uint8_t* bytes, size_t size, const DecodeLimits& lim
                                         limits.max_file_bytes, ")"));
   }
   const ImageFormat format = detect_image_format(bytes, size);
-  switch (format) {
-    case ImageFormat::jpeg:
-      return detail::decode_jpeg(bytes, size, limits);
-    case ImageFormat::png:
-    case ImageFormat::bmp:
-      return detail::decode_with_stb(bytes, size, format, limits);
-    case ImageFormat::pnm:
-      return detail::decode_pnm(bytes, size, limits);
-    case ImageFormat::unknown:
-      break;
+  try {
+    switch (format) {
+      case ImageFormat::jpeg:
+        return detail::decode_jpeg(bytes, size, limits);
+      case ImageFormat::png:
+      case ImageFormat::bmp:
+        return detail::decode_with_stb(bytes, size, format, limits);
+      case ImageFormat::pnm:
+        return detail::decode_pnm(bytes, size, limits);
+      case ImageFormat::unknown:
+        break;
+    }
+  } catch (const std::bad_alloc&) {
+    detail::fail_out_of_memory(image_format_name(format), 0, 0);
   }
   throw Error(describe_unknown(bytes, size));
 }
@@ -131,7 +146,14 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, size_t max_bytes) 
 }
 
 RgbImage decode_image_file(const std::string& path, const DecodeLimits& limits) {
-  const std::vector<uint8_t> bytes = read_file_bytes(path, limits.max_file_bytes);
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = read_file_bytes(path, limits.max_file_bytes);
+  } catch (const std::bad_alloc&) {
+    throw DecodeOutOfMemory(
+        "out of memory while reading the file; it may be fine: free memory, or decode on fewer "
+        "threads (loader.num_workers)");
+  }
   return decode_image(bytes.data(), bytes.size(), limits);
 }
 

@@ -8,6 +8,9 @@
 // ("truncated JPEG data", "not an image (starts with ...)"), so callers can print
 // "<file>: <reason>". A libjpeg-turbo warning (premature end of data, corrupt data) counts as an
 // error: the pixels would be partly grey.
+//
+// Running out of memory is not a bad file: it throws DecodeOutOfMemory ("out of memory while
+// decoding ..."), which callers never count as corrupt or leave out under data.on_error=skip.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +33,13 @@ struct DecodeLimits {
   size_t max_file_bytes = size_t(256) << 20;  // larger files are refused unread
   int64_t max_pixels = int64_t(1) << 28;      // width * height; 268 M pixels (16384 x 16384)
   int max_side = 16384;                       // matches STBI_MAX_DIMENSIONS in stb_decode.cpp
+};
+
+// A decode that ran out of memory (std::bad_alloc, or a decoder's own allocation failing). The file
+// itself may be fine.
+class DecodeOutOfMemory : public Error {
+ public:
+  using Error::Error;
 };
 
 struct RgbImage {
@@ -56,6 +66,8 @@ RgbImage decode_with_stb(const uint8_t* bytes, size_t size, ImageFormat format,
 RgbImage decode_pnm(const uint8_t* bytes, size_t size, const DecodeLimits& limits);
 // Throws when width x height breaks the limits.
 void check_dimensions(int64_t width, int64_t height, const DecodeLimits& limits);
+// Throws DecodeOutOfMemory for an image of that size and format.
+[[noreturn]] void fail_out_of_memory(const char* format, int64_t width, int64_t height);
 }  // namespace detail
 
 }  // namespace lumen::data

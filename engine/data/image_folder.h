@@ -3,12 +3,16 @@
 //   root/a.jpg root/b.png               flat folder: every image has label 0, no class names
 //   root/cat/1.jpg root/dog/x/2.png     folder of subfolders: one class per subfolder (sorted by
 //                                       name, labels from 0), images found recursively inside
-//                                       each; files at the root are ignored
+//                                       each; files at the root are left out, with a warning
 //
-// Filenames are relative to the root ("dog/x/2.png"), sorted by byte order within each class.
-// Image files are recognised by extension, case-insensitively: jpg, jpeg, png, bmp, ppm, pgm.
-// Hidden entries (names starting with '.') are skipped. Listing reads directory entries only; it
-// stats nothing but entries whose type the file system does not report.
+// Filenames are relative to the root ("dog/x/2.png"), in torchvision's order within each class
+// (sorted(os.walk(...)): by folder, then by name). Image files are recognised by extension,
+// case-insensitively: jpg, jpeg, png, bmp, ppm, pgm. Hidden entries (names starting with '.') are
+// skipped. Symbolic links to files and folders are followed (os.walk(followlinks=True), as
+// torchvision's ImageFolder), but every folder is read once, known by device and inode: a link back
+// into a folder being listed (a loop) or a second path to a folder read already is skipped with a
+// warning naming it. Listing reads directory entries and stats each folder once; it stats files
+// only where the file system reports no type or a link.
 #pragma once
 
 #include <string>
@@ -25,22 +29,29 @@ struct FolderListing {
   std::vector<std::string> filenames;    // relative to root
   std::vector<int64_t> labels;           // one per filename
   std::vector<std::string> class_names;  // empty for a flat folder
+  std::vector<std::string> warnings;     // what was left out and why (printed on stderr)
   size_t size() const { return filenames.size(); }
   std::string path(size_t i) const { return root + "/" + filenames[i]; }
 };
 
 bool has_image_extension(std::string_view filename);
 
-// Throws when root is not a readable directory or holds no image.
+// Throws when root is not a readable directory or holds no image. Prints the listing's warnings
+// on stderr ("lumen: warning: ...").
 FolderListing list_image_folder(const std::string& root);
 
-// lightly's check_images: decodes every image file of the folder (on all cores) and sorts them
-// into healthy and corrupt ones (each with its reason).
+// The order of names within a class: torchvision's sorted(os.walk(...)) then sorted(files), i.e.
+// by containing folder, then by name (byte order).
+bool listing_order(const std::string& a, const std::string& b);
+
+// lightly's check_images: decodes every image file of the folder on num_threads threads (0: all
+// cores) and sorts them into healthy and corrupt ones (each with its reason). Running out of memory
+// decides neither: it throws DecodeOutOfMemory naming the file.
 struct ImageCheck {
   std::vector<std::string> healthy;
   std::vector<BadFile> corrupt;
 };
-ImageCheck check_images(const std::string& root, const DecodeLimits& limits = {},
-                        bool progress = true);
+ImageCheck check_images(const std::string& root, int num_threads = 0, bool progress = true,
+                        const DecodeLimits& limits = {});
 
 }  // namespace lumen::data

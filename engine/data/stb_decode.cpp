@@ -11,6 +11,27 @@
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #define STBI_MAX_DIMENSIONS 16384
+// stb's allocations go through these, so that a failed one is known for what it is: stb reports
+// some ("outofmem") and returns a bare failure for others (its first zlib buffer).
+#include <cstdlib>
+namespace lumen::data::detail {
+namespace {
+thread_local bool stb_out_of_memory = false;
+void* stb_malloc(size_t bytes) {
+  void* p = std::malloc(bytes);
+  if (!p && bytes) stb_out_of_memory = true;
+  return p;
+}
+void* stb_realloc(void* old, size_t bytes) {
+  void* p = std::realloc(old, bytes);
+  if (!p && bytes) stb_out_of_memory = true;
+  return p;
+}
+}  // namespace
+}  // namespace lumen::data::detail
+#define STBI_MALLOC(bytes) ::lumen::data::detail::stb_malloc(bytes)
+#define STBI_REALLOC(p, bytes) ::lumen::data::detail::stb_realloc(p, bytes)
+#define STBI_FREE(p) std::free(p)
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -96,6 +117,12 @@ void check_bmp_size(const uint8_t* bytes, size_t size, const DecodeLimits& limit
   }
 }
 
+// stb's reason for its last failure on this thread ("outofmem" never reaches here).
+const char* failure_reason() {
+  const char* reason = stbi_failure_reason();
+  return reason ? reason : "no reason given";
+}
+
 }  // namespace
 
 RgbImage decode_with_stb(const uint8_t* bytes, size_t size, ImageFormat format,
@@ -122,8 +149,10 @@ RgbImage decode_with_stb(const uint8_t* bytes, size_t size, ImageFormat format,
     check_bmp_size(bytes, size, limits);
   }
   int width = 0, height = 0, channels = 0;
+  stb_out_of_memory = false;
   if (!stbi_info_from_memory(bytes, len, &width, &height, &channels)) {
-    throw Error(::lumen::detail::concat("corrupt ", name, " header (", stbi_failure_reason(), ")"));
+    if (stb_out_of_memory) fail_out_of_memory(name, 0, 0);
+    throw Error(::lumen::detail::concat("corrupt ", name, " header (", failure_reason(), ")"));
   }
   check_dimensions(width, height, limits);
   // Asking for 3 channels turns grayscale, gray+alpha, RGBA, palette and 16-bit images into RGB8
@@ -131,8 +160,9 @@ RgbImage decode_with_stb(const uint8_t* bytes, size_t size, ImageFormat format,
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes, len, &width, &height, &channels, 3), stbi_image_free);
   if (!pixels) {
-    throw Error(::lumen::detail::concat("corrupt or truncated ", name, " data (",
-                                        stbi_failure_reason(), ")"));
+    if (stb_out_of_memory) fail_out_of_memory(name, width, height);
+    throw Error(
+        ::lumen::detail::concat("corrupt or truncated ", name, " data (", failure_reason(), ")"));
   }
   RgbImage image;
   image.width = width;

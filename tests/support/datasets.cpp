@@ -44,6 +44,23 @@ std::string write_cifar_batch(const std::string& path, int n, int classes, uint6
   return path;
 }
 
+data::ImageDataset numbered_dataset(int64_t n, int h, int w) {
+  data::ImageDataset d;
+  d.height = h;
+  d.width = w;
+  d.class_names = {"a", "b", "c"};
+  std::shared_ptr<uint8_t> pixels = data::allocate_pixels(size_t(n) * d.image_bytes());
+  for (int64_t i = 0; i < n; ++i) {
+    for (size_t p = 0; p < d.image_bytes(); ++p) {
+      pixels.get()[size_t(i) * d.image_bytes() + p] = uint8_t((i * 7 + int64_t(p % 3)) % 256);
+    }
+    d.labels.push_back(i % 3);
+    d.filenames.push_back("img" + std::to_string(i) + ".png");
+  }
+  d.pixels = pixels;
+  return d;
+}
+
 std::string temp_dir(const std::string& name) {
   const std::string dir = (std::filesystem::temp_directory_path() /
                            ("lumen_test_" + std::to_string(::getpid()) + "_" + name))

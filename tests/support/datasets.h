@@ -1,10 +1,16 @@
-// Small synthetic datasets written to temporary files, for tests that need real files.
+// Small synthetic datasets: in memory, or written to temporary files for tests that need real
+// files.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "engine/data/dataset.h"
+
 namespace lumen::testing {
+
+// n images of (h, w, 3) where every byte of image i is (i * 7 + channel) % 256; label i % 3.
+data::ImageDataset numbered_dataset(int64_t n, int h = 4, int w = 5);
 
 // Writes a CIFAR-10 binary batch of n 32x32 images to `path`: label i % classes, and a pattern per
 // class (stripes of a class-specific period and orientation, with per-image colour and phase) so

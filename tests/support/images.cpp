@@ -48,12 +48,12 @@ void put_chunk(std::vector<uint8_t>* out, const char* type, const std::vector<ui
 }
 
 std::vector<uint8_t> tj_compress(int width, int height, const uint8_t* pixels, int pixel_format,
-                                 int subsampling, int quality) {
+                                 int subsampling, int quality, int flags = 0) {
   tjhandle tj = tjInitCompress();
   unsigned char* jpeg = nullptr;
   unsigned long size = 0;
   const int rc = tjCompress2(tj, pixels, width, 0, height, pixel_format, &jpeg, &size, subsampling,
-                             quality, TJFLAG_ACCURATEDCT);
+                             quality, TJFLAG_ACCURATEDCT | flags);
   std::vector<uint8_t> out;
   if (rc == 0) out.assign(jpeg, jpeg + size);
   tjFree(jpeg);
@@ -101,8 +101,9 @@ std::vector<uint8_t> encode_jpeg_rgb(int width, int height, const std::vector<ui
 }
 
 std::vector<uint8_t> encode_jpeg_gray(int width, int height, const std::vector<uint8_t>& gray,
-                                      int quality) {
-  return tj_compress(width, height, gray.data(), TJPF_GRAY, TJSAMP_GRAY, quality);
+                                      int quality, bool progressive) {
+  return tj_compress(width, height, gray.data(), TJPF_GRAY, TJSAMP_GRAY, quality,
+                     progressive ? TJFLAG_PROGRESSIVE : 0);
 }
 
 std::vector<uint8_t> encode_jpeg_cmyk(int width, int height, const std::vector<uint8_t>& cmyk,

@@ -34,11 +34,12 @@ std::vector<uint8_t> encode_png(int width, int height, int color_type, int bit_d
                                 const std::vector<uint8_t>& palette = {});
 
 // A JPEG of rgb (height, width, 3) at `quality`; gray: one channel (height, width);
-// cmyk: (height, width, 4) inverted CMYK as libjpeg-turbo stores it.
+// cmyk: (height, width, 4) inverted CMYK as libjpeg-turbo stores it. A progressive JPEG makes
+// libjpeg hold every coefficient of the image while decoding.
 std::vector<uint8_t> encode_jpeg_rgb(int width, int height, const std::vector<uint8_t>& rgb,
                                      int quality = 95);
 std::vector<uint8_t> encode_jpeg_gray(int width, int height, const std::vector<uint8_t>& gray,
-                                      int quality = 95);
+                                      int quality = 95, bool progressive = false);
 std::vector<uint8_t> encode_jpeg_cmyk(int width, int height, const std::vector<uint8_t>& cmyk,
                                       int quality = 95);
 

@@ -1,18 +1,47 @@
 #include "support/testing.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <limits>
 
 #include "engine/autograd/tape.h"
 
 namespace lumen::testing {
 
+int skip_suite(const std::string& reason) {
+  std::printf("skipped: %s\n", reason.c_str());
+  return kSkipExitCode;
+}
+
 bool cuda_or_skip() {
   std::string reason;
   if (cuda_device_count(&reason) > 0) return true;
   MESSAGE("skipped: no CUDA device (" << reason << ")");
   return false;
+}
+
+AddressSpaceLimit::AddressSpaceLimit(size_t extra_bytes) {
+  rlimit limit{};
+  REQUIRE(getrlimit(RLIMIT_AS, &limit) == 0);
+  saved_soft_ = limit.rlim_cur;
+  std::ifstream statm("/proc/self/statm");
+  unsigned long long pages = 0;
+  statm >> pages;
+  REQUIRE(pages > 0);
+  limit.rlim_cur = pages * (unsigned long long)sysconf(_SC_PAGESIZE) + extra_bytes;
+  REQUIRE(setrlimit(RLIMIT_AS, &limit) == 0);
+}
+
+AddressSpaceLimit::~AddressSpaceLimit() {
+  rlimit limit{};
+  getrlimit(RLIMIT_AS, &limit);
+  limit.rlim_cur = saved_soft_;
+  setrlimit(RLIMIT_AS, &limit);
 }
 
 double tolerance(DType dtype) {
@@ -51,6 +80,12 @@ double scaled_error(const Tensor& actual, const Tensor& expected) {
     scale = std::max(scale, std::fabs(b[i]));
   }
   return std::isnan(diff) ? INFINITY : diff / scale;
+}
+
+void check_scaled(const Tensor& actual, const Tensor& expected, double tol,
+                  const std::string& what) {
+  const double err = scaled_error(actual, expected);
+  CHECK_MESSAGE(err <= tol, what << ": scaled error " << err << " > " << tol);
 }
 
 double relative_norm_error(const Tensor& actual, const Tensor& expected) {

@@ -12,9 +12,31 @@
 
 namespace lumen::testing {
 
+// The exit code ctest reads as "skipped" (SKIP_RETURN_CODE in tests/CMakeLists.txt).
+constexpr int kSkipExitCode = 77;
+
+// For a suite's main when the suite cannot run here: prints "skipped: <reason>" and returns
+// kSkipExitCode, so that ctest reports the suite skipped rather than passed.
+int skip_suite(const std::string& reason);
+
 // True when a CUDA device is usable. When false, prints "skipped: no CUDA device (<reason>)" once
-// per test case; GPU test cases return early on false.
+// per test case; GPU test cases (in tests/test_*_cuda.cpp, whose shared main,
+// support/cuda_main.cpp, skips the whole suite without a device) return early on false.
 bool cuda_or_skip();
+
+// Lowers the process's address-space limit (RLIMIT_AS) to what it maps now plus extra_bytes, for
+// the object's lifetime: larger allocations then fail as on a machine out of memory. Only for
+// single-threaded code (a new thread's stack may not fit).
+class AddressSpaceLimit {
+ public:
+  explicit AddressSpaceLimit(size_t extra_bytes);
+  ~AddressSpaceLimit();
+  AddressSpaceLimit(const AddressSpaceLimit&) = delete;
+  AddressSpaceLimit& operator=(const AddressSpaceLimit&) = delete;
+
+ private:
+  unsigned long long saved_soft_;
+};
 
 // Relative tolerance of a dtype: fp32 ~1e-5, bf16 ~1e-2, as DESIGN.md states.
 double tolerance(DType dtype);
@@ -25,6 +47,10 @@ double max_relative_error(const Tensor& a, const Tensor& b);
 // max |a - b| / max |b| over all elements: a relative error that does not go loose on small
 // values (gradients). REQUIREs equal shapes; NaN anywhere gives infinity.
 double scaled_error(const Tensor& actual, const Tensor& expected);
+
+// CHECKs scaled_error(actual, expected) <= tol, naming `what` on failure.
+void check_scaled(const Tensor& actual, const Tensor& expected, double tol,
+                  const std::string& what);
 
 // ||actual - expected|| / ||expected|| over the whole tensor (infinity on NaN): for results of
 // long bf16 chains, where single elements near zero carry large relative errors.

@@ -2,6 +2,7 @@
 // --help` lists every key with its default.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -117,7 +118,8 @@ int run_check(const std::vector<std::string>& args) {
   if (wants_help(args)) return print_keys("check", lumen::check_config_schema());
   lumen::Config config(lumen::check_config_schema());
   config.parse_args(args);
-  const lumen::data::ImageCheck check = lumen::data::check_images(config.require("input_dir"));
+  const lumen::data::ImageCheck check = lumen::data::check_images(
+      config.require("input_dir"), int(std::max<int64_t>(0, config.get_int("loader.num_workers"))));
   std::printf("healthy images: %zu\n", check.healthy.size());
   std::printf("corrupt images: %zu\n", check.corrupt.size());
   for (const auto& bad : check.corrupt) {
