@@ -25,13 +25,16 @@ sources=(
   "$root/engine/data/jpeg_decode.cpp"
   "$root/engine/data/stb_decode.cpp"
   "$root/engine/data/pnm_decode.cpp"
+  "$root/engine/data/tiff_decode.cpp"
+  "$root/engine/data/webp_decode.cpp"
   "$root/engine/data/resize.cpp"
 )
 stb_include="$(dirname "$(find /usr/include /usr/local/include -name stb_image.h 2>/dev/null | head -1)")"
 echo "fuzz: building $build/fuzz_decode"
 "$cxx" -std=c++17 -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I"$root" -I"$stb_include" "${sources[@]}" -lturbojpeg -o "$build/fuzz_decode"
+  -I"$root" -I"$stb_include" "${sources[@]}" -lturbojpeg \
+  $(pkg-config --cflags --libs libtiff-4 libwebp libwebpdemux) -o "$build/fuzz_decode"
 
 echo "fuzz: running for ${seconds}s"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"

@@ -18,7 +18,7 @@ bool has_image_extension(std::string_view filename) {
   std::string ext(filename.substr(dot + 1));
   for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
   return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp" || ext == "ppm" ||
-         ext == "pgm";
+         ext == "pgm" || ext == "tif" || ext == "tiff" || ext == "webp";
 }
 
 namespace {
@@ -104,7 +104,7 @@ FolderListing list_image_folder(const std::string& root_in) {
     }
   }
   LUMEN_CHECK(!listing.filenames.empty(), "no images found in ", listing.root,
-              " (looked for .jpg .jpeg .png .bmp .ppm .pgm files",
+              " (looked for .jpg .jpeg .png .bmp .ppm .pgm .tif .tiff .webp files",
               has_subfolders ? " inside its subfolders; files at its root are ignored when it has "
                                "subfolders"
                              : "",

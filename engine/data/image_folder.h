@@ -6,7 +6,8 @@
 //                                       each; files at the root are ignored
 //
 // Filenames are relative to the root ("dog/x/2.png"), sorted by byte order within each class.
-// Image files are recognised by extension, case-insensitively: jpg, jpeg, png, bmp, ppm, pgm.
+// Image files are recognised by extension, case-insensitively: jpg, jpeg, png, bmp, ppm, pgm, tif,
+// tiff, webp (lightly's IMG_EXTENSIONS).
 // Hidden entries (names starting with '.') are skipped. Listing reads directory entries only; it
 // stats nothing but entries whose type the file system does not report.
 #pragma once
