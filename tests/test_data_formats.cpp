@@ -2,9 +2,6 @@
 // tools/fixtures/data_formats.py), every kind of hostile file, libtiff's messages kept per call
 // (nothing on stderr, the right reason on every thread).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +14,7 @@
 #include "engine/data/image_folder.h"
 #include "engine/io/safetensors.h"
 #include "support/images.h"
+#include "support/stderr_capture.h"
 #include "support/testing.h"
 
 using namespace lumen;
@@ -109,26 +107,6 @@ Bytes encode_tiff(uint32_t width, uint32_t height, uint16_t bits, uint16_t sampl
 
 Bytes rgb_tiff(uint32_t w, uint32_t h, std::map<uint16_t, std::vector<uint32_t>> extra = {}) {
   return encode_tiff(w, h, 8, 3, 2, testing::smooth_rgb(int(w), int(h), 3), std::move(extra));
-}
-
-// Runs fn with stderr sent to a temporary file; returns what was written there.
-template <typename Fn>
-std::string stderr_of(Fn fn) {
-  std::fflush(stderr);
-  char path[] = "/tmp/lumen_stderr_XXXXXX";
-  const int file = mkstemp(path);
-  REQUIRE(file >= 0);
-  const int saved = dup(STDERR_FILENO);
-  dup2(file, STDERR_FILENO);
-  fn();
-  std::fflush(stderr);
-  dup2(saved, STDERR_FILENO);
-  close(saved);
-  std::string text(size_t(lseek(file, 0, SEEK_END)), '\0');
-  pread(file, text.data(), text.size(), 0);
-  close(file);
-  unlink(path);
-  return text;
 }
 
 // Hostile and unsupported files, each with a part of the reason it must be refused with.
@@ -231,7 +209,7 @@ TEST_CASE("TIFF: hostile and unsupported files are refused with their reason") {
 TEST_CASE("TIFF: libtiff's messages stay per call: nothing on stderr, each thread its reason") {
   const auto hostile = hostile_tiffs();
   const auto cases = golden_cases();
-  const std::string printed = stderr_of([&] {
+  const std::string printed = testing::stderr_of([&] {
     for (const auto& [bytes, reason] : hostile) refusal(bytes);
     decode(encode_tiff(4, 4, 8, 1, 1, Bytes(16), {{65000, {7}}}));  // an unknown tag: a warning
   });

@@ -31,6 +31,10 @@ struct DecodeLimits {
   size_t max_file_bytes = size_t(256) << 20;  // larger files are refused unread
   int64_t max_pixels = int64_t(1) << 28;      // width * height; 268 M pixels (16384 x 16384)
   int max_side = 16384;                       // matches STBI_MAX_DIMENSIONS in stb_decode.cpp
+  // Videos (video_decode.h): frames are checked against max_pixels and max_side; max_file_bytes
+  // does not apply (videos are streamed, not read whole).
+  int64_t max_video_frames = int64_t(1) << 20;  // frames in one video (9.7 hours at 30 fps)
+  double max_video_seconds = 24 * 3600.0;       // duration of one video
 };
 
 struct RgbImage {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "engine/data/parallel.h"
+#include "engine/data/video_folder.h"
 
 namespace lumen::data {
 
@@ -80,6 +82,9 @@ FolderListing list_image_folder(const std::string& root_in) {
   FolderListing listing;
   listing.root = root_in;
   while (listing.root.size() > 1 && listing.root.back() == '/') listing.root.pop_back();
+  if (folder_holds_videos(listing.root)) {  // counting frames can take a while: a bar on terminals
+    return list_video_folder(listing.root, {}, 0, isatty(STDERR_FILENO) == 1);
+  }
   std::vector<Entry> top = read_directory(listing.root);
   std::sort(top.begin(), top.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
   const bool has_subfolders =
@@ -113,6 +118,7 @@ FolderListing list_image_folder(const std::string& root_in) {
 }
 
 ImageCheck check_images(const std::string& root, const DecodeLimits& limits, bool progress) {
+  if (folder_holds_videos(root)) return check_videos(root, limits, progress);
   const FolderListing listing = list_image_folder(root);
   std::vector<std::string> reasons(listing.size());
   std::vector<char> bad(listing.size(), 0);

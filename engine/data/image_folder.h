@@ -21,22 +21,36 @@
 
 namespace lumen::data {
 
+// One video of a folder of videos (video_folder.h): its frames are the listing's entries
+// [first, first + frames). A video that cannot be read has no frames and says why.
+struct VideoEntry {
+  std::string name;  // relative to the root
+  size_t first = 0;
+  int64_t frames = 0;
+  std::string error;  // empty when the video can be read
+};
+
 struct FolderListing {
   std::string root;
   std::vector<std::string> filenames;    // relative to root
   std::vector<int64_t> labels;           // one per filename
-  std::vector<std::string> class_names;  // empty for a flat folder
+  std::vector<std::string> class_names;  // empty for a flat folder; the video names for videos
+  std::vector<VideoEntry> videos;        // a folder of videos: entries are frames, label = video
   size_t size() const { return filenames.size(); }
-  std::string path(size_t i) const { return root + "/" + filenames[i]; }
+  // The file holding entry i: the image, or the video the frame comes from.
+  std::string path(size_t i) const {
+    return root + "/" + (videos.empty() ? filenames[i] : videos[size_t(labels[i])].name);
+  }
 };
 
 bool has_image_extension(std::string_view filename);
 
-// Throws when root is not a readable directory or holds no image.
+// Throws when root is not a readable directory or holds no image. A folder holding videos
+// anywhere is a folder of videos and is listed by list_video_folder (video_folder.h) instead.
 FolderListing list_image_folder(const std::string& root);
 
 // lightly's check_images: decodes every image file of the folder (on all cores) and sorts them
-// into healthy and corrupt ones (each with its reason).
+// into healthy and corrupt ones (each with its reason); for a folder of videos, every video.
 struct ImageCheck {
   std::vector<std::string> healthy;
   std::vector<BadFile> corrupt;
