@@ -321,9 +321,15 @@ TEST_CASE("bad videos: named with their reason; skip leaves them out; labels kee
     CHECK(skipped.dataset.filenames.back() == "z-6-webm.png");
     CHECK(skipped.dataset.labels.back() == 5);
   }
+  // A new unreadable video adds no frames, but the cache must not be reused without naming it.
+  testing::write_file(dir / "zz.mp4", {'n', 'o', 'p', 'e'});  // last: no label moves
+  const FolderDataset again = load_image_folder(dir.path(), options);
+  CHECK_FALSE(again.from_cache);
+  CHECK(again.bad_files.size() == 5);
+  CHECK(again.dataset.size() == 12 + 7);
   const ImageCheck check = check_images(dir.path(), {}, /*progress=*/false);
   CHECK(check.healthy == std::vector<std::string>{"clip.mp4", "z.webm"});
-  REQUIRE(check.corrupt.size() == 4);
+  REQUIRE(check.corrupt.size() == 5);
   CHECK(check.corrupt[0].filename == "cut.mov");
   CHECK(check.corrupt[1].filename == "cut.mp4");
   CHECK(contains(check.corrupt[1].reason, "damaged video data"));

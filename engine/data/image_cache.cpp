@@ -349,7 +349,7 @@ uint64_t listing_hash(const FolderListing& listing, int image_size) {
   }
   for (const VideoEntry& video : listing.videos) {  // unreadable videos have no entries above
     fnv1a(&h, video.name.c_str(), video.name.size() + 1);
-    fnv1a(&h, video.error.c_str(), video.error.size() + 1);
+    fnv1a(&h, &video.frames, sizeof(video.frames));
   }
   return h;
 }

@@ -13,8 +13,10 @@
 // A damaged video fails instead of giving partly grey frames: a read or decode error, or any
 // message FFmpeg logs at error level while packets are read and decoded, makes the video bad,
 // with FFmpeg's message as the reason. FFmpeg's log messages never reach stderr for Lumen's
-// decodes (they are kept per decode, decoder threads included); messages of other FFmpeg users in
-// the process go to FFmpeg's default callback, as before.
+// decodes (they are kept per decode, decoder threads included): Lumen installs FFmpeg's
+// process-wide log callback at its first video, and passes messages of other FFmpeg users in the
+// process on to FFmpeg's default callback (an application that installs its own callback later
+// receives every message instead).
 //
 // Limits (DecodeLimits): frame width/height as for images (checked from the header, then for
 // every frame), frame count (max_video_frames) and duration (max_video_seconds, from the header
