@@ -4,12 +4,18 @@
 #   tools/setup.sh           build and test dependencies
 #   tools/setup.sh --full    also PyTorch (CPU) for fixture scripts and benchmark baselines, and the
 #                            Fashion-MNIST dataset used by the main job
+#   tools/setup.sh --fixtures  --full, and the programs the fixture scripts in tools/fixtures/ call
+#                            (libtiff's tiffcp, ffmpeg); CI never needs them
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config doctest-dev libopenblas-openmp-dev libturbojpeg0-dev libpng-dev
-          libstb-dev zlib1g-dev)
-if [[ "${1:-}" == "--full" ]]; then
+          libstb-dev zlib1g-dev libtiff-dev libwebp-dev libavformat-dev libavcodec-dev
+          libswscale-dev)
+if [[ "${1:-}" == "--full" || "${1:-}" == "--fixtures" ]]; then
   packages+=(python3-torch python3-torchvision dataset-fashion-mnist)
+fi
+if [[ "${1:-}" == "--fixtures" ]]; then
+  packages+=(python3-pil libtiff-tools ffmpeg)
 fi
 
 missing=()

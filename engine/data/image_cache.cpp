@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "engine/data/parallel.h"
 #include "engine/data/resize.h"
+#include "engine/data/video_folder.h"
 
 namespace lumen::data {
 
@@ -47,10 +49,37 @@ void fnv1a(uint64_t* h, const void* data, size_t n) {
   }
 }
 
+// A folder of videos: one decoding pass per video, each frame resized into its slot as an image
+// is; every slot of a video that fails is marked bad. Returns the bad videos, with reasons.
+std::vector<BadFile> decode_frames_into(const FolderListing& listing,
+                                        const FolderDatasetOptions& options, uint8_t* pixels,
+                                        std::vector<char>* ok) {
+  const int s = options.image_size;
+  const size_t image_bytes = size_t(s) * size_t(s) * 3;
+  ok->assign(listing.size(), 0);
+  const std::vector<BadFile> bad =
+      decode_videos(listing, options.limits, options.num_threads, options.progress,
+                    [&](size_t entry, const RgbImage& frame) {
+                      resize_shorter_and_center_crop(frame.pixels.data(), frame.width, frame.height,
+                                                     pixels + entry * image_bytes, s);
+                      (*ok)[entry] = 1;
+                    });
+  std::set<std::string> failed;
+  for (const BadFile& b : bad) failed.insert(b.filename);
+  for (const VideoEntry& video : listing.videos) {
+    if (failed.count(video.name)) {
+      std::fill(ok->begin() + ptrdiff_t(video.first),
+                ok->begin() + ptrdiff_t(video.first + size_t(video.frames)), 0);
+    }
+  }
+  return bad;
+}
+
 // Decodes images [0, n) of the listing into slots of `pixels` (n x S x S x 3); returns which
 // failed, with reasons.
 std::vector<BadFile> decode_into(const FolderListing& listing, const FolderDatasetOptions& options,
                                  uint8_t* pixels, std::vector<char>* ok) {
+  if (!listing.videos.empty()) return decode_frames_into(listing, options, pixels, ok);
   const int s = options.image_size;
   const size_t image_bytes = size_t(s) * size_t(s) * 3;
   std::vector<std::string> reasons(listing.size());
@@ -82,23 +111,27 @@ std::vector<BadFile> decode_into(const FolderListing& listing, const FolderDatas
   return bad;
 }
 
-// Applies the bad-file policy: throws (error) or warns (skip).
-void report_bad_files(const std::string& root, size_t total, const std::vector<BadFile>& bad,
+// Applies the bad-file policy: throws (error) or warns (skip). Bad files are images, or videos
+// in a folder of videos.
+void report_bad_files(const FolderListing& listing, const std::vector<BadFile>& bad,
                       OnBadFile policy) {
   if (bad.empty()) return;
+  const std::string& root = listing.root;
+  const size_t total = listing.videos.empty() ? listing.size() : listing.videos.size();
+  const char* what = listing.videos.empty() ? "images" : "videos";
   std::ostringstream list;
   for (const BadFile& b : bad) list << "\n  " << b.filename << ": " << b.reason;
   if (policy == OnBadFile::error) {
     throw Error(::lumen::detail::concat(
-        bad.size(), " of ", total, " images in ", root, " cannot be decoded:", list.str(),
+        bad.size(), " of ", total, " ", what, " in ", root, " cannot be decoded:", list.str(),
         "\nFix or remove them, or pass data.on_error=skip to leave them out "
         "(with a warning)."));
   }
   std::fprintf(stderr,
-               "lumen: warning: leaving out %zu of %zu images in %s that cannot be decoded "
+               "lumen: warning: leaving out %zu of %zu %s in %s that cannot be decoded "
                "(data.on_error=skip):%s\n",
-               bad.size(), total, root.c_str(), list.str().c_str());
-  LUMEN_CHECK(bad.size() < total, "none of the ", total, " images in ", root,
+               bad.size(), total, what, root.c_str(), list.str().c_str());
+  LUMEN_CHECK(bad.size() < total, "none of the ", total, " ", what, " in ", root,
               " can be decoded; check input_dir");
 }
 
@@ -228,7 +261,7 @@ bool try_map_cache(const std::string& path, const FolderListing& listing, int s,
   }
   std::vector<BadFile> bad;
   if (!decode_bad_files(bytes + h.bad_offset, h.bad_bytes, &bad) ||
-      bad.size() + kept.size() != h.listing_count) {
+      entries_of(listing, bad) + kept.size() != h.listing_count) {
     *why = "malformed (bad-file records)";
     return false;
   }
@@ -240,9 +273,8 @@ bool try_map_cache(const std::string& path, const FolderListing& listing, int s,
 }
 
 // Decodes the folder into a new cache file at `path` (via a temporary file renamed into place).
-void build_cache_file(const std::string& root, const std::string& path,
-                      const FolderListing& listing, const FolderDatasetOptions& options,
-                      uint64_t hash) {
+void build_cache_file(const std::string& path, const FolderListing& listing,
+                      const FolderDatasetOptions& options, uint64_t hash) {
   const int s = options.image_size;
   const size_t image_bytes = size_t(s) * size_t(s) * 3;
   const uint64_t pixel_offset = pixel_offset_for(listing.size());
@@ -276,7 +308,7 @@ void build_cache_file(const std::string& root, const std::string& path,
   std::vector<uint32_t> kept;
   try {
     bad = decode_into(listing, options, pixels, &ok);
-    report_bad_files(root, listing.size(), bad, options.on_error);
+    report_bad_files(listing, bad, options.on_error);
     kept = compact(pixels, image_bytes, ok);
   } catch (...) {
     munmap(base, full_bytes);
@@ -325,6 +357,10 @@ uint64_t listing_hash(const FolderListing& listing, int image_size) {
     }
     fnv1a(&h, facts, sizeof(facts));
   }
+  for (const VideoEntry& video : listing.videos) {  // unreadable videos have no entries above
+    fnv1a(&h, video.name.c_str(), video.name.size() + 1);
+    fnv1a(&h, &video.frames, sizeof(video.frames));
+  }
   return h;
 }
 
@@ -344,7 +380,7 @@ FolderDataset load_image_folder(const std::string& root, const FolderDatasetOpti
     std::shared_ptr<uint8_t> pixels = allocate_pixels(listing.size() * image_bytes);
     std::vector<char> ok;
     result.bad_files = decode_into(listing, options, pixels.get(), &ok);
-    report_bad_files(listing.root, listing.size(), result.bad_files, options.on_error);
+    report_bad_files(listing, result.bad_files, options.on_error);
     const std::vector<uint32_t> kept = compact(pixels.get(), image_bytes, ok);
     result.dataset = make_dataset(listing, s, std::move(pixels), kept);
     return result;
@@ -352,14 +388,14 @@ FolderDataset load_image_folder(const std::string& root, const FolderDatasetOpti
   const uint64_t hash = listing_hash(listing, s);
   std::string why;
   if (try_map_cache(options.cache_path, listing, s, hash, &result, &why)) {
-    report_bad_files(listing.root, listing.size(), result.bad_files, options.on_error);
+    report_bad_files(listing, result.bad_files, options.on_error);
     return result;
   }
   if (why != "absent" && options.progress) {
     std::fprintf(stderr, "lumen: image cache %s is %s; rebuilding it\n", options.cache_path.c_str(),
                  why.c_str());
   }
-  build_cache_file(listing.root, options.cache_path, listing, options, hash);
+  build_cache_file(options.cache_path, listing, options, hash);
   LUMEN_CHECK(try_map_cache(options.cache_path, listing, s, hash, &result, &why),
               "the image cache ", options.cache_path, " just written is ", why,
               "; was it changed by another process?");

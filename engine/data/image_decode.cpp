@@ -19,6 +19,10 @@ const char* image_format_name(ImageFormat format) {
       return "BMP";
     case ImageFormat::pnm:
       return "PNM";
+    case ImageFormat::tiff:
+      return "TIFF";
+    case ImageFormat::webp:
+      return "WebP";
     case ImageFormat::unknown:
       break;
   }
@@ -34,12 +38,6 @@ bool starts_with(const uint8_t* bytes, size_t size, const char* magic, size_t n)
 // A readable description of a file that is not one of our formats, for the error message.
 std::string describe_unknown(const uint8_t* bytes, size_t size) {
   if (starts_with(bytes, size, "GIF8", 4)) return "GIF images are not supported";
-  if (starts_with(bytes, size, "II*\0", 4) || starts_with(bytes, size, "MM\0*", 4)) {
-    return "TIFF images are not supported";
-  }
-  if (size >= 12 && starts_with(bytes, size, "RIFF", 4) && std::memcmp(bytes + 8, "WEBP", 4) == 0) {
-    return "WebP images are not supported";
-  }
   if (size >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '7') {
     return "ASCII or PAM netpbm files are not supported (only binary P5/P6)";
   }
@@ -54,7 +52,8 @@ std::string describe_unknown(const uint8_t* bytes, size_t size) {
     hex += buf;
   }
   std::string what =
-      "not a JPEG, PNG, BMP or PPM/PGM image whatever its name says (starts with " + hex + ")";
+      "not a JPEG, PNG, BMP, PPM/PGM, TIFF or WebP image whatever its name says (starts with " +
+      hex + ")";
   if (text) what += "; it looks like a text file";
   return what;
 }
@@ -70,6 +69,14 @@ ImageFormat detect_image_format(const uint8_t* bytes, size_t size) {
   if (size >= 3 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6') &&
       (bytes[2] == ' ' || bytes[2] == '\n' || bytes[2] == '\r' || bytes[2] == '\t')) {
     return ImageFormat::pnm;
+  }
+  // Classic TIFF (42) and BigTIFF (43), either byte order.
+  if (starts_with(bytes, size, "II*\0", 4) || starts_with(bytes, size, "MM\0*", 4) ||
+      starts_with(bytes, size, "II+\0", 4) || starts_with(bytes, size, "MM\0+", 4)) {
+    return ImageFormat::tiff;
+  }
+  if (size >= 12 && starts_with(bytes, size, "RIFF", 4) && std::memcmp(bytes + 8, "WEBP", 4) == 0) {
+    return ImageFormat::webp;
   }
   return ImageFormat::unknown;
 }
@@ -113,6 +120,10 @@ RgbImage decode_image(const uint8_t* bytes, size_t size, const DecodeLimits& lim
         return detail::decode_with_stb(bytes, size, format, limits);
       case ImageFormat::pnm:
         return detail::decode_pnm(bytes, size, limits);
+      case ImageFormat::tiff:
+        return detail::decode_tiff(bytes, size, limits);
+      case ImageFormat::webp:
+        return detail::decode_webp(bytes, size, limits);
       case ImageFormat::unknown:
         break;
     }

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "engine/data/parallel.h"
+#include "engine/data/video_folder.h"
 
 namespace lumen::data {
 
@@ -21,7 +23,7 @@ bool has_image_extension(std::string_view filename) {
   std::string ext(filename.substr(dot + 1));
   for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
   return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp" || ext == "ppm" ||
-         ext == "pgm";
+         ext == "pgm" || ext == "tif" || ext == "tiff" || ext == "webp";
 }
 
 bool listing_order(const std::string& a, const std::string& b) {
@@ -161,6 +163,9 @@ FolderListing list_image_folder(const std::string& root_in) {
   FolderListing listing;
   listing.root = root_in;
   while (listing.root.size() > 1 && listing.root.back() == '/') listing.root.pop_back();
+  if (folder_holds_videos(listing.root)) {  // counting frames can take a while: a bar on terminals
+    return list_video_folder(listing.root, {}, 0, isatty(STDERR_FILENO) == 1);
+  }
   FolderWalker walker(listing.root, &listing.warnings);
   std::vector<Entry> top;
   walker.read("", &top);
@@ -192,7 +197,7 @@ FolderListing list_image_folder(const std::string& root_in) {
   }
   print_warnings(listing);
   LUMEN_CHECK(!listing.filenames.empty(), "no images found in ", listing.root,
-              " (looked for .jpg .jpeg .png .bmp .ppm .pgm files",
+              " (looked for .jpg .jpeg .png .bmp .ppm .pgm .tif .tiff .webp files",
               classes.empty() ? ""
                               : " inside its subfolders; files at its root are ignored when it "
                                 "has subfolders",
@@ -202,6 +207,7 @@ FolderListing list_image_folder(const std::string& root_in) {
 
 ImageCheck check_images(const std::string& root, int num_threads, bool progress,
                         const DecodeLimits& limits) {
+  if (folder_holds_videos(root)) return check_videos(root, limits, progress);
   const FolderListing listing = list_image_folder(root);
   std::vector<std::string> reasons(listing.size());
   std::vector<char> bad(listing.size(), 0);

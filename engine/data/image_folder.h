@@ -7,12 +7,13 @@
 //
 // Filenames are relative to the root ("dog/x/2.png"), in torchvision's order within each class
 // (sorted(os.walk(...)): by folder, then by name). Image files are recognised by extension,
-// case-insensitively: jpg, jpeg, png, bmp, ppm, pgm. Hidden entries (names starting with '.') are
-// skipped. Symbolic links to files and folders are followed (os.walk(followlinks=True), as
-// torchvision's ImageFolder), but every folder is read once, known by device and inode: a link back
-// into a folder being listed (a loop) or a second path to a folder read already is skipped with a
-// warning naming it. Listing reads directory entries and stats each folder once; it stats files
-// only where the file system reports no type or a link.
+// case-insensitively: jpg, jpeg, png, bmp, ppm, pgm, tif, tiff, webp (lightly's IMG_EXTENSIONS).
+// Hidden entries (names starting with '.') are skipped. Symbolic links to files and folders are
+// followed (os.walk(followlinks=True), as torchvision's ImageFolder), but every folder is read
+// once, known by device and inode: a link back into a folder being listed (a loop) or a second
+// path to a folder read already is skipped with a warning naming it. Listing reads directory
+// entries and stats each folder once; it stats files only where the file system reports no type
+// or a link.
 #pragma once
 
 #include <string>
@@ -24,20 +25,34 @@
 
 namespace lumen::data {
 
+// One video of a folder of videos (video_folder.h): its frames are the listing's entries
+// [first, first + frames). A video that cannot be read has no frames and says why.
+struct VideoEntry {
+  std::string name;  // relative to the root
+  size_t first = 0;
+  int64_t frames = 0;
+  std::string error;  // empty when the video can be read
+};
+
 struct FolderListing {
   std::string root;
   std::vector<std::string> filenames;    // relative to root
   std::vector<int64_t> labels;           // one per filename
-  std::vector<std::string> class_names;  // empty for a flat folder
+  std::vector<std::string> class_names;  // empty for a flat folder; the video names for videos
+  std::vector<VideoEntry> videos;        // a folder of videos: entries are frames, label = video
   std::vector<std::string> warnings;     // what was left out and why (printed on stderr)
   size_t size() const { return filenames.size(); }
-  std::string path(size_t i) const { return root + "/" + filenames[i]; }
+  // The file holding entry i: the image, or the video the frame comes from.
+  std::string path(size_t i) const {
+    return root + "/" + (videos.empty() ? filenames[i] : videos[size_t(labels[i])].name);
+  }
 };
 
 bool has_image_extension(std::string_view filename);
 
-// Throws when root is not a readable directory or holds no image. Prints the listing's warnings
-// on stderr ("lumen: warning: ...").
+// Throws when root is not a readable directory or holds no image. A folder holding videos
+// anywhere is a folder of videos and is listed by list_video_folder (video_folder.h) instead.
+// Prints the listing's warnings on stderr ("lumen: warning: ...").
 FolderListing list_image_folder(const std::string& root);
 
 // The order of names within a class: torchvision's sorted(os.walk(...)) then sorted(files), i.e.
@@ -45,8 +60,9 @@ FolderListing list_image_folder(const std::string& root);
 bool listing_order(const std::string& a, const std::string& b);
 
 // lightly's check_images: decodes every image file of the folder on num_threads threads (0: all
-// cores) and sorts them into healthy and corrupt ones (each with its reason). Running out of memory
-// decides neither: it throws DecodeOutOfMemory naming the file.
+// cores) and sorts them into healthy and corrupt ones (each with its reason); for a folder of
+// videos, every video. Running out of memory decides neither: it throws DecodeOutOfMemory naming
+// the file.
 struct ImageCheck {
   std::vector<std::string> healthy;
   std::vector<BadFile> corrupt;

@@ -1,7 +1,8 @@
-// libFuzzer target for the decode path: magic-byte detection, TurboJPEG, stb_image (PNG, BMP,
-// PNM) and the storage resize. Any input must either decode or throw lumen::Error; crashes,
-// leaks and undefined behaviour are what the sanitizers look for. Built by tools/fuzz.sh (or by
-// CMake when the compiler is clang and LUMEN_BUILD_FUZZ=ON).
+// libFuzzer target for the decode path: magic-byte detection, TurboJPEG, stb_image (PNG, BMP),
+// the PNM reader, libtiff and libwebp behind Lumen's wrappers, and the storage resize. Any input
+// must either decode or throw lumen::Error; crashes, leaks and undefined behaviour are what the
+// sanitizers look for (in Lumen's code; the libraries are the system's builds). Built by
+// tools/fuzz.sh (or by CMake when the compiler is clang and LUMEN_BUILD_FUZZ=ON).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
