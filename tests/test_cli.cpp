@@ -437,3 +437,45 @@ TEST_CASE("knn matches classes by name between train_dir and test_dir") {
   check_fails(knn + train + " test_dir=" + cifar, 1, "does not (a flat folder, or an idx/CIFAR");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("method=NAME: its --help lists its keys and defaults; another method's key is refused") {
+  const Run byol = lumen_cli("train method=byol --help");
+  CHECK(byol.code == 0);
+  for (const char* text : {"method=byol", "method.momentum", "model.prediction_hidden_dim",
+                           "[default 256]", "collate.view_N.KEY"}) {
+    CHECK_MESSAGE(byol.out.find(text) != std::string::npos, text);
+  }
+  CHECK(byol.out.find("criterion.temperature") == std::string::npos);
+  check_fails("train method=byol input_dir=x criterion.temperature=0.2", 1,
+              "criterion.temperature is not a key of method=byol (it belongs to simclr");
+  check_fails("train method=mocov3 input_dir=x", 1, "unknown method 'mocov3'");
+}
+
+TEST_CASE("train, embed and knn with a momentum method (byol) from the command line") {
+  const std::string dir = lumen::testing::temp_dir("cli_byol");
+  const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 6);
+  const Run train =
+      lumen_cli("train method=byol input_dir=" + data + " output_dir=" + dir + "/run device=cpu " +
+                "model.name=resnet-9 model.width=0.125 model.hidden_dim=32 model.out_dim=16 " +
+                "model.prediction_hidden_dim=32 collate.input_size=16 loader.batch_size=16 " +
+                "trainer.max_epochs=2 seed=2");
+  INFO(train.out);
+  REQUIRE(train.code == 0);
+  const std::string checkpoint = dir + "/run/checkpoints/last.safetensors";
+  const Run embed = lumen_cli("embed input_dir=" + data + " checkpoint=" + checkpoint +
+                              " device=cpu output=" + dir + "/e.csv");
+  CHECK(embed.code == 0);
+  CHECK(embed.out.find("wrote 32 embeddings of dimension 64") != std::string::npos);
+  const Run knn = lumen_cli("knn train_dir=" + data + " test_dir=" + data +
+                            " checkpoint=" + checkpoint + " device=cpu");
+  CHECK(knn.code == 0);
+  CHECK(knn.out.find("knn top1 ") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("check on a folder of videos reports videos") {
+  const Run r = lumen_cli("check input_dir=fixtures/video_kinds");
+  INFO(r.out);
+  CHECK(r.out.find("healthy videos: ") != std::string::npos);
+  CHECK(r.out.find("corrupt videos: ") != std::string::npos);
+}

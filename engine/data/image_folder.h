@@ -66,6 +66,7 @@ bool listing_order(const std::string& a, const std::string& b);
 struct ImageCheck {
   std::vector<std::string> healthy;
   std::vector<BadFile> corrupt;
+  const char* kind = "images";  // what was checked: "images", or "videos" for a folder of videos
 };
 ImageCheck check_images(const std::string& root, int num_threads = 0, bool progress = true,
                         const DecodeLimits& limits = {});

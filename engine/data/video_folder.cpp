@@ -173,6 +173,7 @@ ImageCheck check_videos(const std::string& root, const DecodeLimits& limits, boo
   const FolderListing listing = list_video_folder(root, limits, 0, progress);
   const std::vector<BadFile> bad = decode_videos(listing, limits, 0, progress, {});
   ImageCheck check;
+  check.kind = "videos";
   size_t next_bad = 0;
   for (const VideoEntry& video : listing.videos) {
     if (next_bad < bad.size() && bad[next_bad].filename == video.name) {

@@ -35,7 +35,7 @@ const char* kUsage =
     "  train      train a backbone without labels (method=simclr, ...) on input_dir\n"
     "  embed      write the backbone features of input_dir as lightly's CSV\n"
     "  knn        kNN top-1/top-5 accuracy of test_dir against train_dir\n"
-    "  check      list healthy and corrupt images of input_dir\n"
+    "  check      list healthy and corrupt images (or videos) of input_dir\n"
     "  devices    list the CUDA devices Lumen can use\n"
     "  version    print the version and the backends this build has\n"
     "\n"
@@ -120,8 +120,8 @@ int run_check(const std::vector<std::string>& args) {
   config.parse_args(args);
   const lumen::data::ImageCheck check = lumen::data::check_images(
       config.require("input_dir"), int(std::max<int64_t>(0, config.get_int("loader.num_workers"))));
-  std::printf("healthy images: %zu\n", check.healthy.size());
-  std::printf("corrupt images: %zu\n", check.corrupt.size());
+  std::printf("healthy %s: %zu\n", check.kind, check.healthy.size());
+  std::printf("corrupt %s: %zu\n", check.kind, check.corrupt.size());
   for (const auto& bad : check.corrupt) {
     std::printf("  %s: %s\n", bad.filename.c_str(), bad.reason.c_str());
   }
