@@ -1,6 +1,7 @@
 #include "api/train_options.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "api/model_io.h"
 #include "api/train_config.h"
@@ -8,6 +9,18 @@
 namespace lumen {
 
 int storage_size(int input_size) { return (input_size * 8 + 6) / 7; }
+
+namespace {
+// The shortest decimal text that reads back as v ("0.0075", not "0.0074999999999999997").
+std::string shortest_text(double v) {
+  char text[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof(text), "%.*g", digits, v);
+    if (std::strtod(text, nullptr) == v) break;
+  }
+  return text;
+}
+}  // namespace
 
 TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
   TrainOptions o;
@@ -53,9 +66,7 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
   t.overwrite = c.get_bool("overwrite");
   // The checkpoint records the values used: the learning rate the run derived, not "unset".
   Config used = c;
-  char lr[32];
-  std::snprintf(lr, sizeof(lr), "%.17g", o.optimizer.lr);
-  used.set("optimizer.lr", lr);
+  used.set("optimizer.lr", shortest_text(o.optimizer.lr));
   t.config_text = used.serialize();
   t.resume_may_change = c.resume_may_change();
   t.resume_hint =

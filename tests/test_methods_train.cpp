@@ -110,3 +110,49 @@ TEST_CASE("a method's keys and defaults; a key of another method is an error nam
   CHECK(default_learning_rate(find_method("simsiam"), 512) == 0.06);
   CHECK(default_learning_rate(find_method("byol"), 512) == doctest::Approx(0.24));
 }
+
+TEST_CASE(
+    "resume: the same folder written another way is accepted; a refused resume touches "
+    "nothing and names the values the run used") {
+  namespace fs = std::filesystem;
+  const std::string dir = testing::temp_dir("methods_resume_paths");
+  fs::create_directories(dir + "/images/a");
+  fs::create_directories(dir + "/images/b");
+  // An image folder (so that the run has an image cache): 32 small PPM files in two classes.
+  for (int i = 0; i < 32; ++i) {
+    std::FILE* f = std::fopen(
+        (dir + "/images/" + (i % 2 ? "b/" : "a/") + std::to_string(i) + ".ppm").c_str(), "wb");
+    REQUIRE(f != nullptr);
+    std::fprintf(f, "P6 4 4 255\n");
+    for (int p = 0; p < 16 * 3; ++p) std::fputc((i * 37 + p * (i % 2 ? 5 : 11)) % 256, f);
+    std::fclose(f);
+  }
+  std::vector<std::string> args = recipe("simclr", dir + "/images", dir + "/run");
+  args.push_back("trainer.max_steps=1");
+  train_embedding_model(train_config(args));
+  // The same folder as "./.../images/" from another working directory: accepted.
+  std::vector<std::string> again = recipe("simclr", dir + "/./images/", dir + "/run");
+  again.push_back("resume=true");
+  CHECK_NOTHROW(train_embedding_model(train_config(again)));
+
+  // A refused resume (another batch size and view size) builds no cache for the new size and
+  // leaves the run's own as it was; it names the learning rate the run used (derived from the
+  // batch size), not "unset".
+  auto cache_files = [&] {
+    std::vector<std::pair<std::string, fs::file_time_type>> files;
+    for (const auto& e : fs::directory_iterator(dir + "/run/cache")) {
+      files.emplace_back(e.path().string(), fs::last_write_time(e.path()));
+    }
+    return files;
+  };
+  const auto before = cache_files();
+  REQUIRE(before.size() == 1);
+  std::vector<std::string> changed = recipe("simclr", dir + "/images", dir + "/run");
+  changed.push_back("resume=true");
+  changed.push_back("loader.batch_size=8");
+  changed.push_back("collate.input_size=24");
+  CHECK_THROWS_WITH_AS(train_embedding_model(train_config(changed)),
+                       doctest::Contains("optimizer.lr=0.0075 (now 0.00375)"), Error);
+  CHECK(cache_files() == before);
+  fs::remove_all(dir);
+}
