@@ -76,34 +76,44 @@ def two_layer_head(d_in, hidden, out):
 
 
 class Method(nn.Module):
-    """lightly's CIFAR-10 benchmark models, on the given backbone."""
+    """lightly's CIFAR-10 benchmark models on the given backbone (its `dim` features), with the
+    children Lumen gives the method: backbone, projection_head, prediction_head,
+    backbone_momentum, projection_head_momentum. Sizes default to the benchmark's (from
+    backbone.dim); tools/fixtures/ssl_method_steps.py passes small ones."""
 
-    def __init__(self, name, backbone):
+    def __init__(self, name, backbone, hidden=None, out=None, prediction_hidden=None, bank=4096):
         super().__init__()
         d = backbone.dim
         self.name, self.backbone, self.momentum = name, backbone, False
         if name in ("simclr", "dcl", "dclw"):
-            self.projection_head = heads.SimCLRProjectionHead(d, d, 128)
+            out = out or 128
+            self.projection_head = heads.SimCLRProjectionHead(d, hidden or d, out)
             self.criterion = {"simclr": NTXentLoss(), "dcl": DCLLoss(),
                               "dclw": DCLWLoss()}[name]
         elif name == "mocov2":
-            self.projection_head = heads.MoCoProjectionHead(d, d, 128)
-            self.criterion = NTXentLoss(temperature=0.1, memory_bank_size=(4096, 128))
+            out = out or 128
+            self.projection_head = heads.MoCoProjectionHead(d, hidden or d, out)
+            self.criterion = NTXentLoss(temperature=0.1, memory_bank_size=(bank, out))
             self.momentum = True
         elif name == "byol":
-            self.projection_head = heads.BYOLProjectionHead(d, 1024, 256)
-            self.prediction_head = heads.BYOLPredictionHead(256, 1024, 256)
+            out = out or 256
+            self.projection_head = heads.BYOLProjectionHead(d, hidden or 1024, out)
+            self.prediction_head = heads.BYOLPredictionHead(out, prediction_hidden or 1024, out)
             self.criterion = NegativeCosineSimilarity()
             self.momentum = True
         elif name == "simsiam":
-            self.projection_head = two_layer_head(d, 2048, 2048)
-            self.prediction_head = heads.SimSiamPredictionHead(2048, 512, 2048)
+            out = out or 2048
+            self.projection_head = two_layer_head(d, hidden or 2048, out)
+            self.prediction_head = heads.SimSiamPredictionHead(out, prediction_hidden or 512, out)
             self.criterion = NegativeCosineSimilarity()
         elif name == "nnclr":
-            self.projection_head = two_layer_head(d, 2048, 256)
-            self.prediction_head = heads.NNCLRPredictionHead(256, 4096, 256)
+            out = out or 256
+            self.projection_head = two_layer_head(d, hidden or 2048, out)
+            self.prediction_head = heads.NNCLRPredictionHead(out, prediction_hidden or 4096, out)
             self.criterion = NTXentLoss()
-            self.memory_bank = NNMemoryBankModule(size=(4096, 256))
+            self.memory_bank = NNMemoryBankModule(size=(bank, out))
+        else:
+            raise ValueError(f"unknown method {name}")
         if self.momentum:
             self.backbone_momentum = copy.deepcopy(self.backbone)
             self.projection_head_momentum = copy.deepcopy(self.projection_head)
@@ -111,24 +121,30 @@ class Method(nn.Module):
             utils.deactivate_requires_grad(self.projection_head_momentum)
 
     def trained(self):
+        """(name, parameter) of what the optimizer trains."""
         return [(f"{c}.{n}", p) for c in ("backbone", "projection_head", "prediction_head")
                 if hasattr(self, c) for n, p in getattr(self, c).named_parameters()]
+
+    def update_momentum(self, m=0.99):
+        """lightly's update_momentum of the targets (the benchmark runs it at each step's start)."""
+        if self.momentum:
+            utils.update_momentum(self.backbone, self.backbone_momentum, m)
+            utils.update_momentum(self.projection_head, self.projection_head_momentum, m)
 
     def project(self, x):
         return self.projection_head(self.backbone(x))
 
     def loss(self, x0, x1):
+        """The benchmark's training_step loss, forwards in its order."""
         n = self.name
-        if self.momentum:  # lightly runs the update at the start of each step
-            utils.update_momentum(self.backbone, self.backbone_momentum, 0.99)
-            utils.update_momentum(self.projection_head, self.projection_head_momentum, 0.99)
         if n in ("simclr", "dcl", "dclw"):
             return self.criterion(self.project(x0), self.project(x1))
         if n == "mocov2":
             def step(a, b):
                 b, shuffle = utils.batch_shuffle(b)
+                q = self.project(a)
                 k = self.projection_head_momentum(self.backbone_momentum(b))
-                return self.project(a), utils.batch_unshuffle(k, shuffle)
+                return q, utils.batch_unshuffle(k, shuffle)
             return 0.5 * (self.criterion(*step(x0, x1)) + self.criterion(*step(x1, x0)))
         if n == "byol":
             def target(x):
@@ -147,6 +163,17 @@ class Method(nn.Module):
         z0 = self.memory_bank(z0.detach(), update=False)
         z1 = self.memory_bank(z1.detach(), update=True)
         return 0.5 * (self.criterion(z0, p1) + self.criterion(z1, p0))
+
+
+def sgd(model, lr):
+    """SGD as Lumen's default: momentum 0.9, weight decay 5e-4 except on biases and 1-D
+    parameters."""
+    params = model.trained()
+    decays = [p.ndim > 1 and not n.endswith(".bias") for n, p in params]
+    return torch.optim.SGD([{"params": [p for (_, p), d in zip(params, decays) if d],
+                             "weight_decay": 5e-4},
+                            {"params": [p for (_, p), d in zip(params, decays) if not d],
+                             "weight_decay": 0.0}], lr=lr, momentum=0.9)
 
 
 def transform_of(name):
@@ -192,12 +219,8 @@ def main():
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     model = Method(a.method, SmallResNet([2, 2, 2, 2], a.width)).train()
-    params = model.trained()
-    decay = [p for n, p in params if p.ndim > 1 and not n.endswith(".bias")]
-    no_decay = [p for n, p in params if not (p.ndim > 1 and not n.endswith(".bias"))]
     lr = 0.06 if a.method == "simsiam" else 0.06 * a.batch / 128
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4},
-                           {"params": no_decay, "weight_decay": 0.0}], lr=lr, momentum=0.9)
+    opt = sgd(model, lr)
     dataset = LightlyDataset(a.train, transform=transform_of(a.method))
     loader = torch.utils.data.DataLoader(dataset, batch_size=a.batch, shuffle=True,
                                          drop_last=True, num_workers=0)
@@ -208,6 +231,7 @@ def main():
         for (x0, x1), _, _ in loader:
             for g in opt.param_groups:
                 g["lr"] = lr * cosine_factor(step, total)
+            model.update_momentum()
             loss = model.loss(x0, x1)
             opt.zero_grad()
             loss.backward()
