@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <thread>
 
 #include "engine/dist/in_process_group.h"
@@ -33,6 +34,7 @@ const char* kBankFixtures[] = {"bank_n6_d8_k20_p0", "bank_n5_d16_k12_p9"};
 }  // namespace
 
 TEST_CASE("NT-Xent plain mode matches lightly's formula (fixtures, f32 and f64)") {
+  std::map<std::string, double> worst;  // by dtype, over loss and gradients
   for (const char* name : kPlainFixtures) {
     CAPTURE(name);
     Fixture f = load_fixture(name);
@@ -49,8 +51,14 @@ TEST_CASE("NT-Xent plain mode matches lightly's formula (fixtures, f32 and f64)"
       loss.backward();
       check_scaled(out0.grad(), f.t.at("grad_out0"), tol, "grad out0");
       check_scaled(out1.grad(), f.t.at("grad_out1"), tol, "grad out1");
+      for (const auto& [got, want] : {std::pair{loss, f.t.at("loss")},
+                                      {out0.grad(), f.t.at("grad_out0")},
+                                      {out1.grad(), f.t.at("grad_out1")}}) {
+        worst[dtype_label] = std::max(worst[dtype_label], testing::scaled_error(got, want));
+      }
     }
   }
+  for (const auto& [dtype, e] : worst) MESSAGE("ntxent " << dtype << ": max scaled error " << e);
 }
 
 TEST_CASE("NT-Xent memory-bank mode matches lightly's formula and FIFO (fixtures)") {
