@@ -6,18 +6,22 @@
 # class of Fashion-MNIST (class folders), batch 128, 10 epochs, no blur, seed 1.
 #   tools/bench_methods.sh [method ...]        (default: every method)
 # Environment: PYTHON (a python with torch and lightly 1.5.26; default python3), EPOCHS (10),
-# THREADS (the cores both use; default all), OUT (runs/bench_methods), LUMEN_BIN (build/bin/lumen).
+# THREADS (the cores both use; default all), SEED (1), OUT (runs/bench_methods), DATA (the class
+# folders; default OUT/data, written on the first run), LUMEN_BIN (build/bin/lumen).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 epochs=${EPOCHS:-10}
 threads=${THREADS:-$(nproc)}
 out=${OUT:-runs/bench_methods}
+seed=${SEED:-1}
+data=${DATA:-$out/data}
 lumen=${LUMEN_BIN:-build/bin/lumen}
 methods=("$@")
 ((${#methods[@]})) || methods=(simclr mocov2 byol simsiam nnclr dcl dclw)
 reference=tools/reference/ssl_methods_fashion_mnist.py
-[[ -d $out/data/train ]] || "$python" $reference --write-folders "$out/data"
+mkdir -p "$out"
+[[ -d $data/train ]] || "$python" $reference --write-folders "$data"
 export OMP_NUM_THREADS=$threads
 
 table=$out/table.md
@@ -27,16 +31,16 @@ for m in "${methods[@]}"; do
   echo "== $m: lumen" >&2
   run=$out/lumen_$m
   log=$out/lumen_$m.log
-  $lumen train method=$m input_dir=$out/data/train output_dir=$run overwrite=true \
+  $lumen train method=$m input_dir=$data/train output_dir=$run overwrite=true \
     model.name=resnet-18 model.width=0.25 collate.input_size=32 collate.gaussian_blur=0 \
-    loader.batch_size=128 trainer.max_epochs=$epochs trainer.checkpoint_every=0 seed=1 \
+    loader.batch_size=128 trainer.max_epochs=$epochs trainer.checkpoint_every=0 seed=$seed \
     device=cpu loader.num_workers=$threads 2>"$log"
   lumen_ips=$(grep -o '[0-9.]* img/s (last epoch)' "$log" | tail -1 | cut -d' ' -f1)
-  lumen_top1=$($lumen knn train_dir=$out/data/train test_dir=$out/data/test device=cpu \
+  lumen_top1=$($lumen knn train_dir=$data/train test_dir=$data/test device=cpu \
     checkpoint=$run/checkpoints/last.safetensors 2>/dev/null | awk '{print $3}')
   echo "== $m: pytorch + lightly" >&2
-  ref=$("$python" $reference --method $m --train $out/data/train --test $out/data/test \
-    --epochs $epochs --threads $threads 2>/dev/null | tail -1)
+  ref=$("$python" $reference --method $m --train $data/train --test $data/test \
+    --epochs $epochs --threads $threads --seed $seed 2>/dev/null | tail -1)
   ref_ips=$(echo "$ref" | sed -n 's/.*img_per_s \([0-9.]*\).*/\1/p')
   ref_top1=$(echo "$ref" | sed -n 's/.*knn_top1 \([0-9.]*\).*/\1/p')
   ratio=$(awk -v a="$lumen_ips" -v b="$ref_ips" 'BEGIN { printf "%.2f", a / b }')
