@@ -2,6 +2,33 @@
 
 namespace lumen {
 
+const char* reduce_op_name(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::sum:
+      return "sum";
+    case ReduceOp::mean:
+      return "mean";
+    case ReduceOp::max:
+      return "max";
+    case ReduceOp::min:
+      return "min";
+  }
+  return "?";
+}
+
+namespace {
+// The work of a collective that ran when it was started.
+class DoneWork final : public CollectiveWork {
+ public:
+  void wait() override {}
+};
+}  // namespace
+
+std::unique_ptr<CollectiveWork> Communicator::all_reduce_async(Tensor& t, ReduceOp op) {
+  all_reduce(t, op);
+  return std::make_unique<DoneWork>();
+}
+
 Tensor Communicator::all_gather(const Tensor& in) {
   check_defined(in, "all_gather");
   LUMEN_CHECK(in.ndim() >= 1, "all_gather needs a tensor with a leading dimension, got ", in.str());
@@ -24,19 +51,42 @@ void check_all_gather_shapes(const Tensor& in, const Tensor& out, int world_size
               " ranks needs an output of shape ", shape_str(expected), ", got ", out.str());
 }
 
+void check_all_reduce_args(const Tensor& t, ReduceOp op, const char* who) {
+  check_defined(t, who);
+  LUMEN_CHECK(op != ReduceOp::mean || dtype_is_float(t.dtype()), who, ": the mean of ", t.str(),
+              " is not defined for an integer dtype; reduce with sum and divide");
+}
+
+void check_broadcast_args(const Tensor& t, int root, int world_size, const char* who) {
+  check_defined(t, who);
+  LUMEN_CHECK(root >= 0 && root < world_size, who, ": broadcast from rank ", root,
+              ", which is not a rank of a job of ", world_size);
+}
+
 void SingleProcessCommunicator::all_gather(const Tensor& in, Tensor& out) {
   check_all_gather_shapes(in, out, 1, "SingleProcessCommunicator::all_gather");
   if (in.raw_data() != out.raw_data()) out.copy_from(in);
 }
 
-void SingleProcessCommunicator::all_reduce(Tensor& t, ReduceOp) {
-  check_defined(t, "SingleProcessCommunicator::all_reduce");
+void SingleProcessCommunicator::all_reduce(Tensor& t, ReduceOp op) {
+  check_all_reduce_args(t, op, "SingleProcessCommunicator::all_reduce");
+}
+
+void SingleProcessCommunicator::broadcast(Tensor& t, int root) {
+  check_broadcast_args(t, root, 1, "SingleProcessCommunicator::broadcast");
 }
 
 std::shared_ptr<Communicator> single_process_communicator() {
   static const std::shared_ptr<Communicator> instance =
       std::make_shared<SingleProcessCommunicator>();
   return instance;
+}
+
+bool any_rank(Communicator& comm, bool flag) {
+  if (comm.world_size() == 1) return flag;
+  Tensor t = Tensor::full({1}, flag ? 1.0 : 0.0, DType::i32);
+  comm.all_reduce(t, ReduceOp::max);
+  return t.data<int32_t>()[0] != 0;
 }
 
 }  // namespace lumen

@@ -13,6 +13,7 @@
 #include "api/methods.h"
 #include "api/train_config.h"
 #include "engine/data/image_folder.h"
+#include "engine/dist/launch.h"
 #include "engine/train/trainer.h"
 
 namespace {
@@ -36,7 +37,7 @@ const char* kUsage =
     "  embed      write the backbone features of input_dir as lightly's CSV\n"
     "  knn        kNN top-1/top-5 accuracy of test_dir against train_dir\n"
     "  check      list healthy and corrupt images (or videos) of input_dir\n"
-    "  devices    list the CUDA devices Lumen can use\n"
+    "  devices    list the CUDA devices Lumen can use, and whether it can train data-parallel\n"
     "  version    print the version and the backends this build has\n"
     "\n"
     "`lumen <command> --help` lists the command's keys and defaults. Example:\n"
@@ -59,6 +60,7 @@ int list_devices() {
   std::printf("cpu\n");
   for (int i = 0; i < count; ++i) std::printf("%s\n", lumen::Device::cuda(i).str().c_str());
   if (count == 0) std::printf("no CUDA device: %s\n", reason.c_str());
+  std::printf("%s\n", lumen::data_parallel_support().c_str());
   return 0;
 }
 
