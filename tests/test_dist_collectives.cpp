@@ -125,6 +125,29 @@ TEST_CASE("errors name the rank and the collective; a collective past the timeou
   job().comm->barrier();  // everyone in step again
 }
 
+TEST_CASE("ranks agree: failures on one rank stop every rank, equal tensors are checked equal") {
+  const int world = job().world_size, me = job().rank;
+  check_same_on_every_rank(*job().comm, Tensor::full({100}, 2.5), "the same values");
+  CHECK_THROWS_WITH_AS(check_same_on_every_rank(*job().comm, Tensor::full({100}, me == 1 ? 1 : 0),
+                                                "rank-dependent values"),
+                       doctest::Contains("rank-dependent values differ between the ranks"), Error);
+  // Rank 1 fails: it throws its own error, the others one that names it.
+  auto fail_on_1 = [&] { LUMEN_CHECK(me != 1, "rank 1's own reason"); };
+  if (me == 1) {
+    CHECK_THROWS_WITH_AS(run_agreed(*job().comm, "to do the thing", fail_on_1),
+                         doctest::Contains("rank 1's own reason"), Error);
+  } else {
+    CHECK_THROWS_WITH_AS(run_agreed(*job().comm, "to do the thing", fail_on_1),
+                         doctest::Contains("rank 1 failed to do the thing"), Error);
+  }
+  // Rank 0 alone runs it; nobody fails.
+  int runs = 0;
+  run_agreed(
+      *job().comm, "to count", [&] { ++runs; }, /*rank_zero_only=*/true);
+  CHECK(runs == (me == 0 ? 1 : 0));
+  CHECK(world > 1);
+}
+
 int main(int argc, char** argv) {
   if (mpi_launcher().empty()) {
     const std::string missing = testing::mpirun_missing();

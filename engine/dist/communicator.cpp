@@ -89,4 +89,42 @@ bool any_rank(Communicator& comm, bool flag) {
   return t.data<int32_t>()[0] != 0;
 }
 
+void check_same_on_every_rank(Communicator& comm, const Tensor& t, const std::string& what) {
+  if (comm.world_size() == 1) return;
+  const Tensor host = t.to(Device::cpu());
+  const auto* bytes = static_cast<const uint8_t*>(host.raw_data());
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a, 64 bits
+  for (size_t i = 0; i < host.nbytes(); ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  Tensor high = Tensor::full({1}, 0.0, DType::i64);
+  high.data<int64_t>()[0] = int64_t(hash >> 1);  // non-negative, so max and min compare it
+  Tensor low = high.clone();
+  comm.all_reduce(high, ReduceOp::max);
+  comm.all_reduce(low, ReduceOp::min);
+  LUMEN_CHECK(high.data<int64_t>()[0] == low.data<int64_t>()[0], what,
+              " differ between the ranks, which data parallelism keeps equal (an all-reduce that "
+              "gave the ranks different results, or a rank that updated them on its own)");
+}
+
+void run_agreed(Communicator& comm, const std::string& what, const std::function<void()>& fn,
+                bool rank_zero_only) {
+  if (comm.world_size() == 1) {
+    fn();
+    return;
+  }
+  std::exception_ptr error;
+  if (!rank_zero_only || comm.rank() == 0) {
+    try {
+      fn();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  Tensor first = Tensor::full({1}, error ? comm.rank() : comm.world_size(), DType::i32);
+  comm.all_reduce(first, ReduceOp::min);
+  if (error) std::rethrow_exception(error);
+  const int failed = first.data<int32_t>()[0];
+  LUMEN_CHECK(failed == comm.world_size(), "rank ", failed, " failed ", what,
+              " (its message says why); rank ", comm.rank(), " stops with it");
+}
+
 }  // namespace lumen

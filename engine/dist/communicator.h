@@ -11,7 +11,9 @@
 // other processes: MPI, NCCL).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "engine/core/tensor.h"
 
@@ -79,7 +81,19 @@ void check_all_gather_shapes(const Tensor& in, const Tensor& out, int world_size
 void check_all_reduce_args(const Tensor& t, ReduceOp op, const char* who);
 void check_broadcast_args(const Tensor& t, int root, int world_size, const char* who);
 
-// Whether any rank passes true (one all_reduce of a flag; every rank gets the same answer).
+// Whether any rank passes true (one all_reduce of a flag; every rank gets the same answer). comm
+// must take CPU tensors (the single-process, in-process and MPI communicators do).
 bool any_rank(Communicator& comm, bool flag);
+
+// Throws, on every rank, when t does not hold the same bytes on every rank (one hash of t, reduced
+// with max and min); the message names `what`. t: any device; comm as for any_rank.
+void check_same_on_every_rank(Communicator& comm, const Tensor& t, const std::string& what);
+
+// Runs fn on every rank (or on rank 0 alone, the others waiting, when rank_zero_only), then agrees
+// on the outcome: when fn threw on some rank every rank throws, its own exception where fn threw
+// and elsewhere an Error naming the first rank that failed and `what`, so that the ranks stop
+// together instead of waiting for each other. comm as for any_rank.
+void run_agreed(Communicator& comm, const std::string& what, const std::function<void()>& fn,
+                bool rank_zero_only = false);
 
 }  // namespace lumen

@@ -122,10 +122,13 @@ class MpiCommunicator final : public Communicator {
       }
       const double waited = std::chrono::duration<double>(Clock::now() - start).count();
       if (timeout_ > 0 && waited > timeout_) {
+        const std::string silent = silent_ranks(1.5);  // three heartbeats missed
         LUMEN_FAIL(who(), ": ", p.what, " (collective ", p.number, ") has waited ", int64_t(waited),
                    " s for the other ranks, past the timeout of ", timeout_,
-                   " s (trainer.dist_timeout): a rank stopped or hung, or the ranks called "
-                   "different collectives");
+                   " s (trainer.dist_timeout): ",
+                   silent.empty() ? "every rank is alive; the ranks called different collectives, "
+                                    "or one is stuck in long work"
+                                  : silent);
       }
     }
   }

@@ -22,6 +22,7 @@ void abort_job(int code) {
 }
 void set_silence_limit(double) {}
 std::string rank_name(int rank) { return "rank " + std::to_string(rank); }
+std::string silent_ranks(double) { return ""; }
 #endif
 
 }  // namespace lumen::mpi

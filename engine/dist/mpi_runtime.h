@@ -46,5 +46,8 @@ void abandon();
 void set_silence_limit(double seconds);
 // "rank 1 (pid 4242 on node-a)": how messages name a rank of the running job.
 std::string rank_name(int rank);
+// The ranks this one watches (rank 0: every other rank; the others: rank 0) that it has not
+// heard from for more than `seconds`, as "no word from rank 1 (...) for 4 s", "" when none.
+std::string silent_ranks(double seconds);
 
 }  // namespace lumen::mpi

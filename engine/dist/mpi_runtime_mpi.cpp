@@ -28,6 +28,7 @@ class Watchdog {
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
+    heard_ms_ = std::vector<std::atomic<int64_t>>(size_t(size_));
     if (rank_ == 0) {
       for (int r = 1; r < size_; ++r) peers_.push_back(r);
     } else {
@@ -38,6 +39,17 @@ class Watchdog {
   ~Watchdog() { stop(false); }
 
   void set_limit(double seconds) { limit_.store(seconds); }
+
+  std::string silent(double seconds) const {
+    const int64_t now = ms_since_start();
+    std::string out;
+    for (int peer : peers_) {
+      const int64_t last = heard_ms_[size_t(peer)].load();
+      if (last < 0 || double(now - last) / 1000 <= seconds) continue;  // left, or heard lately
+      out += (out.empty() ? "" : "; ") + silence(peer, double(now - last) / 1000);
+    }
+    return out;
+  }
 
   // Ends the thread; `leaving`: first tell the peers this rank leaves (they stop expecting it).
   void stop(bool leaving) {
@@ -86,15 +98,18 @@ class Watchdog {
            " s: it died, or it is stopped or hung";
   }
 
+  int64_t ms_since_start() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
+  }
+
   void run() {
-    const Clock::time_point start = Clock::now();
-    std::vector<Clock::time_point> heard(size_t(size_), start);
+    std::vector<Clock::time_point> heard(size_t(size_), start_);
     std::vector<bool> left(size_t(size_), false);
     outbox_.resize(size_t(size_));
     int64_t inbox[2] = {0, 0};
     MPI_Request receive = MPI_REQUEST_NULL;
     MPI_Irecv(inbox, 2, MPI_INT64_T, MPI_ANY_SOURCE, kTag, comm_, &receive);
-    Clock::time_point next_beat = start;
+    Clock::time_point next_beat = start_;
     while (!stop_.load()) {
       const Clock::time_point now = Clock::now();
       for (;;) {
@@ -103,6 +118,7 @@ class Watchdog {
         if (MPI_Test(&receive, &done, &status) != MPI_SUCCESS || !done) break;
         const int from = status.MPI_SOURCE;
         heard[size_t(from)] = now;
+        heard_ms_[size_t(from)].store(inbox[0] == kLeaving ? -1 : ms_since_start());
         if (inbox[0] == kLeaving) left[size_t(from)] = true;
         if (inbox[0] == kVerdict) {
           end_job("rank 0 reports " + silence(int(inbox[1]), limit_.load()), -1);
@@ -138,6 +154,8 @@ class Watchdog {
   int rank_ = 0, size_ = 1;
   std::vector<int> peers_;
   std::vector<Outbox> outbox_;
+  const Clock::time_point start_ = Clock::now();
+  std::vector<std::atomic<int64_t>> heard_ms_;  // when each peer was last heard (-1: it left)
   std::atomic<double> limit_;
   std::atomic<bool> stop_{false}, leaving_{false};
   std::thread thread_;
@@ -229,6 +247,11 @@ void abort_job(int code) {
 void set_silence_limit(double seconds) {
   LUMEN_CHECK(seconds > 0, "the silence limit of the watchdog must be positive, got ", seconds);
   if (runtime().watchdog) runtime().watchdog->set_limit(seconds);
+}
+
+std::string silent_ranks(double seconds) {
+  const Runtime& r = runtime();
+  return r.watchdog ? r.watchdog->silent(seconds) : "";
 }
 
 std::string rank_name(int rank) {

@@ -1,12 +1,17 @@
 #include "support/mpirun.h"
 
+#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "engine/dist/mpi_runtime.h"
 
@@ -47,6 +52,73 @@ int run_self_under_mpirun(const char* argv0, const std::vector<int>& ranks) {
     if (code != 0) return code;
   }
   return 0;
+}
+
+BackgroundJob::BackgroundJob(const std::string& command, const std::string& log) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    setpgid(0, 0);  // its own process group, so that the destructor ends mpirun and its ranks
+    const std::string line = "exec " + command + " >" + log + " 2>&1";
+    execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+}
+
+BackgroundJob::~BackgroundJob() {
+  if (pid_ <= 0) return;
+  kill(-pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+}
+
+int BackgroundJob::rank_pid(int rank) const {
+  const std::string wanted = "OMPI_COMM_WORLD_RANK=" + std::to_string(rank);
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return -1;
+  int found = -1;
+  while (dirent* entry = readdir(proc)) {
+    const int pid = std::atoi(entry->d_name);
+    if (pid <= 0) continue;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const size_t close = line.rfind(')');  // "pid (name) state ppid ..."
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) != 2 || ppid != pid_) {
+      continue;
+    }
+    std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
+    for (std::string var; std::getline(environ, var, '\0');) {
+      if (var == wanted) found = pid;
+    }
+  }
+  closedir(proc);
+  return found;
+}
+
+int BackgroundJob::wait(double timeout_s) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (pid_ > 0) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() > end) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+bool wait_for_file(const std::string& path, double timeout_s) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (!std::filesystem::exists(path)) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
 }
 
 }  // namespace lumen::testing
