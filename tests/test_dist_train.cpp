@@ -6,7 +6,7 @@
 //     rank's rows, and the average of the ranks' gradients is the gradient of the global mean);
 //   - without them the run differs as DDP's would (each rank's own batch statistics and
 //     negatives), keeps the ranks' parameters equal, and still learns;
-//   - one checkpoint set and one metrics file (rank 0), which embed reads;
+//   - one checkpoint set and one metrics file (rank 0), which embed reads; kNN monitoring once;
 //   - an interrupted 2-rank run resumed on 2 ranks ends exactly as an uninterrupted one, and a
 //     resume on another number of ranks is refused;
 //   - the methods whose losses or shuffles cross ranks (MoCo v2, NNCLR, DCL) train on 2 ranks.
@@ -170,7 +170,9 @@ TEST_CASE("without sync batch norm and gathering, 2 ranks train as DDP: differ, 
       "collate.random_gray_scale=0 collate.gaussian_blur=0 collate.min_scale=0.8";
   const Run one = run_lumen(1, tiny(data, dir + "/one") + "loader.batch_size=32" + common);
   REQUIRE(one.code == 0);
-  const Run two = run_lumen(2, tiny(data, dir + "/two") + "loader.batch_size=16" + common);
+  // kNN monitoring on rank 0 (the other rank waits), every 4 epochs, on the training images.
+  const Run two = run_lumen(2, tiny(data, dir + "/two") + "loader.batch_size=16" + common +
+                                   " trainer.knn_every=4 val_dir=" + data);
   INFO(two.out);
   REQUIRE(two.code == 0);  // the ranks' parameters were checked equal after every epoch
   std::string where;
@@ -181,6 +183,13 @@ TEST_CASE("without sync batch norm and gathering, 2 ranks train as DDP: differ, 
   CHECK(apart > 1e-3);
   const std::vector<double> losses = epoch_losses(dir + "/two");
   REQUIRE(losses.size() == 8);
+  std::ifstream metrics(dir + "/two/metrics.jsonl");
+  int knn_lines = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    knn_lines += line.find("\"knn_top1\"") != std::string::npos;
+  }
+  CHECK(knn_lines == 2);  // epochs 4 and 8, by rank 0 alone
+  CHECK(two.out.find("epoch 4: kNN top-1") == two.out.rfind("epoch 4: kNN top-1"));
   CHECK(losses.back() < losses.front() - 0.3);
   // One checkpoint set, written by rank 0 alone, which embed reads.
   std::vector<std::string> files;
