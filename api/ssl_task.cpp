@@ -106,6 +106,7 @@ data::ImageDataset SelfSupervisedTask::open_training_set() {
   // system shared with rank 0 they build their own). A rank that cannot open the data stops all.
   data::ImageDataset dataset;
   const bool lead = host_comm_->rank() == 0;
+  UntimedWaits untimed(*host_comm_);  // decoding a large folder takes as long as it takes
   run_agreed(
       *host_comm_, "to open input_dir", [&] { dataset = open_dataset(options_.data); },
       /*rank_zero_only=*/true);
@@ -235,12 +236,8 @@ void SelfSupervisedTask::on_epoch_end(int64_t epoch, MetricsLog& metrics) {
     metrics.write({{"epoch", double(epoch + 1)}, {"knn_top1", r.top1}, {"knn_top5", r.top5}});
   }
   if (host_comm_->world_size() > 1) {
-    // Rank 0 monitors while the others wait, without the collectives' time limit (the watchdog
-    // still notices a rank that died).
-    const double limit = host_comm_->timeout();
-    host_comm_->set_timeout(0);
+    UntimedWaits untimed(*host_comm_);  // rank 0 monitors while the others wait
     host_comm_->barrier();
-    host_comm_->set_timeout(limit);
   }
 }
 

@@ -123,6 +123,15 @@ TEST_CASE("errors name the rank and the collective; a collective past the timeou
     job().comm->barrier();
   }
   job().comm->barrier();  // everyone in step again
+  // Untimed waits: the same late arrival passes; the limit comes back afterwards.
+  job().comm->set_timeout(0.5);
+  if (me == world - 1) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  {
+    UntimedWaits untimed(*job().comm);
+    job().comm->barrier();
+  }
+  CHECK(job().comm->timeout() == 0.5);
+  job().comm->set_timeout(60);
 }
 
 TEST_CASE("ranks agree: failures on one rank stop every rank, equal tensors are checked equal") {

@@ -81,6 +81,23 @@ void check_all_gather_shapes(const Tensor& in, const Tensor& out, int world_size
 void check_all_reduce_args(const Tensor& t, ReduceOp op, const char* who);
 void check_broadcast_args(const Tensor& t, int root, int world_size, const char* who);
 
+// Lifts comm's collective time limit for its lifetime, for waits on rank-local work of unbounded
+// length (rank 0 building the image cache, kNN monitoring); a rank that dies is still noticed by
+// the watchdog (engine/dist/mpi_runtime.h).
+class UntimedWaits {
+ public:
+  explicit UntimedWaits(Communicator& comm) : comm_(comm), limit_(comm.timeout()) {
+    comm_.set_timeout(0);
+  }
+  ~UntimedWaits() { comm_.set_timeout(limit_); }
+  UntimedWaits(const UntimedWaits&) = delete;
+  UntimedWaits& operator=(const UntimedWaits&) = delete;
+
+ private:
+  Communicator& comm_;
+  double limit_;
+};
+
 // Whether any rank passes true (one all_reduce of a flag; every rank gets the same answer). comm
 // must take CPU tensors (the single-process, in-process and MPI communicators do).
 bool any_rank(Communicator& comm, bool flag);
