@@ -35,6 +35,12 @@ ConfigKey bank_key(int64_t value, const char* help) {
   return {"criterion.memory_bank_size", K::integer, std::to_string(value), help, {}, 0};
 }
 
+ConfigKey gather_key() {
+  return {"criterion.gather_distributed", K::boolean, "false",
+          "data-parallel runs: the loss takes every rank's rows as negatives (lightly's "
+          "gather_distributed)"};
+}
+
 ConfigKey prediction_dim_key(int64_t value) {
   return {"model.prediction_hidden_dim",      K::integer, std::to_string(value),
           "prediction head hidden dimension", {},         1};
@@ -72,7 +78,10 @@ MethodFactory configure_simclr(const Config& c) {
   o.loss.temperature = c.get_float("criterion.temperature");
   o.loss.memory_bank_size = c.get_int("criterion.memory_bank_size");
   o.loss.memory_bank_seed = uint64_t(c.get_int("seed"));
-  return [o](const Backbone& b) { return std::make_unique<SimCLR>(b, o); };
+  o.loss.gather_distributed = c.get_bool("criterion.gather_distributed");
+  return [o](const Backbone& b, std::shared_ptr<Communicator> comm) {
+    return std::make_unique<SimCLR>(b, o, std::move(comm));
+  };
 }
 
 MethodFactory configure_mocov2(const Config& c) {
@@ -82,9 +91,12 @@ MethodFactory configure_mocov2(const Config& c) {
   o.loss.temperature = c.get_float("criterion.temperature");
   o.loss.memory_bank_size = c.get_int("criterion.memory_bank_size");
   o.loss.memory_bank_seed = uint64_t(c.get_int("seed"));
+  o.loss.gather_distributed = c.get_bool("criterion.gather_distributed");
   o.momentum = momentum_of(c);
   o.seed = uint64_t(c.get_int("seed"));
-  return [o](const Backbone& b) { return std::make_unique<MoCo>(b, o); };
+  return [o](const Backbone& b, std::shared_ptr<Communicator> comm) {
+    return std::make_unique<MoCo>(b, o, std::move(comm));
+  };
 }
 
 MethodFactory configure_byol(const Config& c) {
@@ -93,7 +105,9 @@ MethodFactory configure_byol(const Config& c) {
   o.out_dim = c.get_int("model.out_dim");
   o.prediction_hidden_dim = c.get_int("model.prediction_hidden_dim");
   o.momentum = momentum_of(c);
-  return [o](const Backbone& b) { return std::make_unique<BYOL>(b, o); };
+  return [o](const Backbone& b, std::shared_ptr<Communicator>) {
+    return std::make_unique<BYOL>(b, o);
+  };
 }
 
 MethodFactory configure_simsiam(const Config& c) {
@@ -101,7 +115,9 @@ MethodFactory configure_simsiam(const Config& c) {
   o.hidden_dim = c.get_int("model.hidden_dim");
   o.out_dim = c.get_int("model.out_dim");
   o.prediction_hidden_dim = c.get_int("model.prediction_hidden_dim");
-  return [o](const Backbone& b) { return std::make_unique<SimSiam>(b, o); };
+  return [o](const Backbone& b, std::shared_ptr<Communicator>) {
+    return std::make_unique<SimSiam>(b, o);
+  };
 }
 
 MethodFactory configure_nnclr(const Config& c) {
@@ -112,7 +128,10 @@ MethodFactory configure_nnclr(const Config& c) {
   o.temperature = c.get_float("criterion.temperature");
   o.memory_bank_size = c.get_int("criterion.memory_bank_size");
   o.seed = uint64_t(c.get_int("seed"));
-  return [o](const Backbone& b) { return std::make_unique<NNCLR>(b, o); };
+  o.gather_distributed = c.get_bool("criterion.gather_distributed");
+  return [o](const Backbone& b, std::shared_ptr<Communicator> comm) {
+    return std::make_unique<NNCLR>(b, o, std::move(comm));
+  };
 }
 
 MethodFactory configure_dcl(const Config& c) {
@@ -121,7 +140,10 @@ MethodFactory configure_dcl(const Config& c) {
   o.out_dim = c.get_int("model.out_dim");
   o.temperature = c.get_float("criterion.temperature");
   if (c.has("criterion.sigma")) o.sigma = c.get_float("criterion.sigma");
-  return [o](const Backbone& b) { return std::make_unique<DCL>(b, o); };
+  o.gather_distributed = c.get_bool("criterion.gather_distributed");
+  return [o](const Backbone& b, std::shared_ptr<Communicator> comm) {
+    return std::make_unique<DCL>(b, o, std::move(comm));
+  };
 }
 
 std::vector<MethodEntry> make_table() {
@@ -130,13 +152,18 @@ std::vector<MethodEntry> make_table() {
       {"simclr",
        "SimCLR: NT-Xent between two views (lightly's SimCLR)",
        {feature_hidden, out_dim_key(128), temperature_key("0.5"),
-        bank_key(0, "negatives kept in a memory bank (0: off)")},
+        bank_key(0, "negatives kept in a memory bank (0: off)"), gather_key()},
        simclr_transform,
        true,
        configure_simclr},
       {"mocov2", "MoCo v2: queries against momentum-encoder keys and a memory bank of keys",
-       with({feature_hidden, out_dim_key(128), temperature_key("0.1"),
-             bank_key(4096, "keys kept in the memory bank of negatives")},
+       with({feature_hidden,
+             out_dim_key(128),
+             temperature_key("0.1"),
+             bank_key(4096, "keys kept in the memory bank of negatives"),
+             {"criterion.gather_distributed", K::boolean, "false",
+              "data-parallel runs: the memory bank takes every rank's keys (lightly's "
+              "gather_distributed)"}},
             momentum_keys()),
        moco_v2_transform, true, configure_mocov2},
       {"byol", "BYOL: online predictions of a momentum target's projections",
@@ -152,13 +179,14 @@ std::vector<MethodEntry> make_table() {
       {"nnclr",
        "NNCLR: NT-Xent between nearest neighbours from a support set and predictions",
        {hidden_dim_key(2048, ""), out_dim_key(256), prediction_dim_key(4096),
-        temperature_key("0.5"), bank_key(4096, "projections kept in the support set")},
+        temperature_key("0.5"), bank_key(4096, "projections kept in the support set"),
+        gather_key()},
        simclr_transform,
        true,
        configure_nnclr},
       {"dcl",
        "DCL: the decoupled contrastive loss on SimCLR's network",
-       {feature_hidden, out_dim_key(128), temperature_key("0.1")},
+       {feature_hidden, out_dim_key(128), temperature_key("0.1"), gather_key()},
        simclr_transform,
        true,
        configure_dcl},
@@ -167,7 +195,8 @@ std::vector<MethodEntry> make_table() {
        {feature_hidden,
         out_dim_key(128),
         temperature_key("0.1"),
-        {"criterion.sigma", K::number, "0.5", "width of DCLW's von Mises-Fisher weights"}},
+        {"criterion.sigma", K::number, "0.5", "width of DCLW's von Mises-Fisher weights"},
+        gather_key()},
        simclr_transform,
        true,
        configure_dcl},

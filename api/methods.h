@@ -12,12 +12,15 @@
 
 #include "api/config.h"
 #include "augment/transform.h"
+#include "engine/dist/communicator.h"
 #include "layers/methods/method.h"
 
 namespace lumen {
 
-// Builds the configured method on a backbone.
-using MethodFactory = std::function<std::unique_ptr<Method>(const Backbone&)>;
+// Builds the configured method on a backbone; comm: the job's communicator on the training device
+// (gather_distributed, MoCo's batch shuffle across ranks), the single-process one for one rank.
+using MethodFactory =
+    std::function<std::unique_ptr<Method>(const Backbone&, std::shared_ptr<Communicator> comm)>;
 
 struct MethodEntry {
   std::string name;
@@ -35,7 +38,9 @@ const MethodEntry& find_method(const std::string& name);
 // The methods (other than `except`) that have a key of this name.
 std::vector<std::string> methods_with_key(const std::string& key, const std::string& except);
 
-// optimizer.lr when not given: 0.06 scaled by batch_size / 128 where the method scales it.
+// optimizer.lr when not given: 0.06 scaled by batch_size / 128 where the method scales it;
+// batch_size is the global batch (loader.batch_size times the ranks), as lightly's benchmarks
+// scale the learning rate with the batch of all devices.
 double default_learning_rate(const MethodEntry& method, int64_t batch_size);
 
 }  // namespace lumen

@@ -6,11 +6,13 @@
 
 #include "api/embedding.h"
 #include "api/model_io.h"
+#include "engine/dist/nccl_communicator.h"
 #include "engine/eval/knn.h"
 #include "engine/train/adamw.h"
 #include "engine/train/lars.h"
 #include "engine/train/schedule.h"
 #include "engine/train/sgd.h"
+#include "layers/layers.h"
 #include "layers/weights.h"
 
 namespace lumen {
@@ -39,15 +41,20 @@ std::unique_ptr<Optimizer> make_optimizer(ParameterBuffer& params, const Optimiz
 }
 
 SelfSupervisedTask::SelfSupervisedTask(const TrainOptions& options)
-    : options_(options), comm_(single_process_communicator()) {
+    : options_(options),
+      host_comm_(options.dist.comm ? options.dist.comm : single_process_communicator()),
+      device_comm_(host_comm_) {
   LUMEN_CHECK(options_.trainer.max_epochs >= 1, "trainer.max_epochs must be at least 1");
-  data::ImageDataset dataset = open_dataset(options_.data);
-  LUMEN_CHECK(dataset.size() >= options_.batch_size, "input_dir holds ", dataset.size(),
+  const int world = host_comm_->world_size();
+  const bool lead = host_comm_->rank() == 0;
+  data::ImageDataset dataset = open_training_set();
+  LUMEN_CHECK(dataset.size() / world >= options_.batch_size, "input_dir holds ", dataset.size(),
               " images, fewer than one batch of ", options_.batch_size,
+              world > 1 ? " on each of " + std::to_string(world) + " ranks" : std::string(),
               "; lower loader.batch_size");
-  if (options_.monitor.knn_every > 0) {
+  if (options_.monitor.knn_every > 0 && lead) {
     // As lightly's benchmarks: the training images vote with their labels (subfolders), the
-    // validation classes matched to them by name.
+    // validation classes matched to them by name. Rank 0 alone monitors.
     DatasetRequest queries = options_.data;
     queries.path = options_.monitor.val_dir;
     queries.image_size = options_.views.views.at(0).input_size;
@@ -64,20 +71,60 @@ SelfSupervisedTask::SelfSupervisedTask(const TrainOptions& options)
   lo.shuffle = true;
   lo.drop_last = true;
   lo.device = options_.device;
+  lo.rank = host_comm_->rank();
+  lo.world_size = world;
   loader_ = std::make_unique<data::DataLoader>(std::move(dataset), lo);
 
-  method_ = options_.make_method(options_.backbone);
+  if (world > 1 && options_.device.is_cuda()) {
+    device_comm_ = make_nccl_communicator(*host_comm_, options_.device.index);
+    device_comm_->set_timeout(options_.dist.timeout_s);
+  }
+  method_ = options_.make_method(options_.backbone, device_comm_);
   finalize(*method_, params_, options_.device, options_.seed);
   if (!options_.init_checkpoint.empty()) {
     load_backbone_weights(method_->backbone(), options_.init_checkpoint);
   }
   method_->setup(params_, options_.device, options_.seed);
   method_->train();
+  if (world > 1) {
+    broadcast_initial_state();
+    if (options_.dist.sync_batchnorm) {
+      sync_batch_norms(*method_, device_comm_);
+      for (Module* net : method_->frozen_networks()) sync_batch_norms(*net, device_comm_);
+    }
+    reducer_ = std::make_unique<GradientReducer>(params_, device_comm_, options_.dist.bucket_bytes);
+  }
   optimizer_ = make_optimizer(params_, options_.optimizer);
 
   step_graph_ = std::make_unique<StepGraph>(options_.graph, method_->host_counters());
   const std::string blocker = method_->graph_blocker();
   if (!blocker.empty()) step_graph_->disable(blocker);
+}
+
+data::ImageDataset SelfSupervisedTask::open_training_set() {
+  // Rank 0 first: it builds the image cache, which the other ranks then read (without a file
+  // system shared with rank 0 they build their own). A rank that cannot open the data stops all.
+  data::ImageDataset dataset;
+  const bool lead = host_comm_->rank() == 0;
+  UntimedWaits untimed(*host_comm_);  // decoding a large folder takes as long as it takes
+  run_agreed(
+      *host_comm_, "to open input_dir", [&] { dataset = open_dataset(options_.data); },
+      /*rank_zero_only=*/true);
+  run_agreed(*host_comm_, "to open input_dir", [&] {
+    if (lead) return;
+    DatasetRequest request = options_.data;
+    request.progress = false;
+    dataset = open_dataset(request);
+  });
+  return dataset;
+}
+
+void SelfSupervisedTask::broadcast_initial_state() {
+  // As DDP at construction: every rank starts from rank 0's parameters and buffers (and here the
+  // banks too), whatever its own initialisation gave. Host tensors (counters, bank positions) go
+  // through the CPU communicator.
+  for (auto& [name, t] : method_->state())
+    (t.is_cuda() ? device_comm_ : host_comm_)->broadcast(t, 0);
 }
 
 std::vector<Tensor> SelfSupervisedTask::next_views(int64_t epoch, int64_t step) {
@@ -101,9 +148,7 @@ MethodStep SelfSupervisedTask::method_step(int64_t global_step) const {
 }
 
 void SelfSupervisedTask::reduce_gradients() {
-  if (comm_->world_size() == 1) return;
-  Tensor grads = params_.gradients();
-  comm_->all_reduce(grads, ReduceOp::mean);
+  if (reducer_) reducer_->finish();
 }
 
 Tensor SelfSupervisedTask::forward_loss(int64_t epoch, int64_t step) {
@@ -130,7 +175,10 @@ Tensor SelfSupervisedTask::train_step(int64_t epoch, int64_t step, int64_t globa
   optimizer_->prepare_step();
   return step_graph_->run(views, [&](const std::vector<Tensor>& in) {
     Tensor loss = method_->training_loss(in);
-    loss.backward();
+    {
+      ObserveGradients watch(reducer_.get());  // buckets start as backward completes them
+      loss.backward();
+    }
     reduce_gradients();
     optimizer_->launch_update();
     method_->after_update();
@@ -170,19 +218,27 @@ void SelfSupervisedTask::load_state(const std::map<std::string, Tensor>& saved) 
 }
 
 void SelfSupervisedTask::on_epoch_end(int64_t epoch, MetricsLog& metrics) {
+  check_same_on_every_rank(*host_comm_, params_.values(),
+                           "after epoch " + std::to_string(epoch + 1) + " the parameters");
   const int64_t every = options_.monitor.knn_every;
   if (every <= 0 || (epoch + 1) % every != 0) return;
-  const int size = options_.views.views.at(0).input_size;
-  Module& backbone = method_->backbone();
-  Embeddings bank = embed_dataset(backbone, *knn_bank_, size, options_.device, options_.dtype,
-                                  options_.batch_size);
-  Embeddings queries = embed_dataset(backbone, *knn_queries_, size, options_.device, options_.dtype,
-                                     options_.batch_size);
-  KnnResult r =
-      knn_classify(bank.values, bank.labels, queries.values, knn_labels_.test, knn_labels_.classes);
-  std::fprintf(stderr, "\nepoch %lld: kNN top-1 %.4f top-5 %.4f\n",
-               static_cast<long long>(epoch + 1), r.top1, r.top5);
-  metrics.write({{"epoch", double(epoch + 1)}, {"knn_top1", r.top1}, {"knn_top5", r.top5}});
+  if (host_comm_->rank() == 0) {
+    const int size = options_.views.views.at(0).input_size;
+    Module& backbone = method_->backbone();
+    Embeddings bank = embed_dataset(backbone, *knn_bank_, size, options_.device, options_.dtype,
+                                    options_.batch_size);
+    Embeddings queries = embed_dataset(backbone, *knn_queries_, size, options_.device,
+                                       options_.dtype, options_.batch_size);
+    KnnResult r = knn_classify(bank.values, bank.labels, queries.values, knn_labels_.test,
+                               knn_labels_.classes);
+    std::fprintf(stderr, "\nepoch %lld: kNN top-1 %.4f top-5 %.4f\n",
+                 static_cast<long long>(epoch + 1), r.top1, r.top5);
+    metrics.write({{"epoch", double(epoch + 1)}, {"knn_top1", r.top1}, {"knn_top5", r.top5}});
+  }
+  if (host_comm_->world_size() > 1) {
+    UntimedWaits untimed(*host_comm_);  // rank 0 monitors while the others wait
+    host_comm_->barrier();
+  }
 }
 
 }  // namespace lumen

@@ -3,6 +3,16 @@
 // its cache, the loader's position, the views, the optimizer and its schedule, the CUDA-graph
 // step, the checkpoint state and kNN monitoring — and the Method, which owns its networks, losses
 // and live state.
+//
+// Data parallel (options.dist of more than one rank, PyTorch DDP's semantics): rank 0 opens the
+// data first (building the image cache the others then read); each rank loads its shard of every
+// epoch (engine/data/loader.h); rank 0's initial state (parameters, buffers, banks) is broadcast;
+// the gradients are averaged by bucketed all-reduces started during backward
+// (engine/dist/gradient_reducer.h) at the place the method interface gives them, between backward
+// and the optimizer; trainer.sync_batchnorm makes every BatchNorm (momentum copies included) a
+// SyncBatchNorm; the method gets the job's communicator on the training device (NCCL on GPUs, MPI
+// on the CPU) for gather_distributed and MoCo's shuffle. kNN monitoring runs on rank 0 while the
+// others wait.
 #pragma once
 
 #include <memory>
@@ -10,6 +20,7 @@
 #include "api/train_options.h"
 #include "engine/data/loader.h"
 #include "engine/dist/communicator.h"
+#include "engine/dist/gradient_reducer.h"
 #include "engine/eval/knn.h"
 #include "engine/train/optimizer.h"
 #include "engine/train/step_graph.h"
@@ -48,7 +59,9 @@ class SelfSupervisedTask : public TrainingTask {
   ParameterBuffer params_;
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<StepGraph> step_graph_;
-  std::shared_ptr<Communicator> comm_;
+  std::shared_ptr<Communicator> host_comm_;      // CPU tensors of every rank (MPI), or one process
+  std::shared_ptr<Communicator> device_comm_;    // the same ranks on the training device
+  std::unique_ptr<GradientReducer> reducer_;     // more than one rank only
   int64_t loader_epoch_ = -1, loader_step_ = 0;  // position of the loader
   // kNN monitoring: the training images without augmentation, and the validation set.
   std::unique_ptr<data::ImageDataset> knn_bank_, knn_queries_;
@@ -57,6 +70,8 @@ class SelfSupervisedTask : public TrainingTask {
   std::vector<Tensor> next_views(int64_t epoch, int64_t step);  // loads and augments a batch
   MethodStep method_step(int64_t global_step) const;
   void reduce_gradients();  // the gradient all-reduce across ranks (one rank: nothing to do)
+  data::ImageDataset open_training_set();
+  void broadcast_initial_state();
 };
 
 // The optimizer a run's settings name, over every parameter of `params`.

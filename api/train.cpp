@@ -2,6 +2,7 @@
 // self-supervised task, and the generic trainer runs it.
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "api/lumen.h"
 #include "api/methods.h"
@@ -30,15 +31,23 @@ void check_not_overwritten(const TrainOptions& o) {
 }
 
 std::string train_with(const Config& config, const Backbone* backbone) {
-  const TrainOptions options = read_train_options(config, backbone);
+  const Job& job = current_job();
+  const TrainOptions options = read_train_options(config, backbone, job);
   check_not_overwritten(options);
+  set_fault_timeout(options.dist.timeout_s);
   // Everything that refuses a run does so before anything is built: the folder's lock and the
   // fresh-run check, then a resume's checkpoint (the image cache of an interrupted run stays as
-  // it is).
-  RunDirectory run(options.trainer.output_dir, options.trainer.resume, options.trainer.overwrite);
-  if (options.trainer.resume) load_resume_checkpoint(options.trainer);
+  // it is). Rank 0 alone holds the folder; the other ranks stop with it when it cannot.
+  std::optional<RunDirectory> run;
+  run_agreed(
+      *job.comm, "to start the run in output_dir " + options.trainer.output_dir,
+      [&] {
+        run.emplace(options.trainer.output_dir, options.trainer.resume, options.trainer.overwrite);
+        if (options.trainer.resume) load_resume_checkpoint(options.trainer);
+      },
+      /*rank_zero_only=*/true);
   SelfSupervisedTask task(options);
-  return train(task, options.trainer, &run).checkpoint;
+  return train(task, options.trainer, run ? &*run : nullptr).checkpoint;
 }
 
 }  // namespace

@@ -210,6 +210,23 @@ std::vector<ConfigKey> train_config_schema(const std::string& method_name) {
                  {},
                  1}),
       resumable({"val_dir", K::path, "", "labelled folder for kNN monitoring"}),
+      resumable({"trainer.bucket_mb",
+                 K::number,
+                 "25",
+                 "data-parallel runs: megabytes of gradients per all-reduce bucket, each started "
+                 "once backward has finished it (PyTorch DDP's bucket_cap_mb)",
+                 {},
+                 0}),
+      {"trainer.sync_batchnorm", K::boolean, "false",
+       "data-parallel runs: batch-norm statistics over every rank's batch (torch's SyncBatchNorm, "
+       "Lightning's sync_batchnorm)"},
+      resumable({"trainer.dist_timeout",
+                 K::number,
+                 "600",
+                 "data-parallel runs: seconds a collective may wait for the other ranks, and (up "
+                 "to 60) a rank may stay silent, before the job ends with an error naming it",
+                 {},
+                 0}),
   };
   keys.insert(keys.end(), more.begin(), more.end());
   for (const ConfigKey& k : method.keys) keys.push_back(k);

@@ -22,7 +22,23 @@ std::string shortest_text(double v) {
 }
 }  // namespace
 
-TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
+namespace {
+// Each rank takes the GPU of its local rank, unless device names one (cuda:N) or the launcher left
+// it one GPU (CUDA_VISIBLE_DEVICES per rank).
+Device rank_device(const Config& c, const Job& job) {
+  const Device d = device_from_config(c);
+  if (job.world_size == 1 || d.is_cpu() || c.get_string("device").find(':') != std::string::npos) {
+    return d;
+  }
+  const int gpus = cuda_device_count();
+  if (gpus == 1) return Device::cuda(0);
+  LUMEN_CHECK(job.local_rank < gpus, "rank ", job.rank, " is local rank ", job.local_rank,
+              " of its node, which has ", gpus, " GPUs: start one rank per GPU");
+  return Device::cuda(job.local_rank);
+}
+}  // namespace
+
+TrainOptions read_train_options(const Config& c, const Backbone* backbone, const Job& job) {
   TrainOptions o;
   o.method = c.get_string("method");
   const MethodEntry& method = find_method(o.method);
@@ -31,7 +47,7 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
                    ? *backbone
                    : resnet_backbone(c.get_string("model.name"), c.get_float("model.width"));
   o.init_checkpoint = c.get_string("checkpoint");
-  o.device = device_from_config(c);
+  o.device = rank_device(c, job);
   o.dtype = activation_dtype(c, o.device);
   o.seed = uint64_t(c.get_int("seed"));
   o.batch_size = c.get_int("loader.batch_size");
@@ -46,8 +62,9 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
                       std::to_string(o.data.image_size) + ".lumencache";
 
   o.optimizer.name = c.get_string("optimizer.name");
-  o.optimizer.lr = c.is_set("optimizer.lr") ? c.get_float("optimizer.lr")
-                                            : default_learning_rate(method, o.batch_size);
+  o.optimizer.lr = c.is_set("optimizer.lr")
+                       ? c.get_float("optimizer.lr")
+                       : default_learning_rate(method, o.batch_size * job.world_size);
   o.optimizer.momentum = c.get_float("optimizer.momentum");
   o.optimizer.weight_decay = c.get_float("optimizer.weight_decay");
   o.schedule.cosine = c.get_string("scheduler.name") == "cosine";
@@ -56,6 +73,13 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
   if (o.monitor.knn_every > 0) o.monitor.val_dir = c.require("val_dir");
   o.graph.enabled = c.get_bool("trainer.cuda_graph");
   o.graph.warmup_steps = int(c.get_int("trainer.graph_warmup"));
+  o.dist.rank = job.rank;
+  o.dist.world_size = job.world_size;
+  o.dist.local_rank = job.local_rank;
+  o.dist.comm = job.comm;
+  o.dist.bucket_bytes = int64_t(c.get_float("trainer.bucket_mb") * double(1 << 20));
+  o.dist.sync_batchnorm = c.get_bool("trainer.sync_batchnorm");
+  o.dist.timeout_s = c.get_float("trainer.dist_timeout");
 
   TrainerOptions& t = o.trainer;
   t.max_epochs = c.get_int("trainer.max_epochs");
@@ -69,9 +93,11 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone) {
   used.set("optimizer.lr", shortest_text(o.optimizer.lr));
   t.config_text = used.serialize();
   t.resume_may_change = c.resume_may_change();
-  t.resume_hint =
-      "lumen train resume=true output_dir=" + t.output_dir + " (with the same other arguments)";
+  t.resume_hint = "lumen train resume=true output_dir=" + t.output_dir +
+                  " (with the same other arguments" +
+                  (job.world_size > 1 ? ", on " + std::to_string(job.world_size) + " ranks)" : ")");
   t.metadata = {{"backbone_prefix", Method::kBackbonePrefix}, {"method", o.method}};
+  t.comm = job.comm;
   return o;
 }
 

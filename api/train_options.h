@@ -9,6 +9,7 @@
 #include "api/datasets.h"
 #include "api/methods.h"
 #include "augment/transform.h"
+#include "engine/dist/session.h"
 #include "engine/train/step_graph.h"
 #include "engine/train/trainer.h"
 
@@ -26,6 +27,15 @@ struct ScheduleSettings {
   double warmup_epochs = 0;
 };
 
+// A data-parallel run (mpirun / srun: engine/dist/session.h); one rank otherwise.
+struct DataParallelSettings {
+  int rank = 0, world_size = 1, local_rank = 0;
+  std::shared_ptr<Communicator> comm;  // CPU tensors of every rank (MPI); single process for one
+  int64_t bucket_bytes = int64_t(25) << 20;  // gradient all-reduce buckets (trainer.bucket_mb)
+  bool sync_batchnorm = false;
+  double timeout_s = 600;  // trainer.dist_timeout
+};
+
 struct MonitorSettings {
   int64_t knn_every = 0;  // epochs; 0: off
   std::string val_dir;
@@ -39,19 +49,22 @@ struct TrainOptions {
   Device device = Device::cpu();
   DType dtype = DType::f32;  // of the activations
   uint64_t seed = 1;
-  int64_t batch_size = 256;
-  DatasetRequest data;  // input_dir and how to read it (cache_path set from output_dir)
+  int64_t batch_size = 256;  // per rank; the global batch is batch_size * dist.world_size
+  DatasetRequest data;       // input_dir and how to read it (cache_path set from output_dir)
   TransformConfig views;
   OptimizerSettings optimizer;
   ScheduleSettings schedule;
   MonitorSettings monitor;
   StepGraph::Options graph;
+  DataParallelSettings dist;
   TrainerOptions trainer;  // epochs, steps, output_dir, checkpoints, resume, the config text
 };
 
 // Reads a config of train_config_schema(method). `backbone`: a custom backbone, else the ResNet
-// named by model.name / model.width.
-TrainOptions read_train_options(const Config& config, const Backbone* backbone = nullptr);
+// named by model.name / model.width. `job`: the ranks this process trains with (the default
+// learning rate scales with the global batch; on GPUs each rank takes the GPU of its local rank).
+TrainOptions read_train_options(const Config& config, const Backbone* backbone = nullptr,
+                                const Job& job = current_job());
 
 // Folder images are cached a little larger than the views (as ImageNet's Resize(256) for 224
 // crops), so random resized crops keep detail.

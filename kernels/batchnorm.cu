@@ -140,7 +140,7 @@ __device__ C sum_groups(const C* partial, int groups, int64_t c, int64_t j,
 template <typename T, typename C = compute_t<T>>
 __global__ void finish_stats(const C* partial, const C* partial2, int groups, const T* x, int64_t m,
                              int64_t c, C eps, C momentum, C* mean, C* invstd, C* running_mean,
-                             C* running_var) {
+                             C* running_var, double* moments) {
   __shared__ C shared[kFinishG][kFinishC + 1];
   const int64_t j = int64_t(blockIdx.x) * kFinishC + threadIdx.x;
   const C s1 = sum_groups(partial, groups, c, j, shared);
@@ -150,6 +150,10 @@ __global__ void finish_stats(const C* partial, const C* partial2, int groups, co
     const C centered = batchnorm_shifted_centered_sum(s1, s2, m);
     mean[j] = mu;
     invstd[j] = batchnorm_invstd(centered / C(m), eps);
+    if (moments != nullptr) {
+      moments[j] = double(mu);
+      moments[c + j] = double(centered / C(m));
+    }
     if (running_mean != nullptr) {
       const C unbiased = batchnorm_unbiased_var(centered, m);
       running_mean[j] = batchnorm_running_update(running_mean[j], mu, momentum);
@@ -168,6 +172,23 @@ __global__ void finish_backward_sums(const C* partial, const C* partial2, int gr
   if (threadIdx.y == 0 && j < c) {
     sum_dy[j] = s;
     sum_dy_xhat[j] = s2 * invstd[j];
+  }
+}
+
+template <typename P>
+__global__ void combine_stats_kernel(const double* gathered, int world, int64_t c, double eps,
+                                     double momentum, P* mean, P* invstd, P* count, P* running_mean,
+                                     P* running_var) {
+  LUMEN_GRID_STRIDE(j, c) {
+    const BatchNormCombined s = batchnorm_combine(gathered, world, c, j);
+    mean[j] = P(s.mean);
+    invstd[j] = P(batchnorm_invstd(s.centered_sum / s.count, eps));
+    if (j == 0) *count = P(s.count);
+    if (running_mean != nullptr) {
+      const double unbiased = batchnorm_unbiased_var(s.centered_sum, int64_t(s.count));
+      running_mean[j] = P(batchnorm_running_update(double(running_mean[j]), s.mean, momentum));
+      running_var[j] = P(batchnorm_running_update(double(running_var[j]), unbiased, momentum));
+    }
   }
 }
 
@@ -205,10 +226,10 @@ __global__ void forward_kernel(const T* x, int64_t m, int64_t c, const compute_t
 
 template <typename T, int V>
 __global__ void backward_input_kernel(const T* dy, const T* y_relu, const T* x, int64_t m,
-                                      int64_t c, const compute_t<T>* mean,
-                                      const compute_t<T>* invstd, const compute_t<T>* weight,
-                                      const compute_t<T>* sum_dy, const compute_t<T>* sum_dy_xhat,
-                                      bool training, T* dx) {
+                                      int64_t c, const compute_t<T>* count,
+                                      const compute_t<T>* mean, const compute_t<T>* invstd,
+                                      const compute_t<T>* weight, const compute_t<T>* sum_dy,
+                                      const compute_t<T>* sum_dy_xhat, bool training, T* dx) {
   using C = compute_t<T>;
   LUMEN_GRID_STRIDE(iv, m * c / V) {
     const int64_t i = iv * V, j0 = i % c;
@@ -220,10 +241,11 @@ __global__ void backward_input_kernel(const T* dy, const T* y_relu, const T* x, 
     for (int k = 0; k < V; ++k) {
       const int64_t j = j0 + k;
       const C kj = batchnorm_weight(weight, j) * invstd[j];
+      const C n = count != nullptr ? *count : C(m);
       const C g = reaching_grad<C>(dv.v[k], y_relu, yv.v[k]);
       if (training) {
         const C xhat = batchnorm_xhat(C(load(xv.v[k])), mean[j], invstd[j]);
-        out.v[k] = store<T>(kj * (g - sum_dy[j] / C(m) - xhat * sum_dy_xhat[j] / C(m)));
+        out.v[k] = store<T>(kj * (g - sum_dy[j] / n - xhat * sum_dy_xhat[j] / n));
       } else {
         out.v[k] = store<T>(kj * g);
       }
@@ -283,7 +305,7 @@ C* scratch(int64_t count, cudaStream_t stream) {
 template <typename T>
 void batchnorm_stats_cuda(const T* x, int64_t m, int64_t c, double eps, double momentum,
                           compute_t<T>* mean, compute_t<T>* invstd, compute_t<T>* running_mean,
-                          compute_t<T>* running_var, cudaStream_t stream) {
+                          compute_t<T>* running_var, cudaStream_t stream, double* moments) {
   using C = compute_t<T>;
   if (m == 0 || c == 0) return;
   const SumPlan plan = sum_plan(m, c, vec_width<T>(c, {x}));
@@ -291,12 +313,28 @@ void batchnorm_stats_cuda(const T* x, int64_t m, int64_t c, double eps, double m
   C* partial2 = partial + int64_t(plan.groups()) * c;
   launch_partial_sums<T, SumKind::shifted>(plan, x, nullptr, nullptr, m, c, nullptr, partial,
                                            partial2, nullptr, stream);
-  finish_stats<T><<<finish_blocks(c), kFinishBlock, 0, stream>>>(partial, partial2, plan.groups(),
-                                                                 x, m, c, C(eps), C(momentum), mean,
-                                                                 invstd, running_mean, running_var);
+  finish_stats<T><<<finish_blocks(c), kFinishBlock, 0, stream>>>(
+      partial, partial2, plan.groups(), x, m, c, C(eps), C(momentum), mean, invstd, running_mean,
+      running_var, moments);
   LUMEN_LAUNCH_CHECK();
   LUMEN_CUDA_CHECK(cudaFreeAsync(partial, stream));
 }
+
+template <typename P>
+void batchnorm_combine_stats_cuda(const double* gathered, int world, int64_t c, double eps,
+                                  double momentum, P* mean, P* invstd, P* count, P* running_mean,
+                                  P* running_var, cudaStream_t stream) {
+  if (c == 0) return;
+  combine_stats_kernel<<<grid_for(c), kBlock, 0, stream>>>(
+      gathered, world, c, eps, momentum, mean, invstd, count, running_mean, running_var);
+  LUMEN_LAUNCH_CHECK();
+}
+template void batchnorm_combine_stats_cuda<float>(const double*, int, int64_t, double, double,
+                                                  float*, float*, float*, float*, float*,
+                                                  cudaStream_t);
+template void batchnorm_combine_stats_cuda<double>(const double*, int, int64_t, double, double,
+                                                   double*, double*, double*, double*, double*,
+                                                   cudaStream_t);
 
 template <typename T>
 void batchnorm_running_stats_cuda(const compute_t<T>* running_mean, const compute_t<T>* running_var,
@@ -345,26 +383,26 @@ void batchnorm_backward_reduce_cuda(const T* dy, const T* y_relu, const T* x, in
 
 template <typename T>
 void batchnorm_backward_input_cuda(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
-                                   const compute_t<T>* mean, const compute_t<T>* invstd,
-                                   const compute_t<T>* weight, const compute_t<T>* sum_dy,
-                                   const compute_t<T>* sum_dy_xhat, bool training, T* dx,
-                                   cudaStream_t stream) {
+                                   const compute_t<T>* count, const compute_t<T>* mean,
+                                   const compute_t<T>* invstd, const compute_t<T>* weight,
+                                   const compute_t<T>* sum_dy, const compute_t<T>* sum_dy_xhat,
+                                   bool training, T* dx, cudaStream_t stream) {
   if (m * c == 0) return;
   constexpr int V = kVec<T>;
   if (vec_width<T>(c, {dy, y_relu, x, dx}) == V) {
     backward_input_kernel<T, V><<<grid_for(m * c / V), kBlock, 0, stream>>>(
-        dy, y_relu, x, m, c, mean, invstd, weight, sum_dy, sum_dy_xhat, training, dx);
+        dy, y_relu, x, m, c, count, mean, invstd, weight, sum_dy, sum_dy_xhat, training, dx);
   } else {
     backward_input_kernel<T, 1><<<grid_for(m * c), kBlock, 0, stream>>>(
-        dy, y_relu, x, m, c, mean, invstd, weight, sum_dy, sum_dy_xhat, training, dx);
+        dy, y_relu, x, m, c, count, mean, invstd, weight, sum_dy, sum_dy_xhat, training, dx);
   }
   LUMEN_LAUNCH_CHECK();
 }
 
 #define LUMEN_INSTANTIATE(T)                                                                       \
   template void batchnorm_stats_cuda<T>(const T*, int64_t, int64_t, double, double, compute_t<T>*, \
-                                        compute_t<T>*, compute_t<T>*, compute_t<T>*,               \
-                                        cudaStream_t);                                             \
+                                        compute_t<T>*, compute_t<T>*, compute_t<T>*, cudaStream_t, \
+                                        double*);                                                  \
   template void batchnorm_running_stats_cuda<T>(const compute_t<T>*, const compute_t<T>*, int64_t, \
                                                 double, compute_t<T>*, compute_t<T>*,              \
                                                 cudaStream_t);                                     \
@@ -376,7 +414,8 @@ void batchnorm_backward_input_cuda(const T* dy, const T* y_relu, const T* x, int
                                                   compute_t<T>*, compute_t<T>*, T*, cudaStream_t); \
   template void batchnorm_backward_input_cuda<T>(                                                  \
       const T*, const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,    \
-      const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, bool, T*, cudaStream_t);
+      const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, bool,    \
+      T*, cudaStream_t);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)
 LUMEN_INSTANTIATE(bf16)

@@ -41,6 +41,30 @@ LUMEN_HD A batchnorm_unbiased_var(A centered_sum, int64_t m) {
   return m > 1 ? centered_sum / A(m - 1) : centered_sum / A(m);
 }
 
+// Channel j of every rank's (mean, biased var, count) combined, in rank order, in double.
+//   gathered: (world, 2C + 1), row r = [mean_r (C), var_r (C), n_r]
+struct BatchNormCombined {
+  double count, mean, centered_sum;  // centered_sum = M2 = sum over all rows of (x - mean)^2
+};
+LUMEN_HD BatchNormCombined batchnorm_combine(const double* gathered, int world, int64_t c,
+                                             int64_t j) {
+  const int64_t row = 2 * c + 1;
+  double count = 0, weighted = 0;
+  for (int r = 0; r < world; ++r) {
+    const double n = double(gathered[r * row + 2 * c]);
+    count += n;
+    weighted += n * double(gathered[r * row + j]);
+  }
+  const double mean = weighted / count;
+  double m2 = 0;
+  for (int r = 0; r < world; ++r) {
+    const double n = double(gathered[r * row + 2 * c]);
+    const double d = double(gathered[r * row + j]) - mean;
+    m2 += n * (double(gathered[r * row + c + j]) + d * d);
+  }
+  return {count, mean, m2};
+}
+
 template <typename A>
 LUMEN_HD A batchnorm_running_update(A running, A stat, A momentum) {
   return (A(1) - momentum) * running + momentum * stat;

@@ -13,15 +13,35 @@ namespace lumen::kernels {
 // Batch statistics: mean[c], invstd[c] = 1/sqrt(var_biased[c] + eps). When running_mean/var are
 // non-null they are updated as PyTorch does:
 //   running = (1 - momentum) * running + momentum * stat, with the unbiased variance (M / (M-1)).
-//   x: (M, C) T;  mean, invstd, running_mean, running_var: (C) P
+// When moments is non-null it receives [mean (C), var_biased (C)] in double, unrounded by P (for
+// synchronised batch norm: the CPU accumulates in double, so combining ranks' moments then gives
+// the f32 statistics of the whole batch).
+//   x: (M, C) T;  mean, invstd, running_mean, running_var: (C) P;  moments: (2C) double
 template <typename T>
 void batchnorm_stats_cpu(const T* x, int64_t m, int64_t c, double eps, double momentum,
                          compute_t<T>* mean, compute_t<T>* invstd, compute_t<T>* running_mean,
-                         compute_t<T>* running_var);
+                         compute_t<T>* running_var, double* moments = nullptr);
 template <typename T>
 void batchnorm_stats_cuda(const T* x, int64_t m, int64_t c, double eps, double momentum,
                           compute_t<T>* mean, compute_t<T>* invstd, compute_t<T>* running_mean,
-                          compute_t<T>* running_var, cudaStream_t stream);
+                          compute_t<T>* running_var, cudaStream_t stream,
+                          double* moments = nullptr);
+
+// Synchronised batch norm (torch's SyncBatchNorm): the statistics of every rank's batch from each
+// rank's (mean, biased var, count) in double, combined in rank order in double (Chan's parallel
+// formula: mean = sum n_r mean_r / N, M2 = sum n_r (var_r + (mean_r - mean)^2)), then as above:
+// mean, invstd = 1/sqrt(M2 / N + eps), count = N and, when non-null, the running buffers with M2 /
+// (N - 1).
+//   gathered: (world, 2C + 1) double, row r = [mean_r (C), var_r (C), n_r];  count: (1) P;
+//   the rest: (C) P
+template <typename P>
+void batchnorm_combine_stats_cpu(const double* gathered, int world, int64_t c, double eps,
+                                 double momentum, P* mean, P* invstd, P* count, P* running_mean,
+                                 P* running_var);
+template <typename P>
+void batchnorm_combine_stats_cuda(const double* gathered, int world, int64_t c, double eps,
+                                  double momentum, P* mean, P* invstd, P* count, P* running_mean,
+                                  P* running_var, cudaStream_t stream);
 
 // Eval-mode statistics from the running buffers: mean = running_mean, invstd = 1/sqrt(var + eps).
 //   running_mean, running_var, mean, invstd: (C) P
@@ -61,20 +81,23 @@ void batchnorm_backward_reduce_cuda(const T* dy, const T* y_relu, const T* x, in
                                     compute_t<T>* sum_dy, compute_t<T>* sum_dy_xhat, T* g_out,
                                     cudaStream_t stream);
 
-// dx, with g as above. Training (batch statistics):
-//   dx = weight * invstd * (g - sum_dy / M - xhat * sum_dy_xhat / M)
+// dx, with g as above. Training (batch statistics over N values per channel: N = *count, read
+// from memory, every rank's rows when synchronised, with sum_dy and sum_dy_xhat summed over the
+// ranks; count null: N = M):
+//   dx = weight * invstd * (g - sum_dy / N - xhat * sum_dy_xhat / N)
 // eval (fixed statistics): dx = weight * invstd * g  (sum_dy, sum_dy_xhat unused, may be null)
-//   dy, y_relu, x, dx: (M, C) T;  the rest: (C) P
+//   dy, y_relu, x, dx: (M, C) T;  count: (1) P or null;  the rest: (C) P
 template <typename T>
 void batchnorm_backward_input_cpu(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
-                                  const compute_t<T>* mean, const compute_t<T>* invstd,
-                                  const compute_t<T>* weight, const compute_t<T>* sum_dy,
-                                  const compute_t<T>* sum_dy_xhat, bool training, T* dx);
+                                  const compute_t<T>* count, const compute_t<T>* mean,
+                                  const compute_t<T>* invstd, const compute_t<T>* weight,
+                                  const compute_t<T>* sum_dy, const compute_t<T>* sum_dy_xhat,
+                                  bool training, T* dx);
 template <typename T>
 void batchnorm_backward_input_cuda(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
-                                   const compute_t<T>* mean, const compute_t<T>* invstd,
-                                   const compute_t<T>* weight, const compute_t<T>* sum_dy,
-                                   const compute_t<T>* sum_dy_xhat, bool training, T* dx,
-                                   cudaStream_t stream);
+                                   const compute_t<T>* count, const compute_t<T>* mean,
+                                   const compute_t<T>* invstd, const compute_t<T>* weight,
+                                   const compute_t<T>* sum_dy, const compute_t<T>* sum_dy_xhat,
+                                   bool training, T* dx, cudaStream_t stream);
 
 }  // namespace lumen::kernels

@@ -10,7 +10,7 @@ namespace lumen::kernels {
 template <typename T>
 void batchnorm_stats_cpu(const T* x, int64_t m, int64_t c, double eps, double momentum,
                          compute_t<T>* mean, compute_t<T>* invstd, compute_t<T>* running_mean,
-                         compute_t<T>* running_var) {
+                         compute_t<T>* running_var, double* moments) {
   using P = compute_t<T>;
   if (m == 0) return;
   // One pass of shifted sums (batchnorm.cuh) in double; per-thread sums added in thread order.
@@ -42,6 +42,10 @@ void batchnorm_stats_cpu(const T* x, int64_t m, int64_t c, double eps, double mo
     const double centered = batchnorm_shifted_centered_sum(s1, s2, m);
     mean[j] = P(mu);
     invstd[j] = P(batchnorm_invstd(centered / double(m), eps));
+    if (moments != nullptr) {
+      moments[j] = mu;
+      moments[c + j] = centered / double(m);
+    }
     if (running_mean != nullptr) {
       const double unbiased = batchnorm_unbiased_var(centered, m);
       running_mean[j] = P(batchnorm_running_update(double(running_mean[j]), mu, momentum));
@@ -49,6 +53,27 @@ void batchnorm_stats_cpu(const T* x, int64_t m, int64_t c, double eps, double mo
     }
   }
 }
+
+template <typename P>
+void batchnorm_combine_stats_cpu(const double* gathered, int world, int64_t c, double eps,
+                                 double momentum, P* mean, P* invstd, P* count, P* running_mean,
+                                 P* running_var) {
+  for (int64_t j = 0; j < c; ++j) {
+    const BatchNormCombined s = batchnorm_combine(gathered, world, c, j);
+    mean[j] = P(s.mean);
+    invstd[j] = P(batchnorm_invstd(s.centered_sum / s.count, eps));
+    if (j == 0) *count = P(s.count);
+    if (running_mean != nullptr) {
+      const double unbiased = batchnorm_unbiased_var(s.centered_sum, int64_t(s.count));
+      running_mean[j] = P(batchnorm_running_update(double(running_mean[j]), s.mean, momentum));
+      running_var[j] = P(batchnorm_running_update(double(running_var[j]), unbiased, momentum));
+    }
+  }
+}
+template void batchnorm_combine_stats_cpu<float>(const double*, int, int64_t, double, double,
+                                                 float*, float*, float*, float*, float*);
+template void batchnorm_combine_stats_cpu<double>(const double*, int, int64_t, double, double,
+                                                  double*, double*, double*, double*, double*);
 
 template <typename T>
 void batchnorm_running_stats_cpu(const compute_t<T>* running_mean, const compute_t<T>* running_var,
@@ -136,15 +161,17 @@ void batchnorm_backward_reduce_cpu(const T* dy, const T* y_relu, const T* x, int
 
 template <typename T>
 void batchnorm_backward_input_cpu(const T* dy, const T* y_relu, const T* x, int64_t m, int64_t c,
-                                  const compute_t<T>* mean, const compute_t<T>* invstd,
-                                  const compute_t<T>* weight, const compute_t<T>* sum_dy,
-                                  const compute_t<T>* sum_dy_xhat, bool training, T* dx) {
+                                  const compute_t<T>* count, const compute_t<T>* mean,
+                                  const compute_t<T>* invstd, const compute_t<T>* weight,
+                                  const compute_t<T>* sum_dy, const compute_t<T>* sum_dy_xhat,
+                                  bool training, T* dx) {
   using P = compute_t<T>;
   std::vector<P> k(c), mean_dy(c), mean_dy_xhat(c);
+  const P n = count != nullptr ? *count : P(m);
   for (int64_t j = 0; j < c; ++j) {
     k[j] = batchnorm_weight(weight, j) * invstd[j];
-    mean_dy[j] = training ? P(sum_dy[j] / P(m)) : P(0);
-    mean_dy_xhat[j] = training ? P(sum_dy_xhat[j] / P(m)) : P(0);
+    mean_dy[j] = training ? P(sum_dy[j] / n) : P(0);
+    mean_dy_xhat[j] = training ? P(sum_dy_xhat[j] / n) : P(0);
   }
 #pragma omp parallel for schedule(static) if (m * c > 65536)
   for (int64_t r = 0; r < m; ++r) {
@@ -158,7 +185,7 @@ void batchnorm_backward_input_cpu(const T* dy, const T* y_relu, const T* x, int6
 
 #define LUMEN_INSTANTIATE(T)                                                                      \
   template void batchnorm_stats_cpu<T>(const T*, int64_t, int64_t, double, double, compute_t<T>*, \
-                                       compute_t<T>*, compute_t<T>*, compute_t<T>*);              \
+                                       compute_t<T>*, compute_t<T>*, compute_t<T>*, double*);     \
   template void batchnorm_running_stats_cpu<T>(const compute_t<T>*, const compute_t<T>*, int64_t, \
                                                double, compute_t<T>*, compute_t<T>*);             \
   template void batchnorm_forward_cpu<T>(const T*, int64_t, int64_t, const compute_t<T>*,         \
@@ -169,7 +196,8 @@ void batchnorm_backward_input_cpu(const T* dy, const T* y_relu, const T* x, int6
                                                  compute_t<T>*, compute_t<T>*, T*);               \
   template void batchnorm_backward_input_cpu<T>(                                                  \
       const T*, const T*, const T*, int64_t, int64_t, const compute_t<T>*, const compute_t<T>*,   \
-      const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, bool, T*);
+      const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, const compute_t<T>*, bool,   \
+      T*);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)
 LUMEN_INSTANTIATE(bf16)

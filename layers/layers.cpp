@@ -53,10 +53,20 @@ Tensor BatchNorm::forward(const Tensor& x, const BatchNormTail& tail) {
               (input_ndim == 4 ? "NHWC (N, H, W, C)" : "(N, C)"), " with C = ", channels, ", got ",
               x.str());
   Tensor y = batch_norm(x, affine ? parameter(0) : Tensor(), affine ? parameter(1) : Tensor(),
-                        buffer(0), buffer(1), training(), momentum, eps, tail);
+                        buffer(0), buffer(1), training(), momentum, eps, tail, sync.get());
   // A host counter, advanced only by a forward that succeeded (a rejected batch counts nothing).
   if (training()) buffer(2).data<int64_t>()[0] += 1;
   return y;
+}
+
+int sync_batch_norms(Module& root, const std::shared_ptr<Communicator>& comm) {
+  int count = 0;
+  if (auto* bn = dynamic_cast<BatchNorm*>(&root)) {
+    bn->sync = comm;
+    ++count;
+  }
+  for (const auto& [name, child] : root.children()) count += sync_batch_norms(*child, comm);
+  return count;
 }
 
 Linear::Linear(int64_t in_features, int64_t out_features, bool bias)

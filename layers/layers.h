@@ -38,7 +38,14 @@ class BatchNorm : public Module {
   int input_ndim;
   bool affine;
   double momentum, eps;
+  // Set: torch's SyncBatchNorm, training statistics over every rank of this communicator (of
+  // the activations' device); null: this rank's batch.
+  std::shared_ptr<Communicator> sync;
 };
+
+// Makes every BatchNorm of the tree synchronised over `comm` (torch's convert_sync_batchnorm);
+// returns how many there are.
+int sync_batch_norms(Module& root, const std::shared_ptr<Communicator>& comm);
 class BatchNorm2d : public BatchNorm {
  public:
   explicit BatchNorm2d(int64_t channels, bool affine = true, double momentum = 0.1,

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <set>
 
+#include <thread>
+
+#include "engine/dist/in_process_group.h"
 #include "engine/ops/batch_shuffle.h"
 #include "engine/ops/ops.h"
 
@@ -65,4 +68,46 @@ TEST_CASE("batch_shuffle records nothing and hands back rows without gradient") 
   CHECK(!batch_unshuffle(s.batch, s).requires_grad());
   CHECK(Tape::current().size() == before);
   CHECK_THROWS_AS(batch_shuffle(Tensor::zeros({0, 3}), 0, 0), Error);
+}
+
+TEST_CASE("across ranks: lightly's batch_shuffle_distributed, then each rank's rows back") {
+  for (int world : {2, 3}) {
+    CAPTURE(world);
+    const int64_t b = 4;
+    // Rank r's batch: rows whose values name (rank, row).
+    auto batch_of = [&](int r) {
+      std::vector<double> v;
+      for (int64_t i = 0; i < b; ++i) v.insert(v.end(), {double(r), double(i)});
+      return Tensor::from_vector(v, {b, 2}, DType::f32);
+    };
+    auto group = InProcessGroup::create(world);
+    std::vector<BatchShuffle> shuffles(world);
+    std::vector<Tensor> back(world);
+    std::vector<std::thread> threads;
+    for (int r = 0; r < world; ++r) {
+      threads.emplace_back([&, r] {
+        auto comm = group->communicator(r);
+        shuffles[r] = batch_shuffle(batch_of(r), 5, 2, comm.get());
+        // A row-wise function of the shuffled rows comes back in this rank's order.
+        back[r] = batch_unshuffle(scale(shuffles[r].batch, 2.0), shuffles[r], comm.get());
+      });
+    }
+    for (auto& t : threads) t.join();
+    // Every rank drew the permutation of world * B rows for (seed, step).
+    const std::vector<int64_t> order = batch_permutation(world * b, 5, 2);
+    std::set<std::pair<double, double>> seen;
+    for (int r = 0; r < world; ++r) {
+      CAPTURE(r);
+      CHECK(shuffles[r].order == order);
+      const std::vector<double> got = shuffles[r].batch.to_doubles();
+      for (int64_t i = 0; i < b; ++i) {
+        const int64_t global = order[size_t(r * b + i)];  // gathered row, rank-major
+        CHECK(got[size_t(2 * i)] == double(global / b));
+        CHECK(got[size_t(2 * i + 1)] == double(global % b));
+        seen.insert({got[size_t(2 * i)], got[size_t(2 * i + 1)]});
+      }
+      testing::check_close(back[r], scale(batch_of(r), 2.0), 0, "unshuffled rows");
+    }
+    CHECK(seen.size() == size_t(world * b));  // the ranks' batches partition the gathered rows
+  }
 }

@@ -132,3 +132,62 @@ TEST_CASE("loader errors say what to do") {
     CHECK_THROWS_WITH_AS(DataLoader(d, options), doctest::Contains("device=cpu"), Error);
   }
 }
+
+TEST_CASE("ranks read DistributedSampler's shards; together a step is one doubled batch") {
+  // torch's DistributedSampler(shuffle=True, drop_last=True): the same order on every rank,
+  // truncated to world * floor(n / world), rank r taking positions r, r + world, ...
+  const int64_t n = 23;
+  const std::vector<int64_t> order = epoch_order(n, 9, 2);
+  for (int world : {1, 2, 3, 4}) {
+    CAPTURE(world);
+    const int64_t per_rank = n / world;
+    std::set<int64_t> all;
+    for (int r = 0; r < world; ++r) {
+      const std::vector<int64_t> shard = rank_shard(order, r, world);
+      REQUIRE(int64_t(shard.size()) == per_rank);
+      for (int64_t i = 0; i < per_rank; ++i)
+        CHECK(shard[size_t(i)] == order[size_t(r + i * world)]);
+      all.insert(shard.begin(), shard.end());
+    }
+    CHECK(int64_t(all.size()) == per_rank * world);  // disjoint
+  }
+  CHECK_THROWS_WITH_AS(rank_shard(order, 2, 2), doctest::Contains("not a rank"), Error);
+
+  // Loaders of 2 ranks with batch 3: step s of both ranks together is step s of one process with
+  // batch 6 (the same positions, the ranks' rows interleaved).
+  const ImageDataset d = numbered_dataset(n);
+  LoaderOptions one;
+  one.batch_size = 6;
+  one.seed = 9;
+  DataLoader single(d, one);
+  LoaderOptions per_rank = one;
+  per_rank.batch_size = 3;
+  per_rank.world_size = 2;
+  per_rank.rank = 0;
+  DataLoader r0(d, per_rank);
+  per_rank.rank = 1;
+  DataLoader r1(d, per_rank);
+  CHECK(r0.batches_per_epoch() == single.batches_per_epoch());
+  CHECK(r0.shard_size() == 11);
+  for (int64_t epoch : {0, 3}) {
+    single.start_epoch(epoch);
+    r0.start_epoch(epoch);
+    r1.start_epoch(epoch);
+    Batch b, b0, b1;
+    while (single.next(&b)) {
+      REQUIRE(r0.next(&b0));
+      REQUIRE(r1.next(&b1));
+      check_batch_contents(b0, d);
+      for (size_t i = 0; i < 3; ++i) {
+        CHECK(b0.host_indices[i] == b.host_indices[2 * i]);
+        CHECK(b1.host_indices[i] == b.host_indices[2 * i + 1]);
+      }
+    }
+    CHECK_FALSE(r0.next(&b0));
+  }
+  per_rank.batch_size = 12;
+  CHECK_THROWS_WITH_AS(DataLoader(d, per_rank),
+                       doctest::Contains("23 images, 11 for each of 2 ranks, fewer than "
+                                         "batch_size=12"),
+                       Error);
+}

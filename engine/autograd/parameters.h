@@ -30,6 +30,8 @@ class ParameterBuffer {
 
   size_t size() const { return entries_.size(); }
   const std::string& name(size_t i) const { return entries_.at(i).name; }
+  // Where parameter i starts in the flat buffers (elements; finalized).
+  int64_t offset(size_t i) const { return entries_.at(i).offset; }
   Tensor& operator[](size_t i);
   Tensor& get(const std::string& name);
   bool contains(const std::string& name) const { return index_.count(name) != 0; }

@@ -9,7 +9,13 @@ namespace lumen {
 
 namespace {
 thread_local bool g_grad_mode = true;
+thread_local GradientObserver* g_observer = nullptr;
+}  // namespace
+
+ObserveGradients::ObserveGradients(GradientObserver* observer) : previous_(g_observer) {
+  g_observer = observer;
 }
+ObserveGradients::~ObserveGradients() { g_observer = previous_; }
 
 Tape& Tape::current() {
   thread_local Tape tape;
@@ -53,6 +59,21 @@ struct PendingGrad {
   bool owned = false;
 };
 
+// For each node, the leaves (requiring grad) it is the first node of the tape to take as an input:
+// once backward has passed it, their gradients are complete.
+std::vector<std::vector<Tensor>> leaves_first_used(const std::vector<TapeNode>& nodes) {
+  std::vector<std::vector<Tensor>> first(nodes.size());
+  std::unordered_map<TensorImpl*, size_t> seen;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (const Tensor& input : nodes[i].inputs) {
+      if (input.is_leaf() && input.requires_grad() && seen.emplace(input.impl(), i).second) {
+        first[i].push_back(input);
+      }
+    }
+  }
+  return first;
+}
+
 void accumulate(PendingGrad& into, const Tensor& g) {
   if (!into.grad.defined()) {
     into.grad = g;
@@ -93,7 +114,16 @@ void run_backward(const Tensor& root) {
               "backward(): the graph of this loss is gone; an earlier backward() cleared the tape "
               "(it holds one graph at a time). Call backward() on each loss before the next "
               "forward pass, or add the losses and call backward() once");
+  GradientObserver* observer = g_observer;
+  const std::vector<std::vector<Tensor>> ready_after =
+      observer != nullptr ? leaves_first_used(nodes) : std::vector<std::vector<Tensor>>();
   for (auto node = nodes.rbegin(); node != nodes.rend(); ++node) {
+    if (observer != nullptr && node != nodes.rbegin()) {
+      // The node before this one (in reverse) has run: leaves it used first are complete.
+      for (const Tensor& leaf : ready_after[size_t(nodes.rend() - node)]) {
+        observer->gradient_ready(leaf);
+      }
+    }
     auto found = grads.find(node->output.impl());
     if (found == grads.end()) continue;
     Tensor grad_output = found->second.grad;
@@ -117,6 +147,9 @@ void run_backward(const Tensor& root) {
         accumulate(grads[input.impl()], input_grads[i]);
       }
     }
+  }
+  if (observer != nullptr && !nodes.empty()) {
+    for (const Tensor& leaf : ready_after[0]) observer->gradient_ready(leaf);
   }
   tape.clear();
 }

@@ -58,6 +58,27 @@ bool needs_record(const std::vector<Tensor>& inputs);
 // grad. Does nothing otherwise.
 void record_op(const char* name, Tensor& output, std::vector<Tensor> inputs, BackwardFn backward);
 
+// Told by backward() when a leaf's gradient is complete: no node left to run takes the leaf as an
+// input (called right after the node that used it first in the forward has run, or was skipped).
+// Data parallelism starts a gradient bucket's all-reduce then (engine/dist/gradient_reducer.h).
+class GradientObserver {
+ public:
+  virtual ~GradientObserver() = default;
+  virtual void gradient_ready(const Tensor& leaf) = 0;
+};
+
+// This thread's backward() calls report to `observer` for the scope's lifetime.
+class ObserveGradients {
+ public:
+  explicit ObserveGradients(GradientObserver* observer);
+  ~ObserveGradients();
+  ObserveGradients(const ObserveGradients&) = delete;
+  ObserveGradients& operator=(const ObserveGradients&) = delete;
+
+ private:
+  GradientObserver* previous_;
+};
+
 // Backpropagates from a one-element tensor (its gradient is 1) and clears the tape.
 void run_backward(const Tensor& root);
 

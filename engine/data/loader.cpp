@@ -27,13 +27,31 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool s
   return order;
 }
 
+std::vector<int64_t> rank_shard(const std::vector<int64_t>& order, int rank, int world_size) {
+  LUMEN_CHECK(world_size >= 1 && rank >= 0 && rank < world_size, "rank_shard: rank ", rank,
+              " is not a rank of a job of ", world_size);
+  const int64_t per_rank = int64_t(order.size()) / world_size;
+  std::vector<int64_t> shard(static_cast<size_t>(per_rank));
+  for (int64_t i = 0; i < per_rank; ++i) {
+    shard[size_t(i)] = order[size_t(rank + i * world_size)];
+  }
+  return shard;
+}
+
 DataLoader::DataLoader(ImageDataset dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), options_(options) {
   dataset_.validate();
   LUMEN_CHECK(options_.batch_size >= 1, "batch_size=", options_.batch_size, " must be at least 1");
   LUMEN_CHECK(dataset_.size() > 0, "the dataset is empty; check input_dir");
-  LUMEN_CHECK(!options_.drop_last || dataset_.size() >= options_.batch_size, "the dataset has ",
-              dataset_.size(), " images, fewer than batch_size=", options_.batch_size,
+  LUMEN_CHECK(options_.world_size >= 1 && options_.rank >= 0 && options_.rank < options_.world_size,
+              "DataLoader: rank ", options_.rank, " is not a rank of a job of ",
+              options_.world_size);
+  LUMEN_CHECK(!options_.drop_last || shard_size() >= options_.batch_size, "the dataset has ",
+              dataset_.size(), " images",
+              options_.world_size > 1 ? ", " + std::to_string(shard_size()) + " for each of " +
+                                            std::to_string(options_.world_size) + " ranks,"
+                                      : std::string(),
+              " fewer than batch_size=", options_.batch_size,
               ", so with drop_last no batch would remain; lower the batch size");
   if (options_.device.is_cuda()) {
     require_device(options_.device);
@@ -44,8 +62,10 @@ DataLoader::DataLoader(ImageDataset dataset, LoaderOptions options)
 
 DataLoader::~DataLoader() = default;
 
+int64_t DataLoader::shard_size() const { return dataset_.size() / options_.world_size; }
+
 int64_t DataLoader::batches_per_epoch() const {
-  const int64_t n = dataset_.size(), b = options_.batch_size;
+  const int64_t n = shard_size(), b = options_.batch_size;
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
@@ -53,12 +73,13 @@ void DataLoader::start_epoch(int64_t epoch) {
   epoch_ = epoch;
   next_batch_ = 0;
   order_ = epoch_order(dataset_.size(), options_.seed, epoch, options_.shuffle);
+  if (options_.world_size > 1) order_ = rank_shard(order_, options_.rank, options_.world_size);
   if (options_.device.is_cuda() && !gpu_resident_ && batches_per_epoch() > 0) gpu_prefetch(0);
 }
 
 std::vector<int64_t> DataLoader::batch_indices(int64_t batch) const {
   const int64_t start = batch * options_.batch_size;
-  const int64_t end = std::min(start + options_.batch_size, dataset_.size());
+  const int64_t end = std::min(start + options_.batch_size, int64_t(order_.size()));
   return std::vector<int64_t>(order_.begin() + start, order_.begin() + end);
 }
 

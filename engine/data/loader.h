@@ -3,6 +3,12 @@
 //   order     epoch_order(n, seed, epoch): a Fisher-Yates shuffle drawn from Philox keyed by
 //             (seed, epoch), so the same (seed, epoch) gives the same order on every machine;
 //             drop_last leaves out the last partial batch.
+//   ranks     with world_size > 1 each rank reads its shard of the epoch, as torch's
+//             DistributedSampler(shuffle, drop_last=True): every rank draws the same order, keeps
+//             its first world_size * floor(n / world_size) positions and takes every
+//             world_size-th from position `rank`. Step s of rank r is then part of step s of a
+//             single process with world_size times the batch (the positions of that batch of
+//             the same epoch order, interleaved by rank).
 //   CPU       each batch is gathered into fresh host tensors.
 //   GPU       datasets up to gpu_resident_bytes (default 1 GiB: CIFAR, Fashion-MNIST) are copied
 //             to the GPU once and each batch is gathered there by index (the host sends only the
@@ -27,6 +33,9 @@ namespace lumen::data {
 
 // The order of dataset positions [0, n) in an epoch: a permutation when shuffle, else 0..n-1.
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle = true);
+// Rank `rank`'s share of an epoch order (see "ranks" above): order[rank::world_size] of the first
+// world_size * floor(n / world_size) positions.
+std::vector<int64_t> rank_shard(const std::vector<int64_t>& order, int rank, int world_size);
 
 struct LoaderOptions {
   int64_t batch_size = 256;
@@ -34,6 +43,7 @@ struct LoaderOptions {
   bool shuffle = true;
   bool drop_last = true;  // lightly's SimCLR training drops the last partial batch
   Device device = Device::cpu();
+  int rank = 0, world_size = 1;                 // this process's shard of each epoch
   size_t gpu_resident_bytes = size_t(1) << 30;  // keep datasets up to this size on the GPU whole
 };
 
@@ -54,6 +64,7 @@ class DataLoader {
   const ImageDataset& dataset() const { return dataset_; }
   const LoaderOptions& options() const { return options_; }
   int64_t batches_per_epoch() const;
+  int64_t shard_size() const;  // positions this rank reads per epoch
   bool gpu_resident() const { return gpu_resident_; }
 
   // Starts (or restarts) an epoch: its order comes from (seed, epoch).

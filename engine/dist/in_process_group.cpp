@@ -1,7 +1,7 @@
 #include "engine/dist/in_process_group.h"
 
 #include "engine/autograd/tape.h"
-#include "engine/ops/elementwise.h"
+#include "engine/dist/host_reduce.h"
 
 namespace lumen {
 
@@ -32,23 +32,44 @@ class InProcessCommunicator final : public Communicator {
   }
 
   void all_reduce(Tensor& t, ReduceOp op) override {
-    check_defined(t, "InProcessGroup::all_reduce");
+    check_all_reduce_args(t, op, "InProcessGroup::all_reduce");
     NoGrad no_grad;
     group_->deposit(rank_, t.detach());
     group_->barrier();
-    // Every rank sums in rank order, so all ranks get bit-identical results.
-    Tensor total = group_->slot(0).clone();
+    // Every rank reduces in rank order, on the host, so all ranks get bit-identical results.
+    Tensor total = group_->slot(0).to(Device::cpu()).clone();
     for (int r = 1; r < world_size(); ++r) {
       const Tensor& part = group_->slot(r);
       LUMEN_CHECK(part.shape() == t.shape() && part.dtype() == t.dtype(),
                   "InProcessGroup::all_reduce: rank ", r, " gave ", part.str(), " but rank ", rank_,
                   " gave ", t.str(), "; every rank must pass the same shape and dtype");
-      add_inplace(total, part);
+      const Tensor host = part.to(Device::cpu());
+      reduce_host(total.raw_data(), host.raw_data(), total.numel(), total.dtype(),
+                  op == ReduceOp::mean ? ReduceOp::sum : op);
     }
-    if (op == ReduceOp::mean) total = scale(total, 1.0 / world_size());
+    if (op == ReduceOp::mean) {
+      scale_host(total.raw_data(), total.numel(), total.dtype(), 1.0 / world_size());
+    }
     group_->barrier();
     t.copy_from(total);
   }
+
+  void broadcast(Tensor& t, int root) override {
+    check_broadcast_args(t, root, world_size(), "InProcessGroup::broadcast");
+    NoGrad no_grad;
+    group_->deposit(rank_, t.detach());
+    group_->barrier();
+    const Tensor& from = group_->slot(root);
+    LUMEN_CHECK(from.shape() == t.shape() && from.dtype() == t.dtype(),
+                "InProcessGroup::broadcast: rank ", root, " sends ", from.str(), " but rank ",
+                rank_, " receives into ", t.str(),
+                "; every rank must pass the same shape and dtype");
+    Tensor copy = from.to(Device::cpu()).clone();
+    group_->barrier();  // the root overwrites nothing before every rank has read
+    if (rank_ != root) t.copy_from(copy);
+  }
+
+  void barrier() override { group_->barrier(); }
   using Communicator::all_gather;
 
  private:

@@ -30,26 +30,34 @@ std::vector<int64_t> batch_permutation(int64_t n, uint64_t seed, int64_t step) {
   return order;
 }
 
-BatchShuffle batch_shuffle(const Tensor& x, uint64_t seed, int64_t step) {
+BatchShuffle batch_shuffle(const Tensor& x, uint64_t seed, int64_t step, Communicator* comm) {
   check_defined(x, "batch_shuffle");
   LUMEN_CHECK(x.ndim() >= 1 && x.size(0) > 0, "batch_shuffle: expects a batch (B, ...), got ",
               x.str());
+  const bool across = comm != nullptr && comm->world_size() > 1;
+  const Tensor all = across ? comm->all_gather(x) : x;  // (world B, ...)
+  const int64_t b = x.size(0), first = across ? comm->rank() * b : 0;
   BatchShuffle s;
-  s.order = batch_permutation(x.size(0), seed, step);
+  s.order = batch_permutation(all.size(0), seed, step);
   std::vector<int64_t> inverse(s.order.size());
   for (size_t i = 0; i < s.order.size(); ++i) inverse[size_t(s.order[i])] = int64_t(i);
   s.shuffle = indices_on(s.order, x);
-  s.unshuffle = indices_on(inverse, x);
-  s.batch = index_rows(x, s.shuffle);
+  const std::vector<int64_t> mine(s.order.begin() + first, s.order.begin() + first + b);
+  s.unshuffle =
+      indices_on(std::vector<int64_t>(inverse.begin() + first, inverse.begin() + first + b), x);
+  s.batch = index_rows(all, across ? indices_on(mine, x) : s.shuffle);
   return s;
 }
 
-Tensor batch_unshuffle(const Tensor& y, const BatchShuffle& s) {
+Tensor batch_unshuffle(const Tensor& y, const BatchShuffle& s, Communicator* comm) {
   check_defined(y, "batch_unshuffle");
-  LUMEN_CHECK(y.ndim() >= 1 && y.size(0) == int64_t(s.order.size()), "batch_unshuffle: ", y.str(),
-              " does not have the ", s.order.size(), " rows of the shuffled batch");
+  const bool across = comm != nullptr && comm->world_size() > 1;
+  const int64_t world = across ? comm->world_size() : 1;
+  LUMEN_CHECK(y.ndim() >= 1 && y.size(0) * world == int64_t(s.order.size()),
+              "batch_unshuffle: ", y.str(), " does not have the ", int64_t(s.order.size()) / world,
+              " rows of the shuffled batch");
   check_same_device(y, s.unshuffle, "batch_unshuffle");
-  return index_rows(y, s.unshuffle);
+  return index_rows(across ? comm->all_gather(y) : y, s.unshuffle);
 }
 
 }  // namespace lumen

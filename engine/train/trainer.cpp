@@ -44,6 +44,26 @@ class StopSignals {
   void (*previous_term_)(int);
 };
 
+// Rank 0 of a data-parallel run, or the one process: writes the run's files and prints.
+bool leads(const TrainerOptions& options) { return !options.comm || options.comm->rank() == 0; }
+int ranks(const TrainerOptions& options) { return options.comm ? options.comm->world_size() : 1; }
+
+// What every rank agrees on after a step: the loss as the mean over the ranks, and the signal
+// (SIGTERM before SIGINT) any rank got, 0 for none; one all_reduce of three numbers.
+struct StepAgreement {
+  double loss;
+  int signal;
+};
+StepAgreement agree_on_step(const TrainerOptions& options, double loss, int signal) {
+  if (ranks(options) == 1) return {loss, signal};
+  Tensor t = Tensor::from_vector(
+      std::vector<double>{loss, signal == SIGTERM ? 1.0 : 0.0, signal == SIGINT ? 1.0 : 0.0}, {3},
+      DType::f64);
+  options.comm->all_reduce(t, ReduceOp::sum);
+  const std::vector<double> v = t.to_doubles();
+  return {v[0] / ranks(options), v[1] > 0 ? SIGTERM : v[2] > 0 ? SIGINT : 0};
+}
+
 // "epoch E/N step S/M" of a global step (counted from 0), numbered from 1: the one way the progress
 // line and every message (interruption, resume, divergence) name a step.
 std::string position(int64_t global_step, int64_t steps, const TrainerOptions& options) {
@@ -62,18 +82,26 @@ std::string position(int64_t global_step, int64_t steps, const TrainerOptions& o
              ". Try a lower optimizer.lr or trainer.precision=32");
 }
 
-// Writes the task's state after the step `global_step` - 1 to each of `paths`. The state is
-// checked first: a diverged run (inf weights, an inf batch-norm variance) stops here, with the
-// error of a NaN loss, instead of replacing the last good checkpoint.
+// Writes the task's state after the step `global_step` - 1 to each of `paths` (rank 0 of a
+// data-parallel run; the others learn whether it could). The state is checked first: a diverged
+// run (inf weights, an inf batch-norm variance) stops here on every rank, with the error of a NaN
+// loss, instead of replacing the last good checkpoint.
 void write_checkpoints(TrainingTask& task, const TrainerOptions& options,
                        const std::vector<std::string>& paths, int64_t steps, int64_t global_step) {
-  const std::map<std::string, Tensor> state = task.state();
-  const std::string bad = first_non_finite(state);
-  if (!bad.empty()) {
-    stop_diverged("'" + bad + "' holds inf or NaN values",
+  std::map<std::string, Tensor> state;
+  std::string bad;
+  if (leads(options)) {
+    state = task.state();
+    bad = first_non_finite(state);
+  }
+  const bool diverged = ranks(options) > 1 ? any_rank(*options.comm, !bad.empty()) : !bad.empty();
+  if (diverged) {
+    stop_diverged(bad.empty() ? std::string("rank 0's state holds inf or NaN values")
+                              : "'" + bad + "' holds inf or NaN values",
                   position(global_step - 1, steps, options),
                   last_checkpoint_path(options.output_dir));
   }
+  if (!leads(options)) return;
   std::map<std::string, std::string> metadata = options.metadata;
   metadata["format"] = kCheckpointFormat;
   metadata["epoch"] = std::to_string(global_step / steps);
@@ -81,6 +109,7 @@ void write_checkpoints(TrainingTask& task, const TrainerOptions& options,
   metadata["global_step"] = std::to_string(global_step);
   metadata["config"] = options.config_text;
   metadata["lumen_version"] = LUMEN_VERSION;
+  metadata["world_size"] = std::to_string(ranks(options));
   for (const std::string& path : paths) save_safetensors(path, state, metadata);
 }
 
@@ -184,6 +213,12 @@ SafetensorsFile load_resume_checkpoint(const TrainerOptions& options) {
               format == saved.metadata.end() ? std::string("none") : format->second,
               "', this version writes '", kCheckpointFormat,
               "'); start a new run in another output_dir");
+  auto world = saved.metadata.find("world_size");
+  const int before = world == saved.metadata.end() ? 1 : std::stoi(world->second);
+  LUMEN_CHECK(before == ranks(options), "resume=true: ", last, " was written by a run of ", before,
+              before == 1 ? " rank" : " ranks", ", this one has ", ranks(options),
+              "; resume it on ", before,
+              " (the data order, the batch and the learning rate depend on the number of ranks)");
   check_resumable_config(saved, last, options);
   return saved;
 }
@@ -215,9 +250,12 @@ void MetricsLog::write(const std::map<std::string, double>& numbers) {
 TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirectory* claimed) {
   namespace fs = std::filesystem;
   std::optional<RunDirectory> own;
-  if (claimed == nullptr) {
+  LUMEN_CHECK(ranks(options) == 1 || (claimed != nullptr) == leads(options),
+              "train: in a data-parallel run rank 0 claims output_dir before (RunDirectory), and "
+              "the other ranks do not");
+  if (claimed == nullptr && ranks(options) == 1) {
     own.emplace(options.output_dir, options.resume, options.overwrite);
-  } else {
+  } else if (claimed != nullptr) {
     LUMEN_CHECK(claimed->path() == options.output_dir, "train: the claimed folder ",
                 claimed->path(), " is not output_dir ", options.output_dir);
   }
@@ -230,32 +268,43 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
   result.checkpoint = last;
   int64_t start_epoch = 0, start_step = 0;
   if (options.resume) {
-    SafetensorsFile saved = load_resume_checkpoint(options);
+    SafetensorsFile saved;
+    run_agreed(options.comm ? *options.comm : *single_process_communicator(),
+               "to read the checkpoint to resume from",
+               [&] { saved = load_resume_checkpoint(options); });
     start_epoch = metadata_int(saved, "epoch", last);
     start_step = metadata_int(saved, "step_in_epoch", last);
     LUMEN_CHECK(start_step >= 0 && start_step < steps && start_epoch >= 0, last,
                 " stopped at epoch ", start_epoch, " step ", start_step, " but an epoch now has ",
                 steps, " steps: the data or batch size changed since; start a new run");
     if (start_epoch >= options.max_epochs) {
-      std::fprintf(stderr,
-                   "the run in %s already trained its %lld epochs; nothing to do (raise "
-                   "trainer.max_epochs to train longer)\n",
-                   options.output_dir.c_str(), static_cast<long long>(start_epoch));
+      if (leads(options)) {
+        std::fprintf(stderr,
+                     "the run in %s already trained its %lld epochs; nothing to do (raise "
+                     "trainer.max_epochs to train longer)\n",
+                     options.output_dir.c_str(), static_cast<long long>(start_epoch));
+      }
       return result;
     }
     if (options.max_steps > 0 && start_epoch * steps + start_step >= options.max_steps) {
-      std::fprintf(stderr,
-                   "the run in %s already trained trainer.max_steps=%lld steps; nothing to do "
-                   "(raise trainer.max_steps, or -1 for no limit)\n",
-                   options.output_dir.c_str(), static_cast<long long>(options.max_steps));
+      if (leads(options)) {
+        std::fprintf(stderr,
+                     "the run in %s already trained trainer.max_steps=%lld steps; nothing to do "
+                     "(raise trainer.max_steps, or -1 for no limit)\n",
+                     options.output_dir.c_str(), static_cast<long long>(options.max_steps));
+      }
       return result;
     }
     task.load_state(saved.tensors);
-    std::fprintf(stderr, "resuming from %s after %s\n", last.c_str(),
-                 position(start_epoch * steps + start_step - 1, steps, options).c_str());
+    if (leads(options)) {
+      std::fprintf(stderr, "resuming from %s after %s\n", last.c_str(),
+                   position(start_epoch * steps + start_step - 1, steps, options).c_str());
+    }
   }
 
   MetricsLog metrics(options.output_dir + "/metrics.jsonl");
+  const bool quiet = options.quiet || !leads(options);
+  int stop_signal = 0;  // agreed by every rank after each step
   StopSignals signals;
   Progress progress("train", options.max_epochs * steps);
 
@@ -276,7 +325,9 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
       const int64_t global_step = epoch * steps + step;
       if (global_step == profile_step) cuda_profiler_start();
       Tensor loss = task.train_step(epoch, step, global_step);
-      const double value = loss.item();
+      const StepAgreement agreed = agree_on_step(options, loss.item(), signals.raised());
+      const double value = agreed.loss;
+      stop_signal = agreed.signal;
       if (global_step == profile_step) cuda_profiler_stop();
       if (!std::isfinite(value)) {
         std::ostringstream loss;
@@ -285,13 +336,13 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
       }
       loss_sum += value;
       ++loss_count;
-      epoch_images += task.batch_size();
+      epoch_images += task.batch_size() * ranks(options);
       ++result.steps;
       result.last_loss = value;
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
       result.images_per_second = seconds > 0 ? double(epoch_images) / seconds : 0;
-      if (!options.quiet) {
+      if (!quiet) {
         char text[96];
         std::snprintf(text, sizeof(text), " loss %.4f lr %.4g %.0f img/s", value,
                       task.learning_rate(global_step), result.images_per_second);
@@ -300,9 +351,10 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
       }
       // A signal in the middle of an epoch stops here; on its last step, after the epoch's own
       // work below (metrics, monitoring, checkpoint), so that none of it is lost.
-      if (signals.raised() && step + 1 < steps) {
+      if (stop_signal != 0 && step + 1 < steps) {
         write_checkpoints(task, options, {last}, steps, global_step + 1);
-        throw interrupted(signals.raised(), global_step, steps, last, options);
+        if (options.comm) options.comm->barrier();  // no rank leaves before the checkpoint exists
+        throw interrupted(stop_signal, global_step, steps, last, options);
       }
       if (options.max_steps > 0 && global_step + 1 >= options.max_steps) {
         step_limit = true;
@@ -312,17 +364,21 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
       }
     }
     if (mid_epoch) break;  // stopped inside the epoch: it has no end yet
-    metrics.write({{"epoch", double(epoch + 1)},
-                   {"step", double((epoch + 1) * steps)},
-                   {"loss", loss_count ? loss_sum / double(loss_count) : NAN},
-                   {"lr", task.learning_rate((epoch + 1) * steps - 1)},
-                   {"img_per_s", result.images_per_second}});
+    if (leads(options)) {
+      metrics.write({{"epoch", double(epoch + 1)},
+                     {"step", double((epoch + 1) * steps)},
+                     {"loss", loss_count ? loss_sum / double(loss_count) : NAN},
+                     {"lr", task.learning_rate((epoch + 1) * steps - 1)},
+                     {"img_per_s", result.images_per_second}});
+    }
     task.on_epoch_end(epoch, metrics);
+    // A signal during the epoch's end (monitoring) counts too, agreed by every rank.
+    stop_signal = agree_on_step(options, 0, std::max(stop_signal, signals.raised())).signal;
     const bool final_epoch = epoch + 1 == options.max_epochs;
     const bool keep_epoch = final_epoch || (options.checkpoint_every > 0 &&
                                             (epoch + 1) % options.checkpoint_every == 0);
     std::vector<std::string> paths;
-    if (keep_epoch || signals.raised() || step_limit) paths.push_back(last);
+    if (keep_epoch || stop_signal != 0 || step_limit) paths.push_back(last);
     if (keep_epoch) {
       char name[64];
       std::snprintf(name, sizeof(name), "/checkpoints/epoch_%04lld.safetensors",
@@ -331,18 +387,19 @@ TrainResult train(TrainingTask& task, const TrainerOptions& options, RunDirector
     }
     if (!paths.empty()) write_checkpoints(task, options, paths, steps, (epoch + 1) * steps);
     // The last epoch is complete with its checkpoint: a signal now stops nothing that remains.
-    if (signals.raised() && !final_epoch) {
-      throw interrupted(signals.raised(), (epoch + 1) * steps - 1, steps, last, options);
+    if (stop_signal != 0 && !final_epoch) {
+      if (options.comm) options.comm->barrier();  // no rank leaves before the checkpoint exists
+      throw interrupted(stop_signal, (epoch + 1) * steps - 1, steps, last, options);
     }
     if (step_limit) break;
   }
-  if (step_limit) {
+  if (step_limit && leads(options)) {
     std::fprintf(stderr,
                  "stopped at trainer.max_steps=%lld; checkpoint %s. Continue with resume=true "
                  "and a larger trainer.max_steps (-1: no limit)\n",
                  static_cast<long long>(options.max_steps), last.c_str());
   }
-  if (!options.quiet && result.steps > 0) {
+  if (!quiet && result.steps > 0) {
     char text[128];
     std::snprintf(text, sizeof(text), "done: %lld steps, last loss %.4f, %.0f img/s (last epoch)",
                   static_cast<long long>(result.steps), result.last_loss, result.images_per_second);

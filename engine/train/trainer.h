@@ -22,7 +22,13 @@
 // - a progress line (epoch, step, loss, lr, img/s, ETA) and metrics as JSON lines in
 //   output_dir/metrics.jsonl. The progress line and every message name a step the same way,
 //   "epoch E/N step S/M" counted from 1 (an interruption and the resume after it name the same
-//   step: the last one done).
+//   step: the last one done);
+// - data parallel (options.comm of more than one rank, every rank running train()): rank 0 alone
+//   holds output_dir, writes checkpoints, metrics and the progress line; each step the ranks
+//   agree, in one all_reduce of two numbers, on the loss (the mean over the ranks: the one
+//   printed and checked) and on whether any rank got a signal, so they stop after the same step;
+//   an interruption waits for rank 0's checkpoint on every rank before throwing; a resume loads
+//   the same checkpoint on every rank and must have the interrupted run's number of ranks.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +38,7 @@
 #include <string>
 
 #include "engine/core/tensor.h"
+#include "engine/dist/communicator.h"
 #include "engine/io/safetensors.h"
 #include "engine/train/run_directory.h"
 
@@ -79,6 +86,8 @@ struct TrainerOptions {
   std::set<std::string> resume_may_change;
   std::string resume_hint;  // the command line to print on interruption
   bool quiet = false;       // no progress line
+  // The ranks of a data-parallel run (CPU tensors); null or one rank: this process alone.
+  std::shared_ptr<Communicator> comm;
 };
 
 struct TrainResult {
@@ -96,7 +105,8 @@ class TrainingInterrupted : public Error {
 
 // Claims options.output_dir with a RunDirectory for the run (lock, fresh-run check), unless the
 // caller already holds one for it: `claimed` lets a caller claim the folder before building the
-// task, so that a refused run has touched nothing in it.
+// task, so that a refused run has touched nothing in it. In a data-parallel run rank 0 claims it
+// before and passes it; the other ranks pass null.
 TrainResult train(TrainingTask& task, const TrainerOptions& options,
                   RunDirectory* claimed = nullptr);
 
@@ -119,9 +129,10 @@ constexpr const char* kCheckpointFormat = "lumen-checkpoint-2";
 std::string last_checkpoint_path(const std::string& output_dir);
 
 // The checkpoint a resume=true run continues from (output_dir's last), checked before anything is
-// built: it exists, has this version's format, and its config differs from options.config_text
-// only in options.resume_may_change (else an error naming the keys and both values). train() calls
-// it too; a caller may call it first to refuse a resume before any work.
+// built: it exists, has this version's format, was written by a run of as many ranks, and its
+// config differs from options.config_text only in options.resume_may_change (else an error naming
+// the keys and both values). train() calls it too; a caller may call it first to refuse a resume
+// before any work.
 SafetensorsFile load_resume_checkpoint(const TrainerOptions& options);
 
 // The config a checkpoint written by train() holds (TrainerOptions::config_text, by key); empty

@@ -2,14 +2,17 @@
 
 namespace lumen {
 
-DCL::DCL(const Backbone& backbone, const DCLMethodOptions& o) : Method(backbone) {
+DCL::DCL(const Backbone& backbone, const DCLMethodOptions& o, std::shared_ptr<Communicator> comm)
+    : Method(backbone) {
   const int64_t d = feature_dim();
   head_ = add_child("projection_head",
                     simclr_projection_head(d, o.hidden_dim > 0 ? o.hidden_dim : d, o.out_dim));
   if (o.sigma > 0) {
-    criterion_ = std::make_unique<DCLWLoss>(DCLWOptions{o.temperature, o.sigma});
+    criterion_ = std::make_unique<DCLWLoss>(
+        DCLWOptions{o.temperature, o.sigma, o.gather_distributed}, std::move(comm));
   } else {
-    criterion_ = std::make_unique<DCLLoss>(DCLOptions{o.temperature});
+    criterion_ =
+        std::make_unique<DCLLoss>(DCLOptions{o.temperature, o.gather_distributed}, std::move(comm));
   }
 }
 

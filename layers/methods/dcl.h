@@ -16,12 +16,15 @@ struct DCLMethodOptions {
   int64_t hidden_dim = 0;  // 0: the backbone's feature dimension
   int64_t out_dim = 128;
   double temperature = 0.1;
-  double sigma = 0;  // > 0: DCLW with this sigma (lightly: 0.5); 0: DCL
+  double sigma = 0;                 // > 0: DCLW with this sigma (lightly: 0.5); 0: DCL
+  bool gather_distributed = false;  // negatives from every rank (lightly's)
 };
 
 class DCL : public Method {
  public:
-  DCL(const Backbone& backbone, const DCLMethodOptions& options);
+  // comm: the job's communicator on the training device (gather_distributed); null: one process.
+  DCL(const Backbone& backbone, const DCLMethodOptions& options,
+      std::shared_ptr<Communicator> comm = nullptr);
   Tensor training_loss(const std::vector<Tensor>& views) override;
 
  private:

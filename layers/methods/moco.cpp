@@ -6,8 +6,11 @@
 
 namespace lumen {
 
-MoCo::MoCo(const Backbone& backbone, const MoCoOptions& options)
-    : Method(backbone), options_(options), criterion_(options.loss) {
+MoCo::MoCo(const Backbone& backbone, const MoCoOptions& options, std::shared_ptr<Communicator> comm)
+    : Method(backbone),
+      options_(options),
+      comm_(comm ? std::move(comm) : single_process_communicator()),
+      criterion_(options.loss, comm_) {
   LUMEN_CHECK(options.loss.memory_bank_size > 0,
               "MoCo needs a memory bank of keys: criterion.memory_bank_size must be positive");
   const int64_t d = feature_dim();
@@ -31,9 +34,10 @@ void MoCo::prepare_step(const MethodStep& step) {
 Tensor MoCo::keys(const Tensor& x, int64_t shuffle_step) {
   NoGrad no_grad;
   // lightly's batch_shuffle / batch_unshuffle: the key encoder's batch norm sees the batch in
-  // another order (on one rank its statistics are those of the same images).
-  const BatchShuffle s = batch_shuffle(x, options_.seed, shuffle_step);
-  return batch_unshuffle((*key_head_)((*key_backbone_)(s.batch)), s);
+  // another order (on one rank its statistics are those of the same images); with several ranks
+  // each rank's key encoder sees rows of every rank's batch (batch_shuffle_distributed).
+  const BatchShuffle s = batch_shuffle(x, options_.seed, shuffle_step, comm_.get());
+  return batch_unshuffle((*key_head_)((*key_backbone_)(s.batch)), s, comm_.get());
 }
 
 Tensor MoCo::training_loss(const std::vector<Tensor>& views) {

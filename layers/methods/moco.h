@@ -1,7 +1,8 @@
 // MoCo v2 as lightly's CIFAR-10 benchmark wires it: backbone -> MoCoProjectionHead(D, hidden, 128)
 // for the queries; a momentum copy of both (backbone_momentum, projection_head_momentum) for the
 // keys, each step moved towards the online weights (lightly's update_momentum, m = 0.99); NT-Xent
-// at temperature 0.1 against a memory bank of 4096 keys; lightly's batch shuffle of the key batch;
+// at temperature 0.1 against a memory bank of 4096 keys; lightly's batch shuffle of the key batch
+// (across ranks in a data-parallel run);
 // the symmetric loss 0.5 * (L(q0, k1) + L(q1, k0)), the bank taking the keys of each half in turn.
 // Entries: backbone.*, projection_head.*, backbone_momentum.*, projection_head_momentum.*,
 // criterion.memory_bank, criterion.memory_bank_pointer.
@@ -25,7 +26,11 @@ struct MoCoOptions {
 
 class MoCo : public Method {
  public:
-  MoCo(const Backbone& backbone, const MoCoOptions& options);
+  // comm: the job's communicator on the training device: with more than one rank the key batch
+  // is shuffled across ranks (lightly's batch_shuffle_distributed) and, with
+  // loss.gather_distributed, the bank takes every rank's keys. Null: one process.
+  MoCo(const Backbone& backbone, const MoCoOptions& options,
+       std::shared_ptr<Communicator> comm = nullptr);
 
   void setup(ParameterBuffer& params, Device device, uint64_t seed) override;
   void prepare_step(const MethodStep& step) override;
@@ -44,6 +49,7 @@ class MoCo : public Method {
   MomentumCopy target_;
   Module* key_backbone_;
   ProjectionHead* key_head_;
+  std::shared_ptr<Communicator> comm_;
   NTXentLoss criterion_;
   double momentum_ = 0;
   int64_t step_ = 0;

@@ -4,11 +4,11 @@
 
 namespace lumen {
 
-NNCLR::NNCLR(const Backbone& backbone, const NNCLROptions& o)
+NNCLR::NNCLR(const Backbone& backbone, const NNCLROptions& o, std::shared_ptr<Communicator> comm)
     : Method(backbone),
       options_(o),
       support_(o.memory_bank_size, o.seed),
-      criterion_(NTXentOptions{o.temperature}) {
+      criterion_(NTXentOptions{o.temperature, 0, o.gather_distributed}, std::move(comm)) {
   LUMEN_CHECK(o.memory_bank_size > 0,
               "NNCLR needs a support set: criterion.memory_bank_size must be positive");
   head_ =

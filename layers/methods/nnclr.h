@@ -20,12 +20,15 @@ struct NNCLROptions {
   int64_t prediction_hidden_dim = 4096;
   double temperature = 0.5;
   int64_t memory_bank_size = 4096;
-  uint64_t seed = 0;  // of the support set's random start
+  uint64_t seed = 0;                // of the support set's random start
+  bool gather_distributed = false;  // NT-Xent against every rank's rows (lightly's)
 };
 
 class NNCLR : public Method {
  public:
-  NNCLR(const Backbone& backbone, const NNCLROptions& options);
+  // comm: the job's communicator on the training device (gather_distributed); null: one process.
+  NNCLR(const Backbone& backbone, const NNCLROptions& options,
+        std::shared_ptr<Communicator> comm = nullptr);
 
   void setup(ParameterBuffer& params, Device device, uint64_t seed) override;
   Tensor training_loss(const std::vector<Tensor>& views) override;

@@ -2,8 +2,9 @@
 
 namespace lumen {
 
-SimCLR::SimCLR(const Backbone& backbone, const SimCLROptions& options)
-    : Method(backbone), options_(options), criterion_(options.loss) {
+SimCLR::SimCLR(const Backbone& backbone, const SimCLROptions& options,
+               std::shared_ptr<Communicator> comm)
+    : Method(backbone), options_(options), criterion_(options.loss, std::move(comm)) {
   const int64_t d = feature_dim();
   head_ = add_child(
       "projection_head",

@@ -20,7 +20,9 @@ struct SimCLROptions {
 
 class SimCLR : public Method {
  public:
-  SimCLR(const Backbone& backbone, const SimCLROptions& options);
+  // comm: the job's communicator on the training device (gather_distributed); null: one process.
+  SimCLR(const Backbone& backbone, const SimCLROptions& options,
+         std::shared_ptr<Communicator> comm = nullptr);
 
   void setup(ParameterBuffer& params, Device device, uint64_t seed) override;
   Tensor training_loss(const std::vector<Tensor>& views) override;

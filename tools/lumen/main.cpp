@@ -13,6 +13,8 @@
 #include "api/methods.h"
 #include "api/train_config.h"
 #include "engine/data/image_folder.h"
+#include "engine/dist/launch.h"
+#include "engine/dist/session.h"
 #include "engine/train/trainer.h"
 
 namespace {
@@ -20,12 +22,16 @@ namespace {
 // OpenMP's default wait policy keeps idle worker threads spinning after every parallel region.
 // On a machine with few cores, or one shared with other work, they take the cores the working
 // threads need: a CPU training step ran 3.6x slower (bench/results/resnet_cpu_2026-11-23.md).
-// libgomp reads OMP_WAIT_POLICY once, before main, so when the user has not chosen a policy the
-// command line sets a passive one and runs itself again (if that fails it goes on as it is).
+// libgomp reads OMP_WAIT_POLICY (and OMP_NUM_THREADS) once, before main, so when the user has not
+// chosen a policy the command line sets a passive one and runs itself again (if that fails it goes
+// on as it is). Under mpirun or srun the same run gives each rank its share of the cores
+// (engine/dist/launch.h); it happens before MPI starts, in the process the launcher made.
 void prefer_passive_openmp_threads(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  bool changed = lumen::set_rank_thread_default();
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    changed |= setenv("OMP_WAIT_POLICY", "passive", 1) == 0;
+  }
+  if (changed) execv("/proc/self/exe", argv);
 }
 
 const char* kUsage =
@@ -36,7 +42,7 @@ const char* kUsage =
     "  embed      write the backbone features of input_dir as lightly's CSV\n"
     "  knn        kNN top-1/top-5 accuracy of test_dir against train_dir\n"
     "  check      list healthy and corrupt images (or videos) of input_dir\n"
-    "  devices    list the CUDA devices Lumen can use\n"
+    "  devices    list the CUDA devices Lumen can use, and whether it can train data-parallel\n"
     "  version    print the version and the backends this build has\n"
     "\n"
     "`lumen <command> --help` lists the command's keys and defaults. Example:\n"
@@ -59,6 +65,7 @@ int list_devices() {
   std::printf("cpu\n");
   for (int i = 0; i < count; ++i) std::printf("%s\n", lumen::Device::cuda(i).str().c_str());
   if (count == 0) std::printf("no CUDA device: %s\n", reason.c_str());
+  std::printf("%s\n", lumen::data_parallel_support().c_str());
   return 0;
 }
 
@@ -88,11 +95,27 @@ int print_train_keys(const std::string& method_name) {
   return 0;
 }
 
+// Under mpirun or srun every rank runs this (engine/dist/session.h); rank 0 alone writes the run's
+// files and prints. An error on one rank ends the whole job (MPI_Abort) after it is printed.
 int run_train(const std::vector<std::string>& args) {
   if (wants_help(args)) return print_train_keys(lumen::method_of(args));
-  const std::string checkpoint = lumen::train_embedding_model(lumen::train_config(args));
-  std::printf("checkpoint: %s\n", checkpoint.c_str());
-  return 0;
+  lumen::DataParallelSession session;
+  const lumen::Job& job = session.job();
+  try {
+    const std::string checkpoint = lumen::train_embedding_model(lumen::train_config(args));
+    if (job.rank == 0) std::printf("checkpoint: %s\n", checkpoint.c_str());
+    return 0;
+  } catch (const lumen::TrainingInterrupted& e) {
+    if (job.world_size == 1) throw;
+    // Every rank stopped after the same step, once rank 0's checkpoint was written.
+    if (job.rank == 0) std::fprintf(stderr, "\nlumen: %s\n", e.what());
+    session.finish();
+    return 130;
+  } catch (const std::exception& e) {
+    if (job.world_size == 1) throw;
+    std::fprintf(stderr, "lumen: error (rank %d of %d): %s\n", job.rank, job.world_size, e.what());
+    session.abort(1);
+  }
 }
 
 int run_embed(const std::vector<std::string>& args) {
