@@ -132,9 +132,9 @@ bool Config::is_set(const std::string& key) const { return values_.count(key) !=
 void Config::set(const std::string& key, const std::string& value) {
   const ConfigKey& k = key_of(key);
   bool ok = true;
-  int64_t i;
-  double d;
-  bool b;
+  int64_t i = 0;
+  double d = 0;
+  bool b = false;
   std::pair<double, double> p;
   switch (k.kind) {
     case ConfigKind::integer:
