@@ -1,0 +1,134 @@
+// `lumen neighbors` from the command line: its file, what it prints, the rule that a query is not
+// its own neighbour, and the errors of bad keys and inputs.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "engine/io/csv.h"
+#include "engine/io/embeddings_csv.h"
+#include "engine/search/cosine_index.h"
+#include "support/search_cases.h"
+#include "support/testing.h"
+
+using namespace lumen;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Run lumen_cli(const std::string& args) {
+  const std::string command = std::string(LUMEN_CLI_PATH) + " " + args + " 2>&1";
+  Run r;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) r.out.append(buffer, n);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string temp_path(const std::string& name) {
+  return "/tmp/lumen_test_cli_search_" + std::to_string(::getpid()) + "_" + name;
+}
+
+// n embeddings of dimension d in 4 clusters, named c<label>/img<i>.png (one name with a comma).
+Embeddings make_embeddings(int64_t n, int64_t d, uint64_t seed) {
+  Embeddings e;
+  e.values = testing::random_rows(n, d, seed, 4, 0.2);
+  for (int64_t i = 0; i < n; ++i) {
+    e.labels.push_back(i % 4);
+    e.filenames.push_back("c" + std::to_string(i % 4) + "/img" + std::to_string(i) +
+                          (i == 3 ? ",x.png" : ".png"));
+  }
+  return e;
+}
+
+std::vector<std::vector<std::string>> read_csv(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> fields;
+  while (read_csv_record(in, fields)) rows.push_back(fields);
+  return rows;
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+void check_fails(const std::string& args, const std::string& message) {
+  const Run r = lumen_cli(args);
+  INFO("lumen " << args << "\n" << r.out);
+  CHECK(r.code == 1);
+  CHECK(r.out.find(message) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("lumen neighbors: the index's neighbours, never the query itself") {
+  const std::string bank_path = temp_path("bank.csv"), out = temp_path("nn.csv");
+  const Embeddings bank = make_embeddings(60, 8, 1);
+  save_embeddings_csv(bank_path, bank);
+  const Run r = lumen_cli("neighbors device=cpu embeddings=" + bank_path + " k=4 output=" + out);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("60 queries, k=4, against 60 embeddings with exact (cpu)") != std::string::npos);
+  const auto rows = read_csv(out);
+  REQUIRE(rows.size() == 61);
+  CHECK(rows[0] == std::vector<std::string>{"filenames", "neighbor_1", "similarity_1", "neighbor_2",
+                                            "similarity_2", "neighbor_3", "similarity_3",
+                                            "neighbor_4", "similarity_4"});
+  std::vector<int64_t> own(60);
+  for (int64_t i = 0; i < 60; ++i) own[size_t(i)] = i;
+  const Neighbors expected = CosineIndex(bank.values).search(bank.values, 4, own);
+  const std::vector<double> sim = expected.similarities.to_doubles();
+  for (int64_t q = 0; q < 60; ++q) {
+    const auto& row = rows[size_t(q + 1)];
+    REQUIRE(row.size() == 9);
+    CHECK(row[0] == bank.filenames[size_t(q)]);  // the quoted name round-trips
+    for (int64_t j = 0; j < 4; ++j) {
+      CHECK(row[size_t(1 + 2 * j)] != row[0]);
+      CHECK(row[size_t(1 + 2 * j)] ==
+            bank.filenames[size_t(expected.indices.data<int64_t>()[q * 4 + j])]);
+      CHECK(std::stod(row[size_t(2 + 2 * j)]) ==
+            doctest::Approx(sim[size_t(q * 4 + j)]).epsilon(1e-6));
+    }
+  }
+
+  // queries=: a query leaves out the bank row of its own filename; a new name keeps every row.
+  Embeddings queries;
+  queries.values = Tensor::empty({2, 8});
+  queries.values.rows(0, 1).copy_from(bank.values.rows(7, 1));
+  queries.values.rows(1, 1).copy_from(bank.values.rows(7, 1));
+  queries.filenames = {bank.filenames[7], "new.png"};
+  queries.labels = {0, 0};
+  const std::string query_path = temp_path("queries.csv");
+  save_embeddings_csv(query_path, queries);
+  REQUIRE(lumen_cli("neighbors device=cpu embeddings=" + bank_path + " queries=" + query_path +
+                    " k=2 output=" + out)
+              .code == 0);
+  const auto q_rows = read_csv(out);
+  REQUIRE(q_rows.size() == 3);
+  CHECK(q_rows[1][1] != bank.filenames[7]);
+  CHECK(q_rows[2][1] == bank.filenames[7]);
+  CHECK(std::stod(q_rows[2][2]) == doctest::Approx(1.0));
+
+  check_fails("neighbors embeddings=" + bank_path + " k=60 output=" + out,
+              "k=60 but embeddings=" + bank_path + " has 60 embeddings (a query is not its own");
+  check_fails("neighbors embeddings=" + bank_path + " device=tpu", "use one of auto, cpu, cuda");
+  std::remove(bank_path.c_str());
+  std::remove(query_path.c_str());
+  std::remove(out.c_str());
+}
