@@ -13,6 +13,7 @@
 #include "api/model_io.h"
 #include "engine/io/csv.h"
 #include "engine/io/embeddings_csv.h"
+#include "engine/search/approx_index.h"
 #include "engine/search/cosine_index.h"
 
 namespace lumen {
@@ -65,6 +66,10 @@ void write_neighbors_csv(const std::string& path, const Embeddings& bank,
     std::fputs(csv_field(query_names[size_t(q)]).c_str(), out);
     for (int64_t j = 0; j < k; ++j) {
       const int64_t row = index[q * k + j];
+      if (row < 0) {
+        std::fputs(",,", out);
+        continue;
+      }
       std::fprintf(out, ",%s,%.7g", csv_field(bank.filenames[size_t(row)]).c_str(),
                    sim[size_t(q * k + j)]);
     }
@@ -79,6 +84,13 @@ void write_neighbors_csv(const std::string& path, const Embeddings& bank,
   }
 }
 
+// The rows `rows` of x (on the CPU), e.g. the queries of the recall sample.
+Tensor sample_rows(const Tensor& x, const std::vector<int64_t>& rows) {
+  Tensor out = Tensor::empty({int64_t(rows.size()), x.size(1)}, x.dtype());
+  for (size_t i = 0; i < rows.size(); ++i) out.rows(int64_t(i), 1).copy_from(x.rows(rows[i], 1));
+  return out;
+}
+
 }  // namespace
 
 std::vector<ConfigKey> neighbors_config_schema() {
@@ -91,7 +103,30 @@ std::vector<ConfigKey> neighbors_config_schema() {
       {"k", K::integer, "10", "neighbours per query", {}, 1},
       {"output", K::path, "neighbors.csv",
        "CSV to write: filenames, then neighbor_j,similarity_j for j = 1..k, most similar first"},
-      {"device", K::choice, "auto", "where to search", {"auto", "cpu", "cuda"}},
+      {"index",
+       K::choice,
+       "flat",
+       "flat: exact (GEMM + top-k, CPU or GPU); ivf or hnsw: approximate through FAISS (CPU), with "
+       "its recall against the exact index printed",
+       {"flat", "ivf", "hnsw"}},
+      {"device", K::choice, "auto", "where index=flat searches", {"auto", "cpu", "cuda"}},
+      {"ivf.nlist",
+       K::integer,
+       "0",
+       "IVF cells (k-means centres; 0: 4 sqrt(N), at most N / 39)",
+       {},
+       0},
+      {"ivf.nprobe", K::integer, "16", "IVF cells searched per query", {}, 1},
+      {"hnsw.m", K::integer, "32", "HNSW links per node", {}, 2},
+      {"hnsw.ef_construction", K::integer, "40", "HNSW candidates kept while building", {}, 1},
+      {"hnsw.ef_search", K::integer, "64", "HNSW candidates kept while searching", {}, 1},
+      {"recall_queries",
+       K::integer,
+       "1000",
+       "queries (evenly spread) on which index=ivf|hnsw is checked against the exact index (0: "
+       "none)",
+       {},
+       0},
   };
 }
 
@@ -103,6 +138,19 @@ Config neighbors_config(const std::vector<std::string>& args) {
 
 NeighborsRun find_neighbors(const Config& c) {
   const std::string bank_path = c.require("embeddings"), output = c.require("output");
+  const std::string index_kind = c.get_string("index");
+  ApproxOptions approx;
+  approx.kind = index_kind == "ivf" ? ApproxKind::ivf : ApproxKind::hnsw;
+  approx.nlist = c.get_int("ivf.nlist");
+  approx.nprobe = c.get_int("ivf.nprobe");
+  approx.m = c.get_int("hnsw.m");
+  approx.ef_construction = c.get_int("hnsw.ef_construction");
+  approx.ef_search = c.get_int("hnsw.ef_search");
+  if (index_kind != "flat") {
+    LUMEN_CHECK(faiss_available(), "index=", index_kind,
+                " needs FAISS, and this Lumen was built without FAISS: use index=flat (exact), or "
+                "install libfaiss-dev (tools/setup.sh) and rebuild");
+  }
   const Device device = device_from_config(c);
 
   const Embeddings bank = load_embeddings_csv(bank_path);
@@ -127,12 +175,39 @@ NeighborsRun find_neighbors(const Config& c) {
   run.queries = queries.values.size(0);
   run.k = k;
   auto start = std::chrono::steady_clock::now();
-  const CosineIndex index(bank.values.to(device));
-  run.build_seconds = seconds_since(start);
-  start = std::chrono::steady_clock::now();
-  const Neighbors nn = index.search(queries.values, k, own);
-  run.search_seconds = seconds_since(start);
-  run.index = "exact (" + device.str() + ")";
+  Neighbors nn;
+  if (index_kind == "flat") {
+    const CosineIndex index(bank.values.to(device));
+    run.build_seconds = seconds_since(start);
+    start = std::chrono::steady_clock::now();
+    nn = index.search(queries.values, k, own);
+    run.search_seconds = seconds_since(start);
+    run.index = "exact (" + device.str() + ")";
+  } else {
+    const ApproxIndex index(bank.values, approx);
+    run.build_seconds = seconds_since(start);
+    start = std::chrono::steady_clock::now();
+    nn = index.search(queries.values, k, own);
+    run.search_seconds = seconds_since(start);
+    run.index = index.describe();
+    const int64_t r = std::min(c.get_int("recall_queries"), run.queries);
+    if (r > 0) {
+      std::vector<int64_t> rows, rows_own;
+      for (int64_t i = 0; i < r; ++i) {
+        rows.push_back(i * run.queries / r);
+        rows_own.push_back(own[size_t(rows.back())]);
+      }
+      const Neighbors exact = CosineIndex(bank.values.to(device))
+                                  .search(sample_rows(queries.values, rows), k, rows_own);
+      Neighbors found;
+      found.indices = sample_rows(nn.indices, rows);
+      found.similarities = sample_rows(nn.similarities, rows);
+      run.recall_queries = r;
+      run.recall = recall_at_k(found, exact);
+    }
+  }
+  const int64_t* ix = nn.indices.data<int64_t>();
+  for (int64_t i = 0; i < nn.indices.numel(); ++i) run.missing += ix[i] < 0;
   write_neighbors_csv(output, bank, queries.filenames, nn);
   return run;
 }

@@ -1,5 +1,5 @@
-// `lumen neighbors` from the command line: its file, what it prints, the rule that a query is not
-// its own neighbour, and the errors of bad keys and inputs.
+// `lumen neighbors` from the command line: its file, what it prints (the recall of an approximate
+// index), the rule that a query is not its own neighbour, and the errors of bad keys and inputs.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,8 +127,43 @@ TEST_CASE("lumen neighbors: the index's neighbours, never the query itself") {
 
   check_fails("neighbors embeddings=" + bank_path + " k=60 output=" + out,
               "k=60 but embeddings=" + bank_path + " has 60 embeddings (a query is not its own");
-  check_fails("neighbors embeddings=" + bank_path + " device=tpu", "use one of auto, cpu, cuda");
+  check_fails("neighbors embeddings=" + bank_path + " index=annoy", "use one of flat, ivf, hnsw");
   std::remove(bank_path.c_str());
   std::remove(query_path.c_str());
+  std::remove(out.c_str());
+}
+
+TEST_CASE("lumen neighbors index=ivf|hnsw: FAISS, with the recall against the exact index") {
+  const std::string bank_path = temp_path("bank_ann.csv"), out = temp_path("nn_ann.csv");
+  Embeddings bank;
+  bank.values = testing::random_rows(3000, 16, 2, 30, 0.3, 3);
+  for (int64_t i = 0; i < 3000; ++i) {
+    bank.filenames.push_back("img" + std::to_string(i) + ".png");
+    bank.labels.push_back(0);
+  }
+  save_embeddings_csv(bank_path, bank);
+  for (const std::string index : {"ivf", "hnsw"}) {
+    CAPTURE(index);
+    const Run r = lumen_cli("neighbors index=" + index + " embeddings=" + bank_path +
+                            " k=5 recall_queries=200 output=" + out);
+    INFO(r.out);
+    if (r.out.find("built without FAISS") != std::string::npos) {
+      CHECK(r.code == 1);
+      continue;
+    }
+    REQUIRE(r.code == 0);
+    const size_t at = r.out.find("recall@5 against the exact index: ");
+    REQUIRE(at != std::string::npos);
+    const double recall = std::stod(r.out.substr(at + 34));
+    CHECK(recall >= 0.9);
+    CHECK(recall <= 1.0);
+    CHECK(r.out.find("(200 queries)") != std::string::npos);
+    const auto rows = read_csv(out);
+    REQUIRE(rows.size() == 3001);
+    for (size_t q = 1; q < rows.size(); q += 97) {
+      for (size_t j = 1; j < rows[q].size(); j += 2) CHECK(rows[q][j] != rows[q][0]);
+    }
+  }
+  std::remove(bank_path.c_str());
   std::remove(out.c_str());
 }

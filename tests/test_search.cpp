@@ -1,11 +1,13 @@
 // Nearest-neighbour search: the exact cosine index (engine/search/cosine_index.h) and the row
-// top-k under it (kernels/topk.h) against brute force, and kNN classification on the index.
+// top-k under it (kernels/topk.h) against brute force, kNN classification on the index, and the
+// approximate FAISS index's recall on clustered data (engine/search/approx_index.h).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <algorithm>
 #include <cmath>
 
 #include "engine/eval/knn.h"
 #include "engine/ops/topk.h"
+#include "engine/search/approx_index.h"
 #include "engine/search/cosine_index.h"
 #include "support/search_cases.h"
 #include "support/testing.h"
@@ -108,4 +110,41 @@ TEST_CASE("knn_classify on the index: lightly's knn_predict from a full sort") {
   }
   CHECK(r.top1 == doctest::Approx(double(hits) / double(nq)));
   CHECK(r.top1 > 0.9);  // the clusters are the classes
+}
+
+TEST_CASE("ApproxIndex: IVF and HNSW recall against the exact index on clustered data") {
+  // 200 clusters in 32 dimensions, each spread over 4 of them: neighbours are well defined.
+  const Tensor all = random_rows(20500, 32, 7, 200, 0.3, 4);
+  const Tensor bank = all.rows(0, 20000).clone(), queries = all.rows(20000, 500).clone();
+  if (!faiss_available()) {
+    ApproxOptions o;
+    CHECK_THROWS_WITH_AS(ApproxIndex(bank, o), doctest::Contains("built without FAISS"), Error);
+    return;
+  }
+  const Neighbors exact = CosineIndex(bank).search(queries, 10);
+  for (ApproxKind kind : {ApproxKind::ivf, ApproxKind::hnsw}) {
+    ApproxOptions o;
+    o.kind = kind;
+    const ApproxIndex index(bank, o);
+    CAPTURE(index.describe());
+    const double recall = recall_at_k(index.search(queries, 10), exact);
+    MESSAGE(index.describe(), ": recall@10 ", recall);
+    CHECK(recall >= 0.9);
+    CHECK(recall <= 1.0);
+    // No bank row is its own neighbour.
+    const Tensor some = bank.rows(0, 50);
+    std::vector<int64_t> own;
+    for (int64_t i = 0; i < 50; ++i) own.push_back(i);
+    const Neighbors self = index.search(some, 10, own);
+    const int64_t* ix = self.indices.data<int64_t>();
+    for (int64_t i = 0; i < 50; ++i) {
+      CHECK(std::find(ix + i * 10, ix + (i + 1) * 10, i) == ix + (i + 1) * 10);
+    }
+  }
+  // A bad index gets a low recall: the check can fail.
+  ApproxOptions poor;
+  poor.kind = ApproxKind::ivf;
+  poor.nlist = 400;
+  poor.nprobe = 1;
+  CHECK(recall_at_k(ApproxIndex(bank, poor).search(queries, 10), exact) < 0.9);
 }

@@ -32,6 +32,16 @@ int run_neighbors(const std::vector<std::string>& args) {
       (long long)run.queries, (long long)run.k, (long long)run.bank, run.index.c_str(),
       run.build_seconds, run.search_seconds,
       run.search_seconds > 0 ? double(run.queries) / run.search_seconds : 0.0);
+  if (run.recall_queries > 0) {
+    std::printf("recall@%lld against the exact index: %.4f (%lld queries)\n", (long long)run.k,
+                run.recall, (long long)run.recall_queries);
+  }
+  if (run.missing > 0) {
+    std::printf(
+        "warning: %lld neighbours were not found (written as empty fields); search more "
+        "cells (ivf.nprobe) or candidates (hnsw.ef_search)\n",
+        (long long)run.missing);
+  }
   return 0;
 }
 
