@@ -1,5 +1,6 @@
-// `lumen neighbors` from the command line: its file, what it prints (the recall of an approximate
-// index), the rule that a query is not its own neighbour, and the errors of bad keys and inputs.
+// `lumen neighbors` and `lumen select` from the command line: their files, what they print (the
+// recall of an approximate index), the rule that a query is not its own neighbour, selections
+// against the library's, and the errors of bad keys and inputs.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,11 +8,14 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "engine/io/csv.h"
 #include "engine/io/embeddings_csv.h"
 #include "engine/search/cosine_index.h"
+#include "engine/search/scorers.h"
 #include "support/search_cases.h"
 #include "support/testing.h"
 
@@ -165,5 +169,108 @@ TEST_CASE("lumen neighbors index=ivf|hnsw: FAISS, with the recall against the ex
     }
   }
   std::remove(bank_path.c_str());
+  std::remove(out.c_str());
+}
+
+TEST_CASE("lumen select: diversity, min_distance, uncertainty, combinations, thresholds") {
+  const std::string emb_path = temp_path("select.csv"), out = temp_path("selected.txt");
+  const Embeddings e = make_embeddings(200, 6, 3);
+  save_embeddings_csv(emb_path, e);
+  const std::string base = "select device=cpu embeddings=" + emb_path + " output=" + out + " ";
+
+  const Run div = lumen_cli(base + "strategy=diversity n_samples=10");
+  INFO(div.out);
+  REQUIRE(div.code == 0);
+  CHECK(div.out.find("selected 10 of 200 candidates") != std::string::npos);
+  const std::vector<std::string> ten = read_lines(out);
+  REQUIRE(ten.size() == 10);
+  CHECK(std::set<std::string>(ten.begin(), ten.end()).size() == 10);
+  // The four clusters come first: the first four picks have four labels.
+  std::set<char> labels;
+  for (size_t i = 0; i < 4; ++i) labels.insert(ten[i][1]);
+  CHECK(labels.size() == 4);
+  REQUIRE(lumen_cli(base + "strategy=diversity n_samples=10").code == 0);
+  CHECK(read_lines(out) == ten);  // deterministic
+  REQUIRE(lumen_cli(base + "strategy=diversity n_samples=10 seed=2").code == 0);
+  CHECK(read_lines(out).front() != ten.front());
+
+  // min_distance alone stops it; no two selected samples are nearer.
+  REQUIRE(lumen_cli(base + "strategy=diversity min_distance=0.5").code == 0);
+  const std::vector<std::string> spread = read_lines(out);
+  CHECK(spread.size() > 4);
+  CHECK(spread.size() < 200);
+  std::map<std::string, int64_t> row_of;
+  for (int64_t i = 0; i < 200; ++i) row_of[e.filenames[size_t(i)]] = i;
+  for (size_t a = 0; a < spread.size(); ++a) {
+    for (size_t b = 0; b < a; ++b) {
+      CHECK(testing::unit_distance(e.values, row_of.at(spread[a]), row_of.at(spread[b])) >=
+            0.5 - 1e-5);
+    }
+  }
+
+  // Predictions: three classes; uncertainty picks the highest entropy first.
+  const std::string pred_path = temp_path("predictions.csv");
+  std::vector<double> probs;
+  {
+    std::ofstream p(pred_path);
+    p.precision(17);
+    p << "filenames,cat,dog,bird\n";
+    for (int64_t i = 0; i < 200; ++i) {  // every row its own entropy
+      const double a = 0.2 + 0.6 * double((i * 37) % 200) / 200.0, b = (1 - a) * 0.7;
+      probs.insert(probs.end(), {a, b, 1 - a - b});
+      p << csv_field(e.filenames[size_t(i)]) << "," << a << "," << b << "," << 1 - a - b << "\n";
+    }
+  }
+  const std::vector<double> entropy = uncertainty_scores(probs, 200, 3, UncertaintyScore::entropy);
+  std::vector<int64_t> order(200);
+  for (int64_t i = 0; i < 200; ++i) order[size_t(i)] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return entropy[size_t(a)] > entropy[size_t(b)]; });
+  const Run unc = lumen_cli(base + "strategy=uncertainty scores=" + pred_path + " n_samples=3");
+  INFO(unc.out);
+  REQUIRE(unc.code == 0);
+  const std::vector<std::string> top = read_lines(out);
+  REQUIRE(top.size() == 3);
+  for (size_t i = 0; i < 3; ++i) CHECK(top[i] == e.filenames[size_t(order[i])]);
+
+  // Combined, with a threshold: every pick passes it.
+  const Run both =
+      lumen_cli(base + "strategy=diversity,uncertainty strength=1,3 scores=" + pred_path +
+                " score=uncertainty_margin threshold=0.5 n_samples=20");
+  INFO(both.out);
+  REQUIRE(both.code == 0);
+  CHECK(both.out.find("diversity^1 * uncertainty_margin^3") != std::string::npos);
+  const std::vector<double> margin = uncertainty_scores(probs, 200, 3, UncertaintyScore::margin);
+  const std::vector<std::string> picked = read_lines(out);
+  REQUIRE(picked.size() == 20);
+  for (const std::string& name : picked) CHECK(margin[size_t(row_of.at(name))] >= 0.5);
+
+  check_fails(base + "strategy=diversty n_samples=3", "(did you mean 'diversity'?)");
+  check_fails(
+      base + "strategy=diversity,uncertainty strength=2 scores=" + pred_path + " n_samples=3",
+      "gives 1 number for 2 strategies");
+  check_fails(base + "strategy=uncertainty n_samples=3", "pass scores=predictions.csv");
+  check_fails(base + "strategy=random", "nothing stops the selection");
+  check_fails(base + "strategy=random min_distance=0.2 n_samples=3", "add diversity to strategy=");
+  {
+    std::ofstream p(pred_path);
+    p << "filenames,a,b\n" << e.filenames[0] << ",0.5,0.7\n";
+  }
+  check_fails(base + "strategy=uncertainty scores=" + pred_path + " n_samples=3", "sum to 1.2");
+  {
+    std::ofstream p(pred_path);
+    p << "filenames,a,b\n" << e.filenames[0] << ",0.5,0.5\n";
+  }
+  check_fails(base + "strategy=uncertainty scores=" + pred_path + " n_samples=3",
+              "has no predictions for 199 of the 200 embeddings");
+  const Run help = lumen_cli("select --help");
+  CHECK(help.code == 0);
+  for (const char* key : {"embeddings", "strategy", "strength", "n_samples", "proportion_samples",
+                          "min_distance", "scores", "score", "threshold", "threshold_operation",
+                          "seed", "device", "output", "uncertainty_entropy"}) {
+    CHECK_MESSAGE(help.out.find(std::string("  ") + key) != std::string::npos, key);
+  }
+  std::remove(emb_path.c_str());
+  std::remove(pred_path.c_str());
   std::remove(out.c_str());
 }

@@ -88,4 +88,67 @@ void check_neighbors(const Neighbors& nn, const ReferenceNeighbors& ref, int64_t
   CHECK(same >= nq * k * 95 / 100);
 }
 
+GreedyCheck check_greedy(const Tensor& rows, const std::vector<int64_t>& selected,
+                         int64_t n_samples, double strength, double min_distance,
+                         const std::vector<double>& weight, const std::vector<uint8_t>& candidate,
+                         const std::vector<uint32_t>& tie) {
+  const std::vector<double> x = unit_rows_f64(rows);
+  const int64_t n = rows.size(0), d = rows.size(1);
+  const bool plain = weight.empty() && strength > 0;
+  std::vector<double> nearest(static_cast<size_t>(n), INFINITY);
+  std::vector<uint8_t> open = candidate.empty() ? std::vector<uint8_t>(size_t(n), 1) : candidate;
+  GreedyCheck out;
+  for (size_t s = 0; s <= selected.size(); ++s) {
+    if (s > 0) {  // take the previous pick
+      const int64_t c = selected[s - 1];
+      open[size_t(c)] = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        double sum = 0;
+        for (int64_t j = 0; j < d; ++j) {
+          const double diff = x[size_t(i * d + j)] - x[size_t(c * d + j)];
+          sum += diff * diff;
+        }
+        nearest[size_t(i)] = std::min(nearest[size_t(i)], std::sqrt(sum));
+      }
+    }
+    if (s == 0) continue;  // the first pick is the caller's
+    auto score = [&](int64_t i) {
+      const double m = nearest[size_t(i)];
+      if (!open[size_t(i)] || !(m > 0 && m >= min_distance)) return -HUGE_VAL;
+      return plain ? m : strength * std::log(m) + (weight.empty() ? 0.0 : weight[size_t(i)]);
+    };
+    int64_t best = -1;
+    for (int64_t i = 0; i < n; ++i) {
+      if (score(i) == -HUGE_VAL) continue;
+      if (best < 0 || score(i) > score(best) ||
+          (score(i) == score(best) && (tie[size_t(i)] > tie[size_t(best)] ||
+                                       (tie[size_t(i)] == tie[size_t(best)] && i < best)))) {
+        best = i;
+      }
+    }
+    if (s == selected.size()) {  // after the last pick
+      out.stop_ok = int64_t(selected.size()) == n_samples || best < 0;
+      break;
+    }
+    const int64_t pick = selected[s];
+    ++out.steps;
+    REQUIRE_MESSAGE(best >= 0, "pick " << s + 1 << " made where no candidate is left");
+    REQUIRE_MESSAGE(score(pick) != -HUGE_VAL,
+                    "pick " << s + 1 << " (row " << pick << ") is not a candidate");
+    if (pick == best) {
+      ++out.same;
+    } else {
+      out.worst_gap = std::max(out.worst_gap, score(best) - score(pick));
+    }
+  }
+  return out;
+}
+
+double unit_distance(const Tensor& x, int64_t a, int64_t b) {
+  const std::vector<double> ra = unit_rows_f64(x.rows(a, 1)), rb = unit_rows_f64(x.rows(b, 1));
+  double s = 0;
+  for (size_t j = 0; j < ra.size(); ++j) s += (ra[j] - rb[j]) * (ra[j] - rb[j]);
+  return std::sqrt(s);
+}
+
 }  // namespace lumen::testing

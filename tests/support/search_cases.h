@@ -1,5 +1,5 @@
-// Data and brute-force references for the search suites (test_search*): exact neighbours
-// computed plainly in double precision.
+// Data and brute-force references for the search and selection suites (test_search*,
+// test_selection*): exact neighbours and the k-center greedy computed plainly in double precision.
 #pragma once
 
 #include <cstdint>
@@ -35,5 +35,26 @@ ReferenceNeighbors reference_neighbors(const Tensor& bank, const Tensor& queries
 // check says something.
 void check_neighbors(const Neighbors& nn, const ReferenceNeighbors& ref, int64_t nq, int64_t n,
                      int64_t k, double tol, const std::vector<int64_t>& exclude = {});
+
+struct GreedyCheck {
+  int64_t steps = 0;     // picks after the first that were checked
+  int64_t same = 0;      // of them, the reference's own pick
+  double worst_gap = 0;  // largest (best score - score of the pick) where they differ
+  bool stop_ok = false;  // the selection stopped at n_samples, or when no candidate was left
+};
+// Replays a k-center greedy selection against a plain greedy in double precision on unit rows
+// (kernels/kcenter.cuh's rule: the distance to the nearest selected row, or strength *
+// log(distance)
+// + weight when weights are given or the strength is not positive; candidates at distance > 0 and
+// >= min_distance; ties by tie key then row): at each step, after the reference has taken the
+// selection's earlier picks, the selection's pick must be a candidate whose score is the best
+// (differences only where two scores are within rounding, gap <= 1e-5).
+GreedyCheck check_greedy(const Tensor& rows, const std::vector<int64_t>& selected,
+                         int64_t n_samples, double strength, double min_distance,
+                         const std::vector<double>& weight, const std::vector<uint8_t>& candidate,
+                         const std::vector<uint32_t>& tie);
+
+// Euclidean distance between rows a and b of x after L2 normalisation, in double precision.
+double unit_distance(const Tensor& x, int64_t a, int64_t b);
 
 }  // namespace lumen::testing
