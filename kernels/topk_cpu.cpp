@@ -58,7 +58,13 @@ void row_topk_cpu(const C* x, int64_t rows, int64_t cols, int64_t k, const int64
       const C v = row[j];
       if (heap.size < k) {
         heap.push(v, j);
-      } else if (topk_before(v, j, heap.value[0], heap.index[0])) {
+        continue;
+      }
+      // Columns come in increasing order, so a value no larger than the worst kept one (which
+      // has a lower column) never displaces it; NaN on either side fails the test and takes the
+      // full comparison.
+      if (v <= heap.value[0]) continue;
+      if (topk_before(v, j, heap.value[0], heap.index[0])) {
         heap.value[0] = v;
         heap.index[0] = j;
         heap.sift_down(0);
