@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
     const int runs = argc > 6 ? std::atoi(argv[6]) : 3;
     const Device device = parse_device(device_name);
     const Tensor bank = clustered(n, dim, 5), queries = clustered(nq, dim, 6);
-    const int64_t block = std::max<int64_t>(1, int64_t(CosineIndex::kBlockBytes) / (n * 4));
+    // PyTorch: one matmul per block of queries, as large as Lumen's GPU blocks.
+    const int64_t block = std::max<int64_t>(1, int64_t(CosineIndex::kGpuBlockBytes) / (n * 4));
 
     const CosineIndex index(bank.to(device));
     Neighbors nn;

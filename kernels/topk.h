@@ -17,6 +17,15 @@ constexpr int64_t kMaxCudaTopk = 1024;
 template <typename C>
 void row_topk_cpu(const C* x, int64_t rows, int64_t cols, int64_t k, const int64_t* exclude,
                   C* values, int64_t* indices);
+// CPU, a row in pieces: x holds columns [base, base + cols) of longer rows. Folds them into per-row
+// heaps values, indices (rows, k) that hold sizes[r] entries so far (start from 0), worst first,
+// with absolute columns (exclude too); pieces must come in increasing base. Then
+// row_topk_finish_cpu sorts each full heap best first: the top-k of the whole rows.
+template <typename C>
+void row_topk_fold_cpu(const C* x, int64_t rows, int64_t cols, int64_t base, int64_t k,
+                       const int64_t* exclude, C* values, int64_t* indices, int64_t* sizes);
+template <typename C>
+void row_topk_finish_cpu(int64_t rows, int64_t k, C* values, int64_t* indices);
 template <typename C>
 void row_topk_cuda(const C* x, int64_t rows, int64_t cols, int64_t k, const int64_t* exclude,
                    C* values, int64_t* indices, cudaStream_t stream);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <vector>
 
 #include "kernels/topk.h"
 
@@ -46,32 +47,41 @@ struct WorstFirstHeap {
 }  // namespace
 
 template <typename C>
-void row_topk_cpu(const C* x, int64_t rows, int64_t cols, int64_t k, const int64_t* exclude,
-                  C* values, int64_t* indices) {
+void row_topk_fold_cpu(const C* x, int64_t rows, int64_t cols, int64_t base, int64_t k,
+                       const int64_t* exclude, C* values, int64_t* indices, int64_t* sizes) {
 #pragma omp parallel for schedule(dynamic, 1) if (rows > 1 && rows * cols > 65536)
   for (int64_t r = 0; r < rows; ++r) {
     const C* row = x + r * cols;
-    const int64_t skip = exclude ? exclude[r] : -1;
-    WorstFirstHeap<C> heap{values + r * k, indices + r * k};
+    const int64_t skip = exclude ? exclude[r] - base : -1;
+    WorstFirstHeap<C> heap{values + r * k, indices + r * k, sizes[r]};
     for (int64_t j = 0; j < cols; ++j) {
       if (j == skip) continue;
       const C v = row[j];
       if (heap.size < k) {
-        heap.push(v, j);
+        heap.push(v, base + j);
         continue;
       }
       // Columns come in increasing order, so a value no larger than the worst kept one (which
       // has a lower column) never displaces it; NaN on either side fails the test and takes the
       // full comparison.
       if (v <= heap.value[0]) continue;
-      if (topk_before(v, j, heap.value[0], heap.index[0])) {
+      if (topk_before(v, base + j, heap.value[0], heap.index[0])) {
         heap.value[0] = v;
-        heap.index[0] = j;
+        heap.index[0] = base + j;
         heap.sift_down(0);
       }
     }
+    sizes[r] = heap.size;
+  }
+}
+
+template <typename C>
+void row_topk_finish_cpu(int64_t rows, int64_t k, C* values, int64_t* indices) {
+#pragma omp parallel for schedule(static) if (rows * k > 65536)
+  for (int64_t r = 0; r < rows; ++r) {
     // Best first: pop the worst to the back, k times.
-    for (int64_t n = heap.size; n > 1; --n) {
+    WorstFirstHeap<C> heap{values + r * k, indices + r * k, k};
+    for (int64_t n = k; n > 1; --n) {
       std::swap(heap.value[0], heap.value[n - 1]);
       std::swap(heap.index[0], heap.index[n - 1]);
       heap.size = n - 1;
@@ -80,9 +90,20 @@ void row_topk_cpu(const C* x, int64_t rows, int64_t cols, int64_t k, const int64
   }
 }
 
-template void row_topk_cpu<float>(const float*, int64_t, int64_t, int64_t, const int64_t*, float*,
-                                  int64_t*);
-template void row_topk_cpu<double>(const double*, int64_t, int64_t, int64_t, const int64_t*,
-                                   double*, int64_t*);
+template <typename C>
+void row_topk_cpu(const C* x, int64_t rows, int64_t cols, int64_t k, const int64_t* exclude,
+                  C* values, int64_t* indices) {
+  std::vector<int64_t> sizes(static_cast<size_t>(rows), 0);
+  row_topk_fold_cpu(x, rows, cols, 0, k, exclude, values, indices, sizes.data());
+  row_topk_finish_cpu(rows, k, values, indices);
+}
+
+#define LUMEN_TOPK_CPU(C)                                                                          \
+  template void row_topk_fold_cpu<C>(const C*, int64_t, int64_t, int64_t, int64_t, const int64_t*, \
+                                     C*, int64_t*, int64_t*);                                      \
+  template void row_topk_finish_cpu<C>(int64_t, int64_t, C*, int64_t*);                            \
+  template void row_topk_cpu<C>(const C*, int64_t, int64_t, int64_t, const int64_t*, C*, int64_t*);
+LUMEN_TOPK_CPU(float)
+LUMEN_TOPK_CPU(double)
 
 }  // namespace lumen::kernels

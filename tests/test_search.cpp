@@ -33,8 +33,9 @@ TEST_CASE("CosineIndex: the neighbours of a brute-force reference (f32 and f64, 
     const double tol = dtype == DType::f64 ? 1e-12 : 2e-6;
     for (int64_t k : {1, 7, 299}) {
       CAPTURE(k);
-      // Blocks of 9 query rows (similarity bytes of 9 rows of 300) and one block for all.
-      for (size_t block : {size_t(9 * 300 * dtype_size(dtype)), CosineIndex::kBlockBytes}) {
+      // Small blocks (on the CPU: chunks of 38 and of 1 bank rows), and the default.
+      for (size_t block : {size_t(9 * 300 * dtype_size(dtype)), size_t(1), size_t(0)}) {
+        CAPTURE(block);
         const CosineIndex index(bank, block);
         testing::check_neighbors(index.search(queries, k), reference_neighbors(bank, queries, k),
                                  70, 300, k, tol);

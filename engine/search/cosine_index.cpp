@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "engine/autograd/tape.h"
 #include "engine/ops/finite.h"
@@ -75,8 +76,48 @@ Neighbors CosineIndex::search(const Tensor& queries, int64_t k,
   Neighbors out;
   out.indices = Tensor::empty({nq, k}, DType::i64);
   out.similarities = Tensor::empty({nq, k}, c);
-  const int64_t row_bytes = n * int64_t(dtype_size(c));
-  const int64_t block = std::max<int64_t>(1, int64_t(block_bytes_) / row_bytes);
+  const int64_t item = int64_t(dtype_size(c));
+  const int64_t budget = int64_t(block_bytes_      ? block_bytes_
+                                 : bank_.is_cuda() ? kGpuBlockBytes
+                                                   : kCpuBlockBytes);
+  if (!bank_.is_cuda()) {
+    // CPU: a block of queries meets the bank a chunk of rows at a time, so that the similarities
+    // stay in cache and the bank is read once per block; each chunk is folded into the block's
+    // running heaps (kernels/topk.h), which end as the top k of the whole bank.
+    const int64_t block = std::min<int64_t>(nq, 1024);
+    const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(n, budget / (block * item)));
+    Tensor sim = Tensor::empty({block, chunk}, c);
+    std::vector<int64_t> sizes(static_cast<size_t>(block));
+    for (int64_t start = 0; start < nq; start += block) {
+      const int64_t count = std::min(block, nq - start);
+      std::fill(sizes.begin(), sizes.end(), 0);
+      const int64_t* ex = excluding ? exclude_rows.data<int64_t>() + start : nullptr;
+      for (int64_t from = 0; from < n; from += chunk) {
+        const int64_t cols = std::min(chunk, n - from);
+        Tensor s = sim.reshape({block * chunk}).rows(0, count * cols).reshape({count, cols});
+        gemm(q_all.rows(start, count), bank_.rows(from, cols), s, false, true);
+        if (c == DType::f64) {
+          kernels::row_topk_fold_cpu(s.data<double>(), count, cols, from, k, ex,
+                                     out.similarities.data<double>() + start * k,
+                                     out.indices.data<int64_t>() + start * k, sizes.data());
+        } else {
+          kernels::row_topk_fold_cpu(s.data<float>(), count, cols, from, k, ex,
+                                     out.similarities.data<float>() + start * k,
+                                     out.indices.data<int64_t>() + start * k, sizes.data());
+        }
+      }
+      if (c == DType::f64) {
+        kernels::row_topk_finish_cpu(count, k, out.similarities.data<double>() + start * k,
+                                     out.indices.data<int64_t>() + start * k);
+      } else {
+        kernels::row_topk_finish_cpu(count, k, out.similarities.data<float>() + start * k,
+                                     out.indices.data<int64_t>() + start * k);
+      }
+    }
+    return out;
+  }
+  // GPU: one GEMM per block of queries against the whole bank, then the top-k kernel per row.
+  const int64_t block = std::max<int64_t>(1, budget / (n * item));
   Tensor sim = Tensor::empty_on({std::min(block, nq), n}, c, bank_);
   Tensor values = Tensor::empty_on({std::min(block, nq), k}, c, bank_);
   Tensor indices = Tensor::empty_on({std::min(block, nq), k}, DType::i64, bank_);

@@ -1,8 +1,10 @@
 // Exact cosine k-nearest-neighbour search over a bank of embeddings. The bank is L2-normalised
-// once (F.normalize, eps 1e-12); a search takes the queries a block at a time, one GEMM for the
-// block's similarities to the whole bank and one top-k pass over them (kernels/topk.h): OpenBLAS
-// and a partial selection on the CPU, cuBLAS and the top-k kernel on the GPU. Neighbours come most
-// similar first; among equal similarities the lower bank row first.
+// once (F.normalize, eps 1e-12); a search takes the queries a block at a time: on a GPU one GEMM
+// (cuBLAS) for the block's similarities to the whole bank and the top-k kernel over them; on the
+// CPU the GEMMs (OpenBLAS) go a chunk of bank rows at a time, each chunk folded into the block's
+// running heaps (a partial selection, kernels/topk.h), so the similarities stay in cache and the
+// bank is read once per block. Neighbours come most similar first; among equal similarities the
+// lower bank row first.
 //
 //   CosineIndex index(bank);                        // (N, D) on the CPU or a GPU
 //   Neighbors nn = index.search(queries, 10);       // (Q, 10) rows and similarities
@@ -24,9 +26,10 @@ class CosineIndex {
  public:
   // bank: (N, D) float with N, D > 0 and every value finite (an error names the first row that is
   // not); computed in f32 (f64 for an f64 bank) on the bank's device.
-  // block_bytes: how many bytes of similarities one block of queries may take (at least one
-  // query a block).
-  explicit CosineIndex(const Tensor& bank, size_t block_bytes = kBlockBytes);
+  // block_bytes: how many bytes of similarities are computed at a time (at least one query and
+  // one bank row); 0: kCpuBlockBytes on the CPU (they should stay in cache), kGpuBlockBytes on a
+  // GPU.
+  explicit CosineIndex(const Tensor& bank, size_t block_bytes = 0);
 
   int64_t size() const { return bank_.size(0); }
   int64_t dim() const { return bank_.size(1); }
@@ -40,7 +43,8 @@ class CosineIndex {
   Neighbors search(const Tensor& queries, int64_t k,
                    const std::vector<int64_t>& exclude = {}) const;
 
-  static constexpr size_t kBlockBytes = size_t(256) << 20;
+  static constexpr size_t kCpuBlockBytes = size_t(8) << 20;
+  static constexpr size_t kGpuBlockBytes = size_t(256) << 20;
 
  private:
   Tensor bank_;
