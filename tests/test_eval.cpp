@@ -68,3 +68,33 @@ TEST_CASE("embeddings CSV: lightly's header, quoting, round trip") {
   CHECK(back.values.to_doubles() == e.values.to_doubles());
   std::remove(path.c_str());
 }
+
+TEST_CASE("embeddings CSV: CRLF, blank lines, quoted line breaks, and the line of a bad record") {
+  const std::string path = "/tmp/lumen_test_embeddings_rows_" + std::to_string(::getpid()) + ".csv";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "filenames,embedding_0,embedding_1,labels\r\n"
+        << "a.png,1,2,0\r\n"
+        << "\r\n"
+        << "\"two\nlines.png\",3.5,-4e-3,1\n"
+        << "c.png,0x1p-2,inf,2\n"
+        << "\n";
+  }
+  const Embeddings e = load_embeddings_csv(path);
+  CHECK(e.filenames == std::vector<std::string>{"a.png", "two\nlines.png", "c.png"});
+  CHECK(e.labels == std::vector<int64_t>{0, 1, 2});
+  CHECK(e.values.to_doubles() == std::vector<double>{1, 2, 3.5, double(-4e-3f), 0.25, INFINITY});
+  {
+    std::ofstream out(path);
+    out << "filenames,embedding_0,labels\nx.png,1,0\n\ny.png,oops,1\n";
+  }
+  CHECK_THROWS_WITH_AS(load_embeddings_csv(path),
+                       doctest::Contains(":4: embedding_0 is not a number"), Error);
+  {
+    std::ofstream out(path);
+    out << "filenames,embedding_0,labels\nx.png,1,0\ny.png,2\n";
+  }
+  CHECK_THROWS_WITH_AS(load_embeddings_csv(path), doctest::Contains(":3: expected 3 fields, got 2"),
+                       Error);
+  std::remove(path.c_str());
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Lumen needs to build and test on Debian (run as root, or with sudo available).
 # Idempotent: packages already present are not installed again.
-#   tools/setup.sh           build and test dependencies
+#   tools/setup.sh           build and test dependencies (chromium: the report's browser test)
 #   tools/setup.sh --full    also PyTorch (CPU) for fixture scripts and benchmark baselines, and the
 #                            Fashion-MNIST dataset used by the main job
 #   tools/setup.sh --fixtures  --full, and the programs the fixture scripts in tools/fixtures/ call
@@ -10,7 +10,8 @@ set -euo pipefail
 
 packages=(cmake g++ make pkg-config doctest-dev libopenblas-openmp-dev libturbojpeg0-dev libpng-dev
           libstb-dev zlib1g-dev libtiff-dev libwebp-dev libavformat-dev libavcodec-dev
-          libswscale-dev libopenmpi-dev openmpi-bin)
+          libswscale-dev libopenmpi-dev openmpi-bin libfaiss-dev nlohmann-json3-dev libjs-chart.js
+          chromium)
 if [[ "${1:-}" == "--full" || "${1:-}" == "--fixtures" ]]; then
   packages+=(python3-torch python3-torchvision dataset-fashion-mnist)
 fi

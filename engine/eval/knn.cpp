@@ -5,9 +5,7 @@
 #include <map>
 #include <numeric>
 
-#include "engine/autograd/tape.h"
-#include "engine/ops/matmul.h"
-#include "engine/ops/normalize.h"
+#include "engine/search/cosine_index.h"
 
 namespace lumen {
 
@@ -25,43 +23,32 @@ KnnResult knn_classify(const Tensor& bank, const std::vector<int64_t>& bank_labe
   for (int64_t l : bank_labels) {
     LUMEN_CHECK(l >= 0 && l < classes, "knn: bank label ", l, " outside [0, ", classes, ")");
   }
-  NoGrad no_grad;
-  const DType work = bank.dtype() == DType::f64 ? DType::f64 : DType::f32;
-  const Tensor b = l2_normalize_rows(bank.to(work));
-  const Tensor q_all = l2_normalize_rows(queries.to(work));
-  const int64_t n = bank.size(0), nq = queries.size(0);
-  k = std::min(k, n);
-
+  const int64_t nq = queries.size(0);
+  k = std::min(k, bank.size(0));
   KnnResult result;
   result.ranked.resize(size_t(nq));
+  if (nq == 0) return result;
+  const Neighbors nn = CosineIndex(bank).search(queries, k);
+  const std::vector<double> sim = nn.similarities.to_doubles();
+  const int64_t* index = nn.indices.data<int64_t>();
   int64_t hits1 = 0, hits5 = 0;
-  const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 24) / n);  // ~64 MiB of similarities
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  for (int64_t start = 0; start < nq; start += chunk) {
-    const int64_t count = std::min(chunk, nq - start);
-    const std::vector<double> sim = matmul(q_all.rows(start, count), b, false, true).to_doubles();
-    for (int64_t r = 0; r < count; ++r) {
-      const double* row = sim.data() + r * n;
-      std::iota(order.begin(), order.end(), 0);
-      std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                        [row](int64_t x, int64_t y) { return row[x] > row[y]; });
-      std::vector<double> score(static_cast<size_t>(classes), 0.0);
-      for (int64_t j = 0; j < k; ++j) {
-        score[size_t(bank_labels[size_t(order[j])])] += std::exp(row[order[j]] / t);
-      }
-      std::vector<int64_t> ranked(static_cast<size_t>(classes));
-      std::iota(ranked.begin(), ranked.end(), 0);
-      std::stable_sort(ranked.begin(), ranked.end(),
-                       [&score](int64_t x, int64_t y) { return score[x] > score[y]; });
-      ranked.resize(std::min<size_t>(5, ranked.size()));
-      const int64_t truth = query_labels[size_t(start + r)];
-      hits1 += ranked[0] == truth;
-      hits5 += std::find(ranked.begin(), ranked.end(), truth) != ranked.end();
-      result.ranked[size_t(start + r)] = std::move(ranked);
+  for (int64_t q = 0; q < nq; ++q) {
+    std::vector<double> score(static_cast<size_t>(classes), 0.0);
+    for (int64_t j = 0; j < k; ++j) {
+      score[size_t(bank_labels[size_t(index[q * k + j])])] += std::exp(sim[size_t(q * k + j)] / t);
     }
+    std::vector<int64_t> ranked(static_cast<size_t>(classes));
+    std::iota(ranked.begin(), ranked.end(), 0);
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [&score](int64_t x, int64_t y) { return score[x] > score[y]; });
+    ranked.resize(std::min<size_t>(5, ranked.size()));
+    const int64_t truth = query_labels[size_t(q)];
+    hits1 += ranked[0] == truth;
+    hits5 += std::find(ranked.begin(), ranked.end(), truth) != ranked.end();
+    result.ranked[size_t(q)] = std::move(ranked);
   }
-  result.top1 = double(hits1) / double(std::max<int64_t>(nq, 1));
-  result.top5 = double(hits5) / double(std::max<int64_t>(nq, 1));
+  result.top1 = double(hits1) / double(nq);
+  result.top5 = double(hits5) / double(nq);
   return result;
 }
 

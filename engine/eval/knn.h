@@ -1,6 +1,7 @@
 // k-nearest-neighbour classification of embeddings, as lightly's knn_predict: cosine similarity
-// to every bank embedding, the k most similar vote for their labels with weight exp(sim / t), and
-// classes are ranked by their summed weight.
+// to every bank embedding, the k most similar (found by the exact index of
+// engine/search/cosine_index.h; among equal similarities the lower bank row) vote for their labels
+// with weight exp(sim / t), and classes are ranked by their summed weight.
 #pragma once
 
 #include <string>
