@@ -59,6 +59,15 @@ __global__ void relu_backward_kernel(const T* x, const T* dy, T* dx, int64_t n) 
 }
 
 template <typename T>
+__global__ void unary_forward_kernel(UnaryOp op, const T* x, T* y, int64_t n) {
+  LUMEN_GRID_STRIDE(i, n) y[i] = store<T>(unary_forward_elem(op, load(x[i])));
+}
+template <typename T>
+__global__ void unary_backward_kernel(UnaryOp op, const T* saved, const T* dy, T* dx, int64_t n) {
+  LUMEN_GRID_STRIDE(i, n) dx[i] = store<T>(unary_backward_elem(op, load(saved[i]), load(dy[i])));
+}
+
+template <typename T>
 void binary_cuda(BinaryOp op, const T* a, const T* b, T* y, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   constexpr int V = kVec<T>;
@@ -112,13 +121,29 @@ void relu_backward_cuda(const T* x, const T* dy, T* dx, int64_t n, cudaStream_t 
   LUMEN_LAUNCH_CHECK();
 }
 
+template <typename T>
+void unary_forward_cuda(UnaryOp op, const T* x, T* y, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  unary_forward_kernel<<<grid_for(n), kBlock, 0, stream>>>(op, x, y, n);
+  LUMEN_LAUNCH_CHECK();
+}
+template <typename T>
+void unary_backward_cuda(UnaryOp op, const T* saved, const T* dy, T* dx, int64_t n,
+                         cudaStream_t stream) {
+  if (n == 0) return;
+  unary_backward_kernel<<<grid_for(n), kBlock, 0, stream>>>(op, saved, dy, dx, n);
+  LUMEN_LAUNCH_CHECK();
+}
+
 #define LUMEN_INSTANTIATE(T)                                                                    \
   template void binary_cuda<T>(BinaryOp, const T*, const T*, T*, int64_t, cudaStream_t);        \
   template void axpby_cuda<T>(double, const T*, double, T*, int64_t, cudaStream_t);             \
   template void scale_by_scalar_cuda<T>(const T*, const T*, double, T*, int64_t, cudaStream_t); \
   template void broadcast_scalar_cuda<T>(const T*, double, T*, int64_t, cudaStream_t);          \
   template void relu_forward_cuda<T>(const T*, T*, int64_t, cudaStream_t);                      \
-  template void relu_backward_cuda<T>(const T*, const T*, T*, int64_t, cudaStream_t);
+  template void relu_backward_cuda<T>(const T*, const T*, T*, int64_t, cudaStream_t);           \
+  template void unary_forward_cuda<T>(UnaryOp, const T*, T*, int64_t, cudaStream_t);            \
+  template void unary_backward_cuda<T>(UnaryOp, const T*, const T*, T*, int64_t, cudaStream_t);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)
 LUMEN_INSTANTIATE(bf16)

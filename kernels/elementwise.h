@@ -43,4 +43,16 @@ void relu_backward_cpu(const T* x, const T* dy, T* dx, int64_t n);
 template <typename T>
 void relu_backward_cuda(const T* x, const T* dy, T* dx, int64_t n, cudaStream_t stream);
 
+// y = op(x); dx from dy and the saved tensor: the input x for gelu, the output y for sqrt and
+// exp (unary_backward_reads_input, kernels/elementwise.cuh).   x, y, saved, dy, dx: (n) T
+template <typename T>
+void unary_forward_cpu(UnaryOp op, const T* x, T* y, int64_t n);
+template <typename T>
+void unary_forward_cuda(UnaryOp op, const T* x, T* y, int64_t n, cudaStream_t stream);
+template <typename T>
+void unary_backward_cpu(UnaryOp op, const T* saved, const T* dy, T* dx, int64_t n);
+template <typename T>
+void unary_backward_cuda(UnaryOp op, const T* saved, const T* dy, T* dx, int64_t n,
+                         cudaStream_t stream);
+
 }  // namespace lumen::kernels

@@ -51,13 +51,29 @@ void relu_backward_cpu(const T* x, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] = store<T>(relu_backward_elem(load(x[i]), load(dy[i])));
 }
 
+template <typename T>
+void unary_forward_cpu(UnaryOp op, const T* x, T* y, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] = store<T>(unary_forward_elem(op, load(x[i])));
+}
+
+template <typename T>
+void unary_backward_cpu(UnaryOp op, const T* saved, const T* dy, T* dx, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    dx[i] = store<T>(unary_backward_elem(op, load(saved[i]), load(dy[i])));
+  }
+}
+
 #define LUMEN_INSTANTIATE(T)                                                     \
   template void binary_cpu<T>(BinaryOp, const T*, const T*, T*, int64_t);        \
   template void axpby_cpu<T>(double, const T*, double, T*, int64_t);             \
   template void scale_by_scalar_cpu<T>(const T*, const T*, double, T*, int64_t); \
   template void broadcast_scalar_cpu<T>(const T*, double, T*, int64_t);          \
   template void relu_forward_cpu<T>(const T*, T*, int64_t);                      \
-  template void relu_backward_cpu<T>(const T*, const T*, T*, int64_t);
+  template void relu_backward_cpu<T>(const T*, const T*, T*, int64_t);           \
+  template void unary_forward_cpu<T>(UnaryOp, const T*, T*, int64_t);            \
+  template void unary_backward_cpu<T>(UnaryOp, const T*, const T*, T*, int64_t);
 LUMEN_INSTANTIATE(float)
 LUMEN_INSTANTIATE(double)
 LUMEN_INSTANTIATE(bf16)

@@ -16,6 +16,15 @@ template <typename C>
 LUMEN_HD C log_softmax_elem(C x, C lse) {
   return x - lse;
 }
+template <typename C>
+LUMEN_HD C softmax_elem(C x, C lse) {
+  return math_exp(x - lse);
+}
+// d softmax: dx_j = y_j (dy_j - <dy, y>)
+template <typename C>
+LUMEN_HD C softmax_backward_elem(C y, C dy, C dot) {
+  return y * (dy - dot);
+}
 // d log_softmax: dx_j = dy_j - softmax_j * sum(dy)
 template <typename C>
 LUMEN_HD C log_softmax_backward_elem(C y, C dy, C sum_dy) {

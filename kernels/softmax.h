@@ -1,5 +1,5 @@
-// Row-wise log-softmax and cross-entropy over (rows, cols) row-major matrices, T in {float,
-// double, bf16, f16}; math in compute_t<T>.
+// Row-wise softmax, log-softmax and cross-entropy over (rows, cols) row-major matrices, T in
+// {float, double, bf16, f16}; math in compute_t<T>.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,19 @@ template <typename T>
 void log_softmax_forward_cpu(const T* x, T* y, int64_t rows, int64_t cols);
 template <typename T>
 void log_softmax_forward_cuda(const T* x, T* y, int64_t rows, int64_t cols, cudaStream_t stream);
+
+// y = softmax(x) along each row          x, y: (rows, cols) T
+template <typename T>
+void softmax_forward_cpu(const T* x, T* y, int64_t rows, int64_t cols);
+template <typename T>
+void softmax_forward_cuda(const T* x, T* y, int64_t rows, int64_t cols, cudaStream_t stream);
+
+// dx = y * (dy - <dy, y>) per row         y, dy, dx: (rows, cols) T
+template <typename T>
+void softmax_backward_cpu(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols);
+template <typename T>
+void softmax_backward_cuda(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols,
+                           cudaStream_t stream);
 
 // dx = dy - exp(y) * rowsum(dy)         y, dy, dx: (rows, cols) T
 template <typename T>

@@ -39,6 +39,35 @@ Tensor axpby_raw(double alpha, const Tensor& x, double beta, Tensor y) {
   return y;
 }
 
+Tensor unary(kernels::UnaryOp op, const Tensor& x, const char* name) {
+  check_defined(x, name);
+  Tensor y = Tensor::empty_like(x);
+  dispatch_float(x.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    if (x.is_cuda()) {
+      LUMEN_ON_CUDA(
+          kernels::unary_forward_cuda(op, x.data<T>(), y.data<T>(), x.numel(), stream_of(x)));
+    } else {
+      kernels::unary_forward_cpu(op, x.data<T>(), y.data<T>(), x.numel());
+    }
+  });
+  const Tensor saved = kernels::unary_backward_reads_input(op) ? x.detach() : y.detach();
+  record_op(name, y, {x}, [op, saved, name](const Tensor& dy, const std::vector<bool>&) {
+    Tensor dx = Tensor::empty_like(saved);
+    dispatch_float(saved.dtype(), name, [&](auto tag) {
+      using T = decltype(tag);
+      if (saved.is_cuda()) {
+        LUMEN_ON_CUDA(kernels::unary_backward_cuda(op, saved.data<T>(), dy.data<T>(), dx.data<T>(),
+                                                   saved.numel(), stream_of(saved)));
+      } else {
+        kernels::unary_backward_cpu(op, saved.data<T>(), dy.data<T>(), dx.data<T>(), saved.numel());
+      }
+    });
+    return std::vector<Tensor>{dx};
+  });
+  return y;
+}
+
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
@@ -102,6 +131,10 @@ Tensor relu(const Tensor& x) {
   });
   return y;
 }
+
+Tensor elementwise_sqrt(const Tensor& x) { return unary(kernels::UnaryOp::sqrt, x, "sqrt"); }
+Tensor elementwise_exp(const Tensor& x) { return unary(kernels::UnaryOp::exp, x, "exp"); }
+Tensor gelu(const Tensor& x) { return unary(kernels::UnaryOp::gelu, x, "gelu"); }
 
 void add_inplace(Tensor& into, const Tensor& x, double alpha) {
   check_defined(into, "add_inplace");

@@ -10,6 +10,11 @@ Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor scale(const Tensor& x, double alpha);  // alpha * x
 Tensor relu(const Tensor& x);
+// Unary ops with PyTorch's gradients (kernels/elementwise.cuh): torch.sqrt, torch.exp and nn.GELU's
+// exact (erf) form. (Not named sqrt / exp: those would hide the math functions inside lumen.)
+Tensor elementwise_sqrt(const Tensor& x);
+Tensor elementwise_exp(const Tensor& x);
+Tensor gelu(const Tensor& x);
 
 // In-place, not recorded: into += alpha * x (gradient accumulation, optimizer math).
 void add_inplace(Tensor& into, const Tensor& x, double alpha = 1.0);

@@ -7,6 +7,38 @@
 
 namespace lumen {
 
+Tensor softmax_rows(const Tensor& x) {
+  check_defined(x, "softmax_rows");
+  LUMEN_CHECK(x.ndim() == 2, "softmax_rows expects (rows, cols), got ", x.str());
+  const int64_t rows = x.size(0), cols = x.size(1);
+  Tensor y = Tensor::empty_like(x);
+  dispatch_float(x.dtype(), "softmax_rows", [&](auto tag) {
+    using T = decltype(tag);
+    if (x.is_cuda()) {
+      LUMEN_ON_CUDA(
+          kernels::softmax_forward_cuda(x.data<T>(), y.data<T>(), rows, cols, stream_of(x)));
+    } else {
+      kernels::softmax_forward_cpu(x.data<T>(), y.data<T>(), rows, cols);
+    }
+  });
+  record_op("softmax_rows", y, {x},
+            [y_saved = y.detach(), rows, cols](const Tensor& dy, const std::vector<bool>&) {
+              Tensor dx = Tensor::empty_like(dy);
+              dispatch_float(dy.dtype(), "softmax_rows backward", [&](auto tag) {
+                using T = decltype(tag);
+                if (dy.is_cuda()) {
+                  LUMEN_ON_CUDA(kernels::softmax_backward_cuda(
+                      y_saved.data<T>(), dy.data<T>(), dx.data<T>(), rows, cols, stream_of(dy)));
+                } else {
+                  kernels::softmax_backward_cpu(y_saved.data<T>(), dy.data<T>(), dx.data<T>(), rows,
+                                                cols);
+                }
+              });
+              return std::vector<Tensor>{dx};
+            });
+  return y;
+}
+
 Tensor log_softmax_rows(const Tensor& x) {
   check_defined(x, "log_softmax_rows");
   LUMEN_CHECK(x.ndim() == 2, "log_softmax_rows expects (rows, cols), got ", x.str());

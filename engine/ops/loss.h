@@ -1,9 +1,13 @@
-// Log-softmax and cross-entropy with autograd.
+// Softmax, log-softmax and cross-entropy with autograd.
 #pragma once
 
 #include "engine/core/tensor.h"
 
 namespace lumen {
+
+// Row-wise softmax, over the columns of each row (F.softmax(x, dim=1)).
+//                                           x: (rows, cols) float; y: same
+Tensor softmax_rows(const Tensor& x);
 
 // Row-wise log-softmax.                     x: (rows, cols) float; y: same
 Tensor log_softmax_rows(const Tensor& x);

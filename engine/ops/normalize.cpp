@@ -46,4 +46,50 @@ Tensor l2_normalize_rows(const Tensor& x, double eps) {
   return y;
 }
 
+Tensor weight_norm(const Tensor& v, const Tensor& g) {
+  const char* op = "weight_norm";
+  check_defined(v, op);
+  check_defined(g, op);
+  LUMEN_CHECK(v.ndim() == 2, op, " expects v of shape (rows, cols), got ", v.str());
+  const int64_t rows = v.size(0), cols = v.size(1);
+  LUMEN_CHECK(g.numel() == rows && (g.ndim() == 1 || (g.ndim() == 2 && g.size(1) == 1)), op,
+              ": g must be (", rows, ", 1) or (", rows, "), one scale per row of v ", v.str(),
+              ", got ", g.str());
+  check_same_device(v, g, op);
+  check_same_dtype(v, g, op);
+  Tensor w = Tensor::empty_like(v);
+  Tensor norm = Tensor::empty_on({rows}, compute_dtype(v.dtype()), v);
+  dispatch_float(v.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    auto* n = static_cast<compute_t<T>*>(norm.raw_data());
+    if (v.is_cuda()) {
+      LUMEN_ON_CUDA(kernels::weight_norm_forward_cuda(v.data<T>(), g.data<T>(), w.data<T>(), n,
+                                                      rows, cols, stream_of(v)));
+    } else {
+      kernels::weight_norm_forward_cpu(v.data<T>(), g.data<T>(), w.data<T>(), n, rows, cols);
+    }
+  });
+  record_op(op, w, {v, g},
+            [v = v.detach(), g = g.detach(), norm, rows, cols](const Tensor& dw,
+                                                               const std::vector<bool>& needs) {
+              Tensor dv = needs[0] ? Tensor::empty_like(v) : Tensor();
+              Tensor dg = needs[1] ? Tensor::empty_like(g) : Tensor();
+              dispatch_float(v.dtype(), "weight_norm backward", [&](auto tag) {
+                using T = decltype(tag);
+                auto* n = static_cast<const compute_t<T>*>(norm.raw_data());
+                T* pv = needs[0] ? dv.data<T>() : nullptr;
+                T* pg = needs[1] ? dg.data<T>() : nullptr;
+                if (v.is_cuda()) {
+                  LUMEN_ON_CUDA(kernels::weight_norm_backward_cuda(
+                      v.data<T>(), g.data<T>(), dw.data<T>(), n, pv, pg, rows, cols, stream_of(v)));
+                } else {
+                  kernels::weight_norm_backward_cpu(v.data<T>(), g.data<T>(), dw.data<T>(), n, pv,
+                                                    pg, rows, cols);
+                }
+              });
+              return std::vector<Tensor>{dv, dg};
+            });
+  return w;
+}
+
 }  // namespace lumen

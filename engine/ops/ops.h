@@ -5,6 +5,7 @@
 #include "engine/ops/batchnorm.h"
 #include "engine/ops/cast.h"
 #include "engine/ops/channel.h"
+#include "engine/ops/column_stats.h"
 #include "engine/ops/conv.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/loss.h"
