@@ -30,8 +30,6 @@ Tensor normalize_rows_backward(const Tensor& y, const Tensor& dy, const Tensor& 
 }
 }  // namespace
 
-DType compute_dtype(DType t) { return t == DType::f64 ? DType::f64 : DType::f32; }
-
 void normalize_rows(const Tensor& x, Tensor& y, Tensor& norm) {
   const int64_t rows = x.size(0), dim = x.size(1);
   dispatch_compute(x.dtype(), [&](auto tag) {

@@ -13,21 +13,12 @@
 
 #include "engine/core/tensor.h"
 #include "engine/dist/communicator.h"
+#include "losses/compute.h"
 
 namespace lumen::contrastive {
 
-// f32 for f32/bf16/f16 outputs, f64 for f64.
-DType compute_dtype(DType t);
-
-// Calls fn(C{}) with C the compute type (float or double) of a compute dtype.
-template <typename Fn>
-void dispatch_compute(DType t, Fn&& fn) {
-  if (t == DType::f64) {
-    fn(double{});
-  } else {
-    fn(float{});
-  }
-}
+using losses::compute_dtype;
+using losses::dispatch_compute;
 
 // y[r] = x[r] / max(||x[r]||, 1e-12) (F.normalize), norm[r] = ||x[r]||.
 //   x, y: (rows, dim) in a compute dtype; norm: (rows), same dtype
