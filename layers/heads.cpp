@@ -89,4 +89,26 @@ std::unique_ptr<ProjectionHead> nnclr_prediction_head(int64_t input_dim, int64_t
   return two_layer_head(input_dim, hidden_dim, output_dim);
 }
 
+std::unique_ptr<ProjectionHead> barlow_twins_projection_head(int64_t input_dim, int64_t hidden_dim,
+                                                             int64_t output_dim) {
+  return std::make_unique<ProjectionHead>(
+      std::vector<ProjectionBlock>{{input_dim, hidden_dim, true, true},
+                                   {hidden_dim, hidden_dim, true, true},
+                                   {hidden_dim, output_dim, false, false}});
+}
+
+std::unique_ptr<ProjectionHead> vicreg_projection_head(int64_t input_dim, int64_t hidden_dim,
+                                                       int64_t output_dim, int num_layers) {
+  LUMEN_CHECK(num_layers >= 2, "VICReg's projection head has at least 2 layers, got ", num_layers);
+  std::vector<ProjectionBlock> blocks{{input_dim, hidden_dim, true, true}};
+  for (int i = 2; i < num_layers; ++i) blocks.push_back({hidden_dim, hidden_dim, true, true});
+  blocks.push_back({hidden_dim, output_dim, false, false});
+  return std::make_unique<ProjectionHead>(blocks);
+}
+
+std::unique_ptr<ProjectionHead> swav_projection_head(int64_t input_dim, int64_t hidden_dim,
+                                                     int64_t output_dim) {
+  return two_layer_head(input_dim, hidden_dim, output_dim);
+}
+
 }  // namespace lumen

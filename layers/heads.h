@@ -15,7 +15,11 @@
 //   simsiam_prediction_head   [BN ReLU], [- -]                                       2048  512 2048
 //   nnclr_projection_head     [BN ReLU], [BN ReLU], [BN -]                           2048 2048 256
 //   nnclr_prediction_head     [BN ReLU], [- -]                                        256 4096 256
-// (dims: input, hidden, output). Every head maps (N, input_dim) -> (N, output_dim).
+//   barlow_twins_projection_head [BN ReLU], [BN ReLU], [- -]                        2048 8192 8192
+//   vicreg_projection_head    [BN ReLU] x (num_layers - 1), [- -] (3 layers)         2048 8192 8192
+//   swav_projection_head      [BN ReLU], [- -]                                       2048 2048 128
+// (dims: input, hidden, output). Every head maps (N, input_dim) -> (N, output_dim). SwaV's
+// prototypes and DINO's head are in layers/swav_prototypes.h and layers/dino_head.h.
 #pragma once
 
 #include <memory>
@@ -86,5 +90,21 @@ std::unique_ptr<ProjectionHead> nnclr_projection_head(int64_t input_dim = 2048,
 std::unique_ptr<ProjectionHead> nnclr_prediction_head(int64_t input_dim = 256,
                                                       int64_t hidden_dim = 4096,
                                                       int64_t output_dim = 256);
+
+// lightly's BarlowTwinsProjectionHead (also its VICReg benchmark's projector).
+std::unique_ptr<ProjectionHead> barlow_twins_projection_head(int64_t input_dim = 2048,
+                                                             int64_t hidden_dim = 8192,
+                                                             int64_t output_dim = 8192);
+
+// lightly's VICRegProjectionHead: num_layers >= 2 linear layers, all but the last followed by
+// BatchNorm1d and ReLU.
+std::unique_ptr<ProjectionHead> vicreg_projection_head(int64_t input_dim = 2048,
+                                                       int64_t hidden_dim = 8192,
+                                                       int64_t output_dim = 8192,
+                                                       int num_layers = 3);
+
+std::unique_ptr<ProjectionHead> swav_projection_head(int64_t input_dim = 2048,
+                                                     int64_t hidden_dim = 2048,
+                                                     int64_t output_dim = 128);
 
 }  // namespace lumen

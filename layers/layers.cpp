@@ -85,6 +85,31 @@ Tensor Linear::forward(const Tensor& x) {
 
 Tensor ReLU::forward(const Tensor& x) { return relu(x); }
 
+Tensor GELU::forward(const Tensor& x) { return gelu(x); }
+
+WeightNormLinear::WeightNormLinear(int64_t in_features, int64_t out_features, bool train_scale)
+    : in_features(in_features), out_features(out_features), train_scale(train_scale) {
+  LUMEN_CHECK(in_features > 0 && out_features > 0, "WeightNormLinear: sizes must be positive, got ",
+              in_features, " -> ", out_features);
+  // lightly's state-dict order: weight_g, then weight_v
+  if (train_scale) {
+    g_ = declare_parameter("weight_g", {out_features, 1}, constant_init(1));
+  } else {
+    g_ = declare_buffer("weight_g", Tensor::full({out_features, 1}, 1.0));
+  }
+  v_ = declare_parameter("weight_v", {out_features, in_features},
+                         uniform_init(1.0 / std::sqrt(double(in_features))));
+}
+
+Tensor WeightNormLinear::forward(const Tensor& x) {
+  const Tensor& g = train_scale ? parameter(g_) : buffer(g_);
+  return linear(x, to_dtype(weight_norm(parameter(v_), g), x.dtype()), Tensor());
+}
+
+Tensor ModuleList::forward(const Tensor&) {
+  LUMEN_FAIL("a ModuleList has no forward: call its modules one by one");
+}
+
 Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, kernel, stride, padding); }
 
 Tensor GlobalAvgPool::forward(const Tensor& x) { return global_avg_pool(x); }

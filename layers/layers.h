@@ -74,6 +74,28 @@ class ReLU : public Module {
   Tensor forward(const Tensor& x) override;
 };
 
+// nn.GELU(): the exact (erf) form.
+class GELU : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+};
+
+// torch.nn.utils.weight_norm(nn.Linear(in, out, bias=False)) with dim 0, as lightly's DINO head
+// uses it: x: (N, in) -> (N, out) = x @ w^T, w = weight_v * (weight_g / ||weight_v||) per row.
+// weight_v: (out, in), initialised as nn.Linear's weight; weight_g: (out, 1), initialised to 1
+// (lightly fills it with 1). train_scale = false (lightly's norm_last_layer): weight_g is a buffer
+// of ones under the same name, never trained, so w has unit rows.
+class WeightNormLinear : public Module {
+ public:
+  WeightNormLinear(int64_t in_features, int64_t out_features, bool train_scale);
+  Tensor forward(const Tensor& x) override;
+  int64_t in_features, out_features;
+  bool train_scale;
+
+ private:
+  size_t v_ = 0, g_ = 0;  // parameter indices (g_: a buffer index without train_scale)
+};
+
 class MaxPool2d : public Module {
  public:
   MaxPool2d(int64_t kernel, int64_t stride, int64_t padding = 0)
@@ -92,6 +114,23 @@ class GlobalAvgPool : public Module {
 class Flatten : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+};
+
+// Children named "0", "1", ... that their owner calls one by one (torch's nn.ModuleList); it has
+// no forward of its own.
+class ModuleList : public Module {
+ public:
+  template <typename M>
+  M* append(std::unique_ptr<M> module) {
+    modules_.push_back(module.get());
+    return add_child(std::to_string(modules_.size() - 1), std::move(module));
+  }
+  Module& operator[](size_t i) { return *modules_.at(i); }
+  size_t size() const { return modules_.size(); }
+  Tensor forward(const Tensor& x) override;  // throws: call the modules
+
+ private:
+  std::vector<Module*> modules_;
 };
 
 // Children named "0", "1", ... applied in order (torchvision's nn.Sequential names).

@@ -99,6 +99,12 @@ Module::Init uniform_init(double bound) {
   };
 }
 
+Module::Init normal_init(double stddev) {
+  return [stddev](Tensor& value, uint64_t seed) {
+    value.copy_from(Tensor::normal(value.shape(), seed, 0, stddev, value.dtype()));
+  };
+}
+
 Module::Init constant_init(double v) {
   return [v](Tensor& value, uint64_t) { value.fill(v); };
 }

@@ -94,6 +94,7 @@ void finalize(Module& root, ParameterBuffer& params, Device device, uint64_t see
 // Initialisers (PyTorch's defaults), drawing from counter-based streams keyed by the seed.
 Module::Init kaiming_normal_fan_out(int64_t fan_out);  // N(0, 2 / fan_out): torchvision convs
 Module::Init uniform_init(double bound);               // U(-bound, bound): nn.Linear
+Module::Init normal_init(double stddev);               // N(0, stddev^2)
 Module::Init constant_init(double value);
 
 }  // namespace lumen
