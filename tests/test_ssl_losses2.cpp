@@ -19,6 +19,7 @@
 #include "losses/barlow_twins.h"
 #include "losses/dino.h"
 #include "losses/swav.h"
+#include "losses/swav_queue.h"
 #include "losses/vicreg.h"
 
 using namespace lumen;
@@ -250,6 +251,64 @@ TEST_CASE("DINOLoss matches lightly (views, epochs, schedules, centre after the 
     }
     worst.message("dino", dtype);
   }
+}
+
+TEST_CASE("SwaVQueue hands out and takes rows as lightly's SwaVQueue model (FIFO, start epoch)") {
+  const std::vector<double> settings = entry("swav_queue.settings").to_doubles();
+  SwaVQueueOptions o;
+  o.n_queues = int(settings[0]);
+  o.queue_length = int64_t(settings[1]);
+  o.start_queue_at_epoch = int64_t(settings[2]);
+  SwaVQueue queue(o, 3);
+  CHECK(queue.state_tensors().empty());
+  for (int i = 0; i < o.n_queues; ++i) {
+    queue.queue(i).set(entry("swav_queue.start" + std::to_string(i)), 0);
+  }
+  const Tensor weight = entry("swav_queue.weight"), bias = entry("swav_queue.bias");
+  auto scores = [&](const Tensor& x) { return linear(x, weight, bias); };
+  const std::vector<double> epochs = entry("swav_queue.epochs").to_doubles();
+  std::map<std::string, Tensor> saved;
+  for (size_t step = 0; step < epochs.size(); ++step) {
+    CAPTURE(step);
+    const std::string pre = "swav_queue." + std::to_string(step) + ".";
+    const int64_t epoch = int64_t(epochs[step]);
+    const bool active = losses_fixture().count(pre + "queued0") != 0;
+    CHECK(queue.active(epoch) == active);
+    if (step == 2) {  // a checkpoint: copies of the live state, restored into a new queue below
+      for (const auto& [name, t] : queue.state_tensors()) saved[name] = t.clone();
+    }
+    std::vector<Tensor> features = entries(pre, "features", o.n_queues, DType::f32, false);
+    std::vector<Tensor> rows = queue.update(features, epoch);
+    REQUIRE(rows.size() == size_t(active ? o.n_queues : 0));
+    std::vector<Tensor> high, queued;
+    for (int i = 0; i < o.n_queues; ++i) {
+      const std::string q = std::to_string(i);
+      if (active) CHECK(scaled_error(rows[i], entry(pre + "queued" + q)) == 0);
+      CHECK(scaled_error(queue.queue(i).bank(), entry(pre + "bank" + q)) == 0);
+      CHECK(queue.queue(i).pointer() == int64_t(entry(pre + "pointer" + q).item()));
+      high.push_back(scores(features[i]));
+      if (active) queued.push_back(scores(rows[i]));
+    }
+    Tensor loss = SwaVLoss()(high, {scores(entry(pre + "low"))}, queued);
+    check_scaled(loss, entry(pre + "loss"), 1e-5, "loss");
+  }
+  // the restored queue continues as the original did from step 2
+  SwaVQueue restored(o, 99);
+  restored.load_state_tensors(saved);
+  for (size_t step = 2; step < epochs.size(); ++step) {
+    const std::string pre = "swav_queue." + std::to_string(step) + ".";
+    restored.update(entries(pre, "features", o.n_queues, DType::f32, false), int64_t(epochs[step]));
+  }
+  for (int i = 0; i < o.n_queues; ++i) {
+    CHECK(scaled_error(restored.queue(i).bank(), queue.queue(i).bank()) == 0);
+    CHECK(restored.queue(i).pointer() == queue.queue(i).pointer());
+  }
+  CHECK(queue.state_tensors().count("1.pointer") == 1);
+  CHECK_THROWS_WITH_AS(queue.update({entry("swav_queue.0.features0")}, 0),
+                       doctest::Contains("one per queue"), Error);
+  CHECK_THROWS_WITH_AS(SwaVQueue(o).load_state_tensors(
+                           {{"0.bank", saved.at("0.bank")}, {"0.pointer", saved.at("0.pointer")}}),
+                       doctest::Contains("queue 1"), Error);
 }
 
 TEST_CASE("DINO's teacher temperature follows lightly's float32 schedule exactly") {
