@@ -42,11 +42,12 @@ __global__ void optimizer_step_kernel(C* param, const C* grad, C* state0, C* sta
   const OptimizerHyper h = *hyper;
   const OptimizerChunk chunk = chunks[blockIdx.x];
   const int64_t s = chunk.segment;
-  const C decay = C(segments[s].weight_decay);
+  if (segments[s].frozen) return;
+  const C decay = C(segments[s].weight_decay), lr_scale = C(segments[s].lr_scale);
   for (int64_t i = chunk.begin + threadIdx.x; i < chunk.end; i += blockDim.x) {
     C p = param[i];
     optimizer_update(p, grad[i], state0 ? state0 + i : nullptr, state1 ? state1 + i : nullptr,
-                     decay, segment_work, s, h);
+                     decay, lr_scale, segment_work, s, h);
     param[i] = p;
   }
 }

@@ -37,6 +37,8 @@ struct OptimizerHyper {
 struct OptimizerSegment {
   int64_t offset = 0, count = 0;
   double weight_decay = 0;
+  double lr_scale = 1;  // its learning rate is lr * lr_scale (a parameter group's own lr)
+  int32_t frozen = 0;   // left out of the step, state included (PyTorch: a parameter without grad)
   int64_t first_chunk = 0, num_chunks = 0;  // its chunks in the chunk table (contiguous)
 };
 // A piece of at most kOptimizerChunk elements of one segment: the unit of parallel work.
@@ -58,9 +60,11 @@ LUMEN_HD void lars_factors(C p_norm, C g_norm, C weight_decay, C trust, C eps, C
   }
 }
 
-// SGD and LARS: d = (g + wd p) * scale, then momentum and the step.   buf: null without momentum
+// SGD and LARS: d = (g + wd p) * scale, then momentum and the step (at lr * lr_scale).
+//   buf: null without momentum
 template <typename C>
-LUMEN_HD void momentum_sgd_update(C& p, C g, C* buf, C wd, C scale, const OptimizerHyper& h) {
+LUMEN_HD void momentum_sgd_update(C& p, C g, C* buf, C wd, C scale, C lr_scale,
+                                  const OptimizerHyper& h) {
   C d = (g + wd * p) * scale;
   if (h.momentum != 0) {
     const C mu = C(h.momentum);
@@ -68,16 +72,16 @@ LUMEN_HD void momentum_sgd_update(C& p, C g, C* buf, C wd, C scale, const Optimi
     *buf = b;
     d = h.nesterov ? d + mu * b : b;
   }
-  p -= C(h.lr) * d;
+  p -= C(h.lr) * lr_scale * d;
 }
 
 template <typename C>
-LUMEN_HD void adamw_update(C& p, C g, C& m, C& v, C wd, const OptimizerHyper& h) {
-  p *= C(1) - C(h.lr) * wd;
+LUMEN_HD void adamw_update(C& p, C g, C& m, C& v, C wd, C lr_scale, const OptimizerHyper& h) {
+  p *= C(1) - C(h.lr) * lr_scale * wd;
   m = C(h.beta1) * m + C(1 - h.beta1) * g;
   v = C(h.beta2) * v + C(1 - h.beta2) * g * g;
   const C denom = math_sqrt(v) / C(h.sqrt_bias_correction2) + C(h.eps);
-  p -= C(h.lr / h.bias_correction1) * m / denom;
+  p -= C(h.lr / h.bias_correction1) * lr_scale * m / denom;
 }
 
 // LARS: one segment's (weight decay, scale) from the per-chunk partial sums of p^2 and g^2
@@ -94,22 +98,22 @@ LUMEN_HD void lars_segment_factors(const OptimizerSegment& seg, const C* chunk_w
                wd_out, scale_out);
 }
 
-// One element of segment s, updated by the optimizer h.kind names. state0, state1: the element's
-// state (SGD/LARS momentum buffer; AdamW m and v), null where the optimizer keeps none;
-// segment_work: the LARS factors of every segment (read for LARS only).
+// One element of segment s, updated by the optimizer h.kind names (callers skip frozen segments).
+// state0, state1: the element's state (SGD/LARS momentum buffer; AdamW m and v), null where the
+// optimizer keeps none; segment_work: the LARS factors of every segment (read for LARS only).
 template <typename C>
-LUMEN_HD void optimizer_update(C& p, C g, C* state0, C* state1, C decay, const C* segment_work,
-                               int64_t s, const OptimizerHyper& h) {
+LUMEN_HD void optimizer_update(C& p, C g, C* state0, C* state1, C decay, C lr_scale,
+                               const C* segment_work, int64_t s, const OptimizerHyper& h) {
   switch (h.kind) {
     case OptimizerKind::sgd:
-      momentum_sgd_update(p, g, state0, decay, C(1), h);
+      momentum_sgd_update(p, g, state0, decay, C(1), lr_scale, h);
       break;
     case OptimizerKind::lars:
-      momentum_sgd_update(p, g, state0, segment_work[2 * s], segment_work[2 * s + 1], h);
+      momentum_sgd_update(p, g, state0, segment_work[2 * s], segment_work[2 * s + 1], lr_scale, h);
       break;
     case OptimizerKind::adamw: {
       C m = *state0, v = *state1;
-      adamw_update(p, g, m, v, decay, h);
+      adamw_update(p, g, m, v, decay, lr_scale, h);
       *state0 = m;
       *state1 = v;
       break;

@@ -41,10 +41,11 @@ void optimizer_step_cpu(C* param, const C* grad, C* state0, C* state1,
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < num_chunks; ++c) {
     const int64_t s = chunks[c].segment;
-    const C decay = C(segments[s].weight_decay);
+    if (segments[s].frozen) continue;
+    const C decay = C(segments[s].weight_decay), lr_scale = C(segments[s].lr_scale);
     for (int64_t i = chunks[c].begin; i < chunks[c].end; ++i) {
       optimizer_update(param[i], grad[i], state0 ? state0 + i : nullptr,
-                       state1 ? state1 + i : nullptr, decay, segment_work, s, h);
+                       state1 ? state1 + i : nullptr, decay, lr_scale, segment_work, s, h);
     }
   }
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 
 #include "engine/io/safetensors.h"
@@ -61,6 +62,53 @@ TEST_CASE("weight-decay exclusion: biases and 1-D parameters get none") {
   });
   CHECK(listed.weight_decay_of(4) == 0.1);
   CHECK(listed.weight_decay_of(0) == 0.0);
+}
+
+TEST_CASE(
+    "parameter groups with their own learning rate, and frozen parameters (SGD, LARS, AdamW)") {
+  // A parameter at lr_scale 0.5 moves as under an optimizer of half the learning rate; a frozen
+  // one does not move and keeps its state; unfrozen, it moves again.
+  using Make = std::function<std::unique_ptr<Optimizer>(ParameterBuffer&, double lr)>;
+  const std::vector<std::pair<const char*, Make>> kinds = {
+      {"sgd",
+       [](ParameterBuffer& p, double lr) {
+         return std::make_unique<SGD>(p, SGDOptions{lr, 0.9, 0, 5e-4, false});
+       }},
+      {"lars",
+       [](ParameterBuffer& p, double lr) {
+         LARSOptions o;
+         o.lr = lr, o.momentum = 0.9, o.weight_decay = 5e-4;
+         return std::make_unique<LARS>(p, o);
+       }},
+      {"adamw", [](ParameterBuffer& p, double lr) {
+         AdamWOptions o;
+         o.lr = lr, o.weight_decay = 0.01;
+         return std::make_unique<AdamW>(p, o);
+       }}};
+  for (const auto& [kind, make] : kinds) {
+    CAPTURE(kind);
+    auto grouped = make_params(DType::f64), full = make_params(DType::f64),
+         half = make_params(DType::f64);
+    auto a = make(*grouped, 0.1), b = make(*full, 0.1), c = make(*half, 0.05);
+    a->set_lr_scales(
+        [](const std::string& name, const Tensor&) { return name == "fc.weight" ? 0.5 : 1.0; });
+    a->set_frozen([](const std::string& name) { return name == "conv.weight"; });
+    const std::vector<double> conv_before = grouped->get("conv.weight").to_doubles();
+    for (int step = 0; step < 3; ++step) {
+      for (ParameterBuffer* p : {grouped.get(), full.get(), half.get()}) set_grads(*p, step);
+      a->step();
+      b->step();
+      c->step();
+    }
+    CHECK(grouped->get("fc.weight").to_doubles() == half->get("fc.weight").to_doubles());
+    CHECK(grouped->get("fc.bias").to_doubles() == full->get("fc.bias").to_doubles());
+    CHECK(grouped->get("conv.weight").to_doubles() == conv_before);
+    CHECK(a->lr_scale_of(4) == 0.5);
+    a->set_frozen(nullptr);
+    set_grads(*grouped, 0);
+    a->step();
+    CHECK(grouped->get("conv.weight").to_doubles() != conv_before);
+  }
 }
 
 TEST_CASE("prepare_step + launch_update (the CUDA Graph split) equals step()") {

@@ -34,6 +34,33 @@ Tensor device_table(const std::vector<T>& rows, const Tensor& device_of) {
 
 }  // namespace
 
+void Optimizer::upload_segments() {
+  const size_t bytes = segments_.size() * sizeof(kernels::OptimizerSegment);
+  Tensor host = Tensor::empty({int64_t(bytes)}, DType::u8);
+  if (bytes) std::memcpy(host.raw_data(), segments_.data(), bytes);
+  segment_table_.copy_from(host);
+}
+
+void Optimizer::set_lr_scales(const ParameterScale& scale) {
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const double s = scale ? scale(params_.name(i), params_[i]) : 1.0;
+    LUMEN_CHECK(std::isfinite(s) && s >= 0, name_, ": the learning-rate scale of '",
+                params_.name(i), "' must be finite and >= 0, got ", s);
+    segments_[i].lr_scale = s;
+  }
+  upload_segments();
+}
+
+void Optimizer::set_frozen(const std::function<bool(const std::string& name)>& frozen) {
+  bool changed = false;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const int32_t f = frozen && frozen(params_.name(i)) ? 1 : 0;
+    changed |= segments_[i].frozen != f;
+    segments_[i].frozen = f;
+  }
+  if (changed) upload_segments();
+}
+
 Optimizer::Optimizer(ParameterBuffer& params, const char* name, double lr, double weight_decay,
                      const WeightDecayRule& decays, std::vector<std::string> state_names)
     : params_(params), name_(name), lr_(lr), state_names_(std::move(state_names)) {

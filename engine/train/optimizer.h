@@ -53,6 +53,17 @@ class Optimizer {
   // The weight decay parameter i of the buffer receives (0 where the rule excluded it).
   double weight_decay_of(size_t i) const { return segments_.at(i).weight_decay; }
 
+  // Parameter groups with their own learning rate, as a PyTorch param group's "lr": parameter i
+  // steps at lr() * scale(name, parameter) (1 for all by default; the schedule scales both).
+  using ParameterScale = std::function<double(const std::string& name, const Tensor& param)>;
+  void set_lr_scales(const ParameterScale& scale);
+  double lr_scale_of(size_t i) const { return segments_.at(i).lr_scale; }
+  // Parameters left out of the coming steps, state and weight decay included, as PyTorch's
+  // optimizers skip a parameter whose grad is None (a method freezing its prototypes or last
+  // layer for some epochs); call again when the set changes. The device copy of the table is
+  // written in place, so a captured step sees the change.
+  void set_frozen(const std::function<bool(const std::string& name)>& frozen);
+
   // "step" (1,) i64 (CPU) and the flat state buffers, each (total,) in the parameters' dtype,
   // e.g. "momentum_buffer" (SGD, LARS) or "exp_avg", "exp_avg_sq" (AdamW). These are the live
   // tensors, not copies: copying saved values into them restores the optimizer, as
@@ -72,7 +83,8 @@ class Optimizer {
   ParameterBuffer& params_;
   const char* name_;
   double lr_;
-  Tensor step_count_;  // (1,) i64 on the CPU, live in state_tensors()
+  Tensor step_count_;      // (1,) i64 on the CPU, live in state_tensors()
+  void upload_segments();  // segments_ into segment_table_ (in place)
   std::vector<kernels::OptimizerSegment> segments_;
   std::vector<kernels::OptimizerChunk> chunks_;
   Tensor segment_table_, chunk_table_;  // the tables above, on the parameters' device (u8)
