@@ -6,8 +6,7 @@
 
 #include <memory>
 
-#include "layers/heads.h"
-#include "layers/methods/method.h"
+#include "layers/methods/paired.h"
 #include "losses/dcl.h"
 
 namespace lumen {
@@ -20,15 +19,14 @@ struct DCLMethodOptions {
   bool gather_distributed = false;  // negatives from every rank (lightly's)
 };
 
-class DCL : public Method {
+class DCL : public PairedViewsMethod {
  public:
   // comm: the job's communicator on the training device (gather_distributed); null: one process.
   DCL(const Backbone& backbone, const DCLMethodOptions& options,
       std::shared_ptr<Communicator> comm = nullptr);
-  Tensor training_loss(const std::vector<Tensor>& views) override;
 
  private:
-  ProjectionHead* head_;
+  Tensor pair_loss(const Tensor& z0, const Tensor& z1) override { return (*criterion_)(z0, z1); }
   std::unique_ptr<DCLLoss> criterion_;
 };
 

@@ -6,8 +6,7 @@
 
 #include <memory>
 
-#include "layers/heads.h"
-#include "layers/methods/method.h"
+#include "layers/methods/paired.h"
 #include "losses/ntxent.h"
 
 namespace lumen {
@@ -18,25 +17,20 @@ struct SimCLROptions {
   NTXentOptions loss;  // temperature 0.5, no memory bank
 };
 
-class SimCLR : public Method {
+class SimCLR : public PairedViewsMethod {
  public:
   // comm: the job's communicator on the training device (gather_distributed); null: one process.
   SimCLR(const Backbone& backbone, const SimCLROptions& options,
          std::shared_ptr<Communicator> comm = nullptr);
 
   void setup(ParameterBuffer& params, Device device, uint64_t seed) override;
-  Tensor training_loss(const std::vector<Tensor>& views) override;
   NamedTensors extra_state() override;
   std::string graph_blocker() const override;
-
-  // (N, H, W, 3) -> projections (N, out_dim)
-  Tensor project(const Tensor& x) { return (*head_)(forward(x)); }
-  ProjectionHead& projection_head() { return *head_; }
   NTXentLoss& criterion() { return criterion_; }
 
  private:
+  Tensor pair_loss(const Tensor& z0, const Tensor& z1) override { return criterion_(z0, z1); }
   SimCLROptions options_;
-  ProjectionHead* head_;
   NTXentLoss criterion_;
 };
 
