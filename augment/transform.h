@@ -7,8 +7,8 @@
 // hue = cj_strength * cj_hue. lightly's deprecated `kernel_size` is ignored by lightly and not
 // carried here; the blur's standard deviation is drawn uniformly from `sigmas`.
 //
-// Order of a view (lightly's): random resized crop (scale (min_scale, 1), ratio (3/4, 4/3),
-// bilinear) -> 90 degree rotation with rr_prob -> horizontal flip -> vertical flip -> colour
+// Order of a view (lightly 1.5.26's): random resized crop (scale (min_scale, 1), ratio (3/4, 4/3),
+// bilinear) -> horizontal flip -> vertical flip -> 90 degree rotation with rr_prob -> colour
 // jitter with cj_prob (random op order) -> grayscale -> Gaussian blur -> solarize -> normalize.
 //
 // Where Lumen differs from lightly's PIL pipeline, by design: ops run on float images

@@ -1,9 +1,9 @@
 // Per-view augmentation math shared by the CPU reference pipeline and the fused CUDA kernel.
 //
-// A view is made from one u8 source image (S_h, S_w, 3) NHWC RGB in this order (lightly's
+// A view is made from one u8 source image (S_h, S_w, 3) NHWC RGB in this order (lightly 1.5.26's
 // SimCLR/MoCo/SimSiam/BYOL view transforms):
 //   random resized crop (bilinear, straight from the u8 source to (H, W))
-//   -> 90 degree rotation (counter-clockwise) -> horizontal flip -> vertical flip
+//   -> horizontal flip -> vertical flip -> 90 degree rotation (counter-clockwise)
 //   -> colour jitter (brightness, contrast, saturation, hue in a random order) -> grayscale
 //   -> Gaussian blur -> solarize -> normalize
 // Pixel values are floats in [0, 1] (the u8 value / 255, as ToTensor), and every op follows
@@ -179,20 +179,19 @@ LUMEN_HD ViewParams sample_view_params(const AugmentViewSpec& spec, int src_h, i
 
 // ---- geometry ---------------------------------------------------------------------------------
 
-// Source coordinate (in the resized crop, before rotation and flips) of output pixel (y, x) of a
-// square-or-not (out_h, out_w) view: undoes vflip, then hflip, then the CCW rotation.
+// Source coordinate (in the resized crop, before flips and rotation) of output pixel (y, x) of a
+// square (out_h, out_w) view. lightly 1.5.26 flips first, then rotates: this undoes the CCW
+// rotation, then vflip, then hflip.
 LUMEN_HD void view_to_crop_coords(const ViewParams& p, int out_h, int out_w, int y, int x, int& cy,
                                   int& cx) {
-  int yy = p.vflip ? out_h - 1 - y : y;
-  int xx = p.hflip ? out_w - 1 - x : x;
+  int yy = y, xx = x;
   if (p.rotate90) {
     // rot90 CCW of a square A: R[i][j] = A[j][n - 1 - i]
-    cy = xx;
-    cx = out_h - 1 - yy;
-  } else {
-    cy = yy;
-    cx = xx;
+    yy = x;
+    xx = out_h - 1 - y;
   }
+  cy = p.vflip ? out_h - 1 - yy : yy;
+  cx = p.hflip ? out_w - 1 - xx : xx;
 }
 
 // One axis of PyTorch's bilinear resize (align_corners=False, no antialias): output index d of

@@ -64,7 +64,7 @@ TEST_CASE("golden: resized_crop (bilinear, antialias off) from the u8 source") {
   }
 }
 
-TEST_CASE("golden: rotate90, hflip, vflip in lightly's order") {
+TEST_CASE("golden: hflip, vflip, rotate90 in lightly 1.5.26's order") {
   SafetensorsFile f = fixture("augment_geometry");
   const Tensor src = f.tensors.at("src");
   const int size = int(src.size(0));
