@@ -1,5 +1,6 @@
 #include "api/train_options.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -54,9 +55,10 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone, const
   LUMEN_CHECK(o.batch_size >= 2, "loader.batch_size must be at least 2 for contrastive and ",
               "batch-norm methods, got ", o.batch_size);
 
-  o.views = views_from_config(c, method.views(224));
-  const int input_size = o.views.views.at(0).input_size;
-  o.data = dataset_request(c, c.require("input_dir"), storage_size(input_size));
+  o.views = views_from_config(c, method.views);
+  int largest_view = 1;
+  for (const ViewConfig& v : o.views.views) largest_view = std::max(largest_view, v.input_size);
+  o.data = dataset_request(c, c.require("input_dir"), storage_size(largest_view));
   o.data.filenames = c.get_string("data.filenames");  // input_dir's files; val_dir is listed
   o.data.cache_path = c.get_string("output_dir") + "/cache/images_" +
                       std::to_string(o.data.image_size) + ".lumencache";

@@ -56,6 +56,61 @@ TransformConfig byol_transform(int input_size) {
   return {{view1, view2}};
 }
 
+ViewConfig dino_shared_view() {
+  ViewConfig view;
+  view.interpolation = Interpolation::bicubic;
+  view.cj_strength = 0.5f;
+  view.cj_sat = 0.4f;
+  return view;
+}
+
+TransformConfig dino_transform(const DINOTransformArgs& a) {
+  LUMEN_CHECK(a.n_local_views >= 0, "DINOTransform: n_local_views = ", a.n_local_views,
+              " must not be negative");
+  auto view = [&](int size, const std::array<float, 2>& scale, float blur, float solarize) {
+    ViewConfig v = a.view;
+    v.input_size = size;
+    v.min_scale = scale[0];
+    v.max_scale = scale[1];
+    v.gaussian_blur = blur;
+    v.solarization_prob = solarize;
+    return v;
+  };
+  TransformConfig t;
+  t.views.push_back(view(a.global_crop_size, a.global_crop_scale, a.gaussian_blur[0], 0.0f));
+  t.views.push_back(
+      view(a.global_crop_size, a.global_crop_scale, a.gaussian_blur[1], a.solarization_prob));
+  // lightly 1.5.26 does not pass cj_strength to global view 2, which keeps DINOViewTransform's
+  // default.
+  t.views.back().cj_strength = dino_shared_view().cj_strength;
+  for (int i = 0; i < a.n_local_views; ++i) {
+    t.views.push_back(view(a.local_crop_size, a.local_crop_scale, a.gaussian_blur[2], 0.0f));
+  }
+  return t;
+}
+
+TransformConfig swav_transform(const SwaVTransformArgs& a) {
+  const size_t n = a.crop_sizes.size();
+  LUMEN_CHECK(a.crop_counts.size() == n, "Length of crop_sizes and crop_counts must be equal but ",
+              "are ", n, " and ", a.crop_counts.size(), ".");
+  LUMEN_CHECK(a.crop_min_scales.size() == n, "Length of crop_sizes and crop_min_scales must be ",
+              "equal but are ", n, " and ", a.crop_min_scales.size(), ".");
+  LUMEN_CHECK(a.crop_max_scales.size() == n, "Length of crop_sizes and crop_max_scales must be ",
+              "equal but are ", n, " and ", a.crop_max_scales.size(), ".");
+  TransformConfig t;
+  for (size_t i = 0; i < n; ++i) {
+    LUMEN_CHECK(a.crop_counts[i] >= 0, "SwaVTransform: crop_counts[", i, "] = ", a.crop_counts[i],
+                " must not be negative");
+    ViewConfig v = a.view;
+    v.input_size = a.crop_sizes[i];
+    v.min_scale = a.crop_min_scales[i];
+    v.max_scale = a.crop_max_scales[i];
+    for (int k = 0; k < a.crop_counts[i]; ++k) t.views.push_back(v);
+  }
+  LUMEN_CHECK(!t.views.empty(), "SwaVTransform: crop_counts make no view; give at least one crop");
+  return t;
+}
+
 kernels::AugmentViewSpec view_spec(const ViewConfig& c) {
   LUMEN_CHECK(c.input_size >= 1 && c.input_size <= 8192,
               "augmentation config: input_size = ", c.input_size,
@@ -76,6 +131,9 @@ kernels::AugmentViewSpec view_spec(const ViewConfig& c) {
               " exceeds 0.5 (torchvision's limit for hue); lower cj_hue or cj_strength");
   LUMEN_CHECK(c.min_scale > 0.0f && c.min_scale <= 1.0f,
               "augmentation config: min_scale = ", c.min_scale, " must lie in (0, 1]");
+  LUMEN_CHECK(c.max_scale >= c.min_scale && c.max_scale <= 1.0f,
+              "augmentation config: the crop scale (", c.min_scale, ", ", c.max_scale,
+              ") must satisfy min_scale <= max_scale <= 1");
   LUMEN_CHECK(c.sigmas[0] > 0.0f && c.sigmas[0] <= c.sigmas[1] && c.sigmas[1] <= 21.0f,
               "augmentation config: sigmas = (", c.sigmas[0], ", ", c.sigmas[1],
               ") must satisfy 0 < min <= max <= 21");
@@ -84,8 +142,10 @@ kernels::AugmentViewSpec view_spec(const ViewConfig& c) {
               "leave it unset for lightly's 90 degree rotations");
   kernels::AugmentViewSpec s;
   s.out_h = s.out_w = c.input_size;
+  s.interpolation =
+      c.interpolation == Interpolation::bicubic ? kernels::kBicubic : kernels::kBilinear;
   s.scale_min = c.min_scale;
-  s.scale_max = 1.0f;
+  s.scale_max = c.max_scale;
   s.ratio_min = 3.0f / 4.0f;
   s.ratio_max = 4.0f / 3.0f;
   s.log_ratio_min = float(std::log(3.0 / 4.0));
@@ -125,9 +185,7 @@ DType default_view_dtype(Device device) { return device.is_cuda() ? DType::bf16 
 
 namespace {
 std::vector<kernels::AugmentViewSpec> specs_of(const TransformConfig& config) {
-  LUMEN_CHECK(!config.views.empty() && int(config.views.size()) <= kernels::kAugmentMaxViews,
-              "augmentation config has ", config.views.size(), " views; use 1 to ",
-              kernels::kAugmentMaxViews);
+  LUMEN_CHECK(!config.views.empty(), "augmentation config has no views; give at least one");
   std::vector<kernels::AugmentViewSpec> specs;
   for (const ViewConfig& v : config.views) specs.push_back(view_spec(v));
   return specs;
@@ -185,6 +243,8 @@ void make_views_into(const Tensor& batch, const Tensor& indices, uint64_t seed, 
   const int views = int(specs.size());
   Tensor idx = indices.device() == batch.device() ? indices : indices.to(batch.device());
   if (batch.is_cuda()) {
+    LUMEN_CHECK(views <= kernels::kAugmentMaxViews, op, ": ", views, " views; the GPU makes 1 to ",
+                kernels::kAugmentMaxViews);
     bool blur = false;
     int64_t scratch_floats = 0;
     for (const auto& s : specs) {

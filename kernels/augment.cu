@@ -60,7 +60,7 @@ __global__ void augment_views_kernel(const uint8_t* __restrict__ src, int64_t ba
     double total = 0;
     for (int64_t i = threadIdx.x; i < pixels; i += blockDim.x) {
       float rgb[3];
-      crop_pixel(image, src_w, p, h, w, int(i / w), int(i % w), rgb);
+      crop_pixel(image, src_w, spec, p, int(i / w), int(i % w), rgb);
       total += contrast_prefix_gray(p, rgb);
     }
     total = block_sum(total, reduce_scratch);
@@ -73,7 +73,7 @@ __global__ void augment_views_kernel(const uint8_t* __restrict__ src, int64_t ba
   if (p.blur_radius == 0) {
     for (int64_t i = threadIdx.x; i < pixels; i += blockDim.x) {
       float rgb[3];
-      stage_pixel(image, src_w, p, h, w, mean, int(i / w), int(i % w), rgb);
+      stage_pixel(image, src_w, spec, p, mean, int(i / w), int(i % w), rgb);
       for (int c = 0; c < 3; ++c)
         o[i * 3 + c] = store<T>(compute_t<T>(finish_value(spec, p, c, rgb[c])));
     }
@@ -83,7 +83,7 @@ __global__ void augment_views_kernel(const uint8_t* __restrict__ src, int64_t ba
   float* stage = scratch + launch.scratch_offset[v] + b * pixels * 3;
   float* tmp = scratch + launch.scratch_offset[v] + (batch + b) * pixels * 3;
   for (int64_t i = threadIdx.x; i < pixels; i += blockDim.x) {
-    stage_pixel(image, src_w, p, h, w, mean, int(i / w), int(i % w), stage + i * 3);
+    stage_pixel(image, src_w, spec, p, mean, int(i / w), int(i % w), stage + i * 3);
   }
   __syncthreads();
   const int r = p.blur_radius;

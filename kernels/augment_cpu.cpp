@@ -16,23 +16,22 @@ namespace {
 template <typename T>
 void make_view(const uint8_t* src, int src_w, const ViewParams& p, const AugmentViewSpec& spec,
                T* out, std::vector<float>& stage, std::vector<float>& tmp,
-               std::vector<BilinearTap>& taps) {
+               std::vector<ResizeTap>& taps) {
   const int h = spec.out_h, w = spec.out_w;
   const size_t n = size_t(h) * w * 3;
   stage.resize(n);
   taps.resize(size_t(h) + w);
-  BilinearTap* tap_y = taps.data();
-  BilinearTap* tap_x = taps.data() + h;
-  for (int cy = 0; cy < h; ++cy) tap_y[cy] = bilinear_tap(cy, p.crop_h, h);
-  for (int cx = 0; cx < w; ++cx) tap_x[cx] = bilinear_tap(cx, p.crop_w, w);
+  ResizeTap* tap_y = taps.data();
+  ResizeTap* tap_x = taps.data() + h;
+  for (int cy = 0; cy < h; ++cy) tap_y[cy] = resize_tap(spec.interpolation, cy, p.crop_h, h);
+  for (int cx = 0; cx < w; ++cx) tap_x[cx] = resize_tap(spec.interpolation, cx, p.crop_w, w);
   const uint8_t* crop = src + (int64_t(p.crop_top) * src_w + p.crop_left) * 3;
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       int cy, cx;
       view_to_crop_coords(p, h, w, y, x, cy, cx);
-      const BilinearTap& ty = tap_y[cy];
-      bilinear_mix(crop + int64_t(ty.i0) * src_w * 3, crop + int64_t(ty.i1) * src_w * 3, ty,
-                   tap_x[cx], &stage[(size_t(y) * w + x) * 3]);
+      resize_mix(crop, src_w, spec.interpolation, tap_y[cy], tap_x[cx],
+                 &stage[(size_t(y) * w + x) * 3]);
     }
   }
   float mean = 0.0f;
@@ -108,7 +107,7 @@ void run_views(const uint8_t* src, int64_t batch, int src_h, int src_w,
 #pragma omp parallel
   {
     std::vector<float> stage, tmp;
-    std::vector<BilinearTap> taps;
+    std::vector<ResizeTap> taps;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < tasks; ++t) {
       const int v = int(t % views);
