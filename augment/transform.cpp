@@ -206,12 +206,24 @@ void check_out_dtype(DType dtype, const char* op) {
               ": output dtype ", dtype_name(dtype), " is not supported; use f32, bf16 or f16");
 }
 
+// One allocation per run of consecutive views of one size, each view a block of its rows: the
+// layout group_views returns without copying.
 std::vector<Tensor> allocate_views(const Tensor& batch,
                                    const std::vector<kernels::AugmentViewSpec>& specs,
                                    DType dtype) {
+  const int64_t b = batch.size(0);
   std::vector<Tensor> out;
-  for (const auto& s : specs) {
-    out.push_back(Tensor::empty_on({batch.size(0), s.out_h, s.out_w, 3}, dtype, batch));
+  for (size_t first = 0; first < specs.size();) {
+    size_t end = first + 1;
+    while (end < specs.size() && specs[end].out_h == specs[first].out_h &&
+           specs[end].out_w == specs[first].out_w) {
+      ++end;
+    }
+    const int64_t count = int64_t(end - first);
+    Tensor block =
+        Tensor::empty_on({count * b, specs[first].out_h, specs[first].out_w, 3}, dtype, batch);
+    for (int64_t k = 0; k < count; ++k) out.push_back(block.rows(k * b, b));
+    first = end;
   }
   return out;
 }
@@ -243,24 +255,23 @@ void make_views_into(const Tensor& batch, const Tensor& indices, uint64_t seed, 
   const int views = int(specs.size());
   Tensor idx = indices.device() == batch.device() ? indices : indices.to(batch.device());
   if (batch.is_cuda()) {
-    LUMEN_CHECK(views <= kernels::kAugmentMaxViews, op, ": ", views, " views; the GPU makes 1 to ",
-                kernels::kAugmentMaxViews);
-    bool blur = false;
+    std::vector<kernels::AugmentViewEntry> entries(specs.size());
     int64_t scratch_floats = 0;
-    for (const auto& s : specs) {
-      blur = blur || s.blur_prob > 0.0f;
-      scratch_floats += 2 * b * int64_t(s.out_h) * s.out_w * 3;
+    for (int v = 0; v < views; ++v) {
+      entries[v].spec = specs[v];
+      entries[v].view = v;
+      entries[v].out = out[v].raw_data();
+      entries[v].scratch_offset = scratch_floats;
+      scratch_floats += kernels::augment_scratch_floats(specs[v], b);
     }
     Tensor scratch;
-    if (blur) scratch = Tensor::empty_on({scratch_floats}, DType::f32, batch);
-    [[maybe_unused]] float* scratch_ptr = blur ? scratch.data<float>() : nullptr;
+    if (scratch_floats > 0) scratch = Tensor::empty_on({scratch_floats}, DType::f32, batch);
+    [[maybe_unused]] float* scratch_ptr = scratch_floats > 0 ? scratch.data<float>() : nullptr;
     dispatch_float(out_dtype, op, [&](auto tag) {
       using T = decltype(tag);
-      std::vector<T*> ptrs;
-      for (const Tensor& t : out) ptrs.push_back(t.data<T>());
-      LUMEN_ON_CUDA(kernels::augment_views_cuda<T>(
-          batch.data<uint8_t>(), b, src_h, src_w, idx.data<int64_t>(), specs.data(), views, seed,
-          epoch, ptrs.data(), scratch_ptr, stream_of(batch)));
+      LUMEN_ON_CUDA(kernels::augment_views_cuda<T>(batch.data<uint8_t>(), b, src_h, src_w,
+                                                   idx.data<int64_t>(), entries.data(), views, seed,
+                                                   epoch, scratch_ptr, stream_of(batch)));
     });
     return;
   }
@@ -285,6 +296,57 @@ std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint6
 std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
                                uint64_t epoch, const TransformConfig& config) {
   return make_views(batch, indices, seed, epoch, config, default_view_dtype(batch.device()));
+}
+
+std::vector<ViewGroup> view_groups(const TransformConfig& config) {
+  std::vector<ViewGroup> groups;
+  for (int v = 0; v < int(config.views.size()); ++v) {
+    const int size = config.views[v].input_size;
+    if (groups.empty() || groups.back().size != size) {
+      groups.push_back({v, 1, size});
+    } else {
+      ++groups.back().count;
+    }
+  }
+  return groups;
+}
+
+std::vector<Tensor> group_views(const std::vector<Tensor>& views) {
+  const char* op = "group_views";
+  std::vector<Tensor> groups;
+  for (size_t first = 0; first < views.size();) {
+    const Tensor& head = views[first];
+    check_defined(head, op);
+    LUMEN_CHECK(head.ndim() >= 1, op, ": view ", first, " is ", head.str(), "; views are (B, ...)");
+    size_t end = first;
+    bool adjacent = true;
+    for (; end < views.size(); ++end) {
+      const Tensor& v = views[end];
+      check_defined(v, op);
+      LUMEN_CHECK(!v.requires_grad(), op, ": view ", end, " requires grad; group the views (the ",
+                  "inputs) before anything records on them");
+      if (v.shape() != head.shape() || v.dtype() != head.dtype() || v.device() != head.device()) {
+        break;
+      }
+      adjacent = adjacent && v.storage() == head.storage() &&
+                 v.impl()->byte_offset == head.impl()->byte_offset + (end - first) * head.nbytes();
+    }
+    const int64_t count = int64_t(end - first), b = head.size(0);
+    Shape shape = head.shape();
+    shape[0] = count * b;
+    if (count == 1) {
+      groups.push_back(head);
+    } else if (adjacent) {
+      groups.push_back(
+          Tensor::view_of(head.storage(), head.impl()->byte_offset, shape, head.dtype()));
+    } else {
+      Tensor block = Tensor::empty_on(shape, head.dtype(), head);
+      for (int64_t k = 0; k < count; ++k) block.rows(k * b, b).copy_from(views[first + k]);
+      groups.push_back(block);
+    }
+    first = end;
+  }
+  return groups;
 }
 
 std::vector<Tensor> apply_views_cpu(const Tensor& batch,

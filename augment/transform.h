@@ -125,11 +125,13 @@ kernels::ViewParams sample_view(const ViewConfig& config, int src_h, int src_w, 
 // Default output dtype: bf16 on the GPU, f32 on the CPU.
 DType default_view_dtype(Device device);
 
-// Makes every view of a batch.
+// Makes every view of a batch (any number of views, of any sizes; on the GPU in one fused launch
+// per 24 views).
 //   batch:   (B, S_h, S_w, 3) u8, NHWC RGB, on the CPU or a GPU
 //   indices: (B) i64, each sample's dataset index (any device; copied to the batch's if needed)
 //   returns: one (B, input_size, input_size, 3) tensor per view, NHWC, dtype out_dtype (f32, bf16
-//            or f16), on the batch's device
+//            or f16), on the batch's device. Consecutive views of one size are consecutive row
+//            blocks of one allocation, so group_views joins them without a copy.
 std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
                                uint64_t epoch, const TransformConfig& config, DType out_dtype);
 std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
@@ -139,6 +141,25 @@ std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint6
 // (B, input_size, input_size, 3) f32/bf16/f16 on the batch's device, one per view.
 void make_views_into(const Tensor& batch, const Tensor& indices, uint64_t seed, uint64_t epoch,
                      const TransformConfig& config, const std::vector<Tensor>& out);
+
+// Consecutive views of one size: views [first, first + count) are (size, size).
+struct ViewGroup {
+  int first = 0, count = 0, size = 0;
+};
+// The runs of consecutive same-size views of a transform, in order: DINO's defaults give
+// {0, 2, 224} (the global views) and {2, 6, 96} (the local views).
+std::vector<ViewGroup> view_groups(const TransformConfig& config);
+
+// Views of one size as one batch, so that they go through a network in one pass (lightly's
+// torch.cat(views[first:first + count])). One tensor per run of consecutive views of equal shape,
+// dtype and device:
+//   views:   (B, H, W, 3) each, without autograd history
+//   returns: per run, (count * B, H, W, 3) with rows [k * B, (k + 1) * B) = view first + k
+//            (view-major; row k * B + b is view first + k of sample b)
+// Views make_views made are already adjacent in memory: their group is a view of that memory (no
+// copy). Other tensors (e.g. the copies a CUDA graph replays from) are copied once into a new
+// tensor per run; a run of one view is that view.
+std::vector<Tensor> group_views(const std::vector<Tensor>& views);
 
 // Applies explicit parameters on the CPU (tests and fixtures).
 //   batch: (B, S_h, S_w, 3) u8 on the CPU; params: (views, B), view v of sample b at v * B + b

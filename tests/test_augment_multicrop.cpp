@@ -228,3 +228,67 @@ TEST_CASE("SwaVTransform: lists of different lengths are refused with lightly's 
   CHECK_THROWS_WITH_AS(view_spec(dino_transform(d).views.back()),
                        doctest::Contains("min_scale <= max_scale"), Error);
 }
+
+TEST_CASE("make_views: 2 global + 6 local views, each from its own sampled parameters") {
+  DINOTransformArgs d;
+  d.global_crop_size = 24;
+  d.local_crop_size = 10;
+  const TransformConfig t = dino_transform(d);
+  Tensor batch = Tensor::uniform({3, 30, 28, 3}, 4, 0, 255, DType::f32).to(DType::u8);
+  const std::vector<double> index_values{7, 1000, 42};
+  Tensor idx = Tensor::from_vector(index_values, {3}, DType::i64);
+  const std::vector<Tensor> views = make_views(batch, idx, 11, 3, t);
+  REQUIRE(views.size() == 8);
+  std::vector<kernels::ViewParams> params;
+  for (int v = 0; v < 8; ++v) {
+    CHECK(views[v].shape() == Shape{3, v < 2 ? 24 : 10, v < 2 ? 24 : 10, 3});
+    for (int b = 0; b < 3; ++b) {
+      params.push_back(sample_view(t.views[v], 30, 28, 11, 3, int64_t(index_values[b]), v));
+    }
+  }
+  const std::vector<Tensor> applied = apply_views_cpu(batch, params, t);
+  for (int v = 0; v < 8; ++v) {
+    check_close(views[v], applied[v], 0.0, "view " + std::to_string(v + 1));
+  }
+  CHECK(testing::max_relative_error(views[2], views[3]) > 0.01);  // local views differ
+}
+
+TEST_CASE("group_views: views of one size as one batch, view-major, without a copy") {
+  SwaVTransformArgs s;
+  s.crop_sizes = {12, 6, 12};
+  s.crop_counts = {2, 3, 1};
+  s.crop_min_scales = {0.3f, 0.1f, 0.3f};
+  s.crop_max_scales = {1.0f, 0.3f, 1.0f};
+  const TransformConfig t = swav_transform(s);
+  const std::vector<ViewGroup> layout = view_groups(t);
+  REQUIRE(layout.size() == 3);
+  CHECK((layout[0].first == 0 && layout[0].count == 2 && layout[0].size == 12));
+  CHECK((layout[1].first == 2 && layout[1].count == 3 && layout[1].size == 6));
+  CHECK((layout[2].first == 5 && layout[2].count == 1 && layout[2].size == 12));
+
+  Tensor batch = Tensor::uniform({4, 20, 20, 3}, 6, 0, 255, DType::f32).to(DType::u8);
+  Tensor idx = Tensor::from_vector(std::vector<double>{0, 1, 2, 3}, {4}, DType::i64);
+  const std::vector<Tensor> views = make_views(batch, idx, 2, 0, t);
+  const std::vector<Tensor> groups = group_views(views);
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0].shape() == Shape{8, 12, 12, 3});
+  CHECK(groups[1].shape() == Shape{12, 6, 6, 3});
+  CHECK(groups[2].shape() == Shape{4, 12, 12, 3});
+  // No copy: the groups share the views' memory.
+  CHECK(groups[0].storage() == views[0].storage());
+  CHECK(groups[1].storage() == views[3].storage());
+  CHECK(groups[0].raw_data() == views[0].raw_data());
+  for (int k = 0; k < 3; ++k) {
+    check_close(groups[1].rows(4 * k, 4), views[2 + k], 0.0, "local view " + std::to_string(k));
+  }
+  // Tensors from elsewhere (a CUDA graph's input copies) are copied into one block per group.
+  std::vector<Tensor> copies;
+  for (const Tensor& v : views) copies.push_back(v.clone());
+  const std::vector<Tensor> copied = group_views(copies);
+  REQUIRE(copied.size() == 3);
+  CHECK(copied[1].storage() != copies[2].storage());
+  for (int g = 0; g < 3; ++g) check_close(copied[g], groups[g], 0.0, "copied group");
+  Tensor grad = views[0].clone();
+  grad.set_requires_grad();
+  CHECK_THROWS_WITH_AS(group_views({grad, views[1]}), doctest::Contains("requires grad"), Error);
+}
