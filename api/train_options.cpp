@@ -39,7 +39,8 @@ Device rank_device(const Config& c, const Job& job) {
 }
 }  // namespace
 
-TrainOptions read_train_options(const Config& c, const Backbone* backbone, const Job& job) {
+TrainOptions read_train_options(const Config& c, const Backbone* backbone, const Job& job,
+                                const std::function<void(TransformConfig&)>* edit_views) {
   TrainOptions o;
   o.method = c.get_string("method");
   const MethodEntry& method = find_method(o.method);
@@ -56,6 +57,12 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone, const
               "batch-norm methods, got ", o.batch_size);
 
   o.views = views_from_config(c, method.views);
+  if (edit_views != nullptr && *edit_views) {
+    (*edit_views)(o.views);
+    LUMEN_CHECK(!o.views.views.empty(), "the views edit left no view; keep at least one");
+    for (const ViewConfig& v : o.views.views) view_spec(v);  // names a bad value
+  }
+  check_custom_stages(o.views, o.device);
   int largest_view = 1;
   for (const ViewConfig& v : o.views.views) largest_view = std::max(largest_view, v.input_size);
   o.data = dataset_request(c, c.require("input_dir"), storage_size(largest_view));

@@ -1,5 +1,6 @@
 #include "augment/transform.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/augment.h"
@@ -183,6 +184,22 @@ kernels::ViewParams sample_view(const ViewConfig& config, int src_h, int src_w, 
 
 DType default_view_dtype(Device device) { return device.is_cuda() ? DType::bf16 : DType::f32; }
 
+void check_custom_stages(const TransformConfig& config, Device device) {
+  for (size_t v = 0; v < config.views.size(); ++v) {
+    const std::optional<CustomStage>& stage = config.views[v].custom;
+    if (!stage) continue;
+    LUMEN_CHECK(!device.is_cuda() || stage->cuda.has_value(), "view ", v + 1, "'s custom stage '",
+                stage->name, "' has only a CPU version, and the views are made on ", device.str(),
+                ": Lumen does not run a CPU stage inside the fused GPU pipeline. Give the stage a "
+                "CUDA version (lumen::pointwise_stage_with_cuda in a .cu file, "
+                "augment/custom_stage_cuda.cuh), or train with device=cpu");
+    LUMEN_CHECK(device.is_cuda() || static_cast<bool>(stage->cpu), "view ", v + 1,
+                "'s custom stage '", stage->name,
+                "' has no CPU function (CustomStage::cpu), and the views are made on the CPU; "
+                "give it one, or train on a GPU");
+  }
+}
+
 namespace {
 std::vector<kernels::AugmentViewSpec> specs_of(const TransformConfig& config) {
   LUMEN_CHECK(!config.views.empty(), "augmentation config has no views; give at least one");
@@ -227,6 +244,70 @@ std::vector<Tensor> allocate_views(const Tensor& batch,
   }
   return out;
 }
+// The GPU side of make_views_into: the views without a custom stage in the library's launches,
+// the views of each custom stage type in that type's.
+void make_views_cuda(const Tensor& batch, const Tensor& idx, uint64_t seed, uint64_t epoch,
+                     const TransformConfig& config,
+                     const std::vector<kernels::AugmentViewSpec>& specs,
+                     const std::vector<Tensor>& out) {
+  const int64_t b = batch.size(0);
+  kernels::AugmentBatch a;
+  a.src = batch.data<uint8_t>();
+  a.batch = b;
+  a.src_h = int(batch.size(1));
+  a.src_w = int(batch.size(2));
+  a.indices = idx.data<int64_t>();
+  a.seed = seed;
+  a.epoch = epoch;
+  a.stream = stream_of(batch);
+  // A launch: its views' entries, and for a custom stage type the views' stage objects.
+  struct Launch {
+    const CudaStage* stage = nullptr;  // null: the library's kernel
+    std::vector<kernels::AugmentViewEntry> entries;
+    std::vector<unsigned char> objects;
+  };
+  std::vector<Launch> launches(1);
+  int64_t scratch_floats = 0;
+  for (size_t v = 0; v < specs.size(); ++v) {
+    kernels::AugmentViewEntry entry;
+    entry.spec = specs[v];
+    entry.view = int(v);
+    entry.out = out[v].raw_data();
+    entry.scratch_offset = scratch_floats;
+    scratch_floats += kernels::augment_scratch_floats(specs[v], b);
+    Launch* launch = &launches[0];
+    if (const std::optional<CustomStage>& custom = config.views[v].custom) {
+      const CudaStage& stage = *custom->cuda;  // check_custom_stages made sure it exists
+      auto it = std::find_if(launches.begin(), launches.end(), [&](const Launch& l) {
+        return l.stage != nullptr && l.stage->type == stage.type;
+      });
+      if (it == launches.end()) it = launches.insert(launches.end(), Launch{&stage, {}, {}});
+      LUMEN_CHECK(stage.object.size() == it->stage->object.size(), "view ", v + 1,
+                  "'s custom stage '", custom->name, "' has the type of another view's stage ",
+                  "but not its size; make both with lumen::cuda_stage");
+      it->objects.insert(it->objects.end(), stage.object.begin(), stage.object.end());
+      launch = &*it;
+    }
+    launch->entries.push_back(entry);
+  }
+  Tensor scratch;
+  if (scratch_floats > 0) {
+    scratch = Tensor::empty_on({scratch_floats}, DType::f32, batch);
+    a.scratch = scratch.data<float>();
+  }
+  const DType dtype = out[0].dtype();
+  const int kernel = dtype == DType::f32 ? 0 : dtype == DType::bf16 ? 1 : 2;  // CudaStage::launch
+  for (const Launch& l : launches) {
+    const int count = int(l.entries.size());
+    if (l.stage != nullptr) {
+      l.stage->launch[kernel](a, l.entries.data(), l.objects.data(), count);
+      continue;
+    }
+    dispatch_float(dtype, "make_views", [&](auto tag) {
+      LUMEN_ON_CUDA(kernels::augment_views_cuda<decltype(tag)>(a, l.entries.data(), count));
+    });
+  }
+}
 }  // namespace
 
 void make_views_into(const Tensor& batch, const Tensor& indices, uint64_t seed, uint64_t epoch,
@@ -250,37 +331,29 @@ void make_views_into(const Tensor& batch, const Tensor& indices, uint64_t seed, 
                 " is ", out[v].str(), ", expected ", shape_str(want), " ", dtype_name(out_dtype));
     check_same_device(out[v], batch, op);
   }
+  check_custom_stages(config, batch.device());
   const int src_h = int(batch.size(1)), src_w = int(batch.size(2));
   if (b == 0) return;
   const int views = int(specs.size());
   Tensor idx = indices.device() == batch.device() ? indices : indices.to(batch.device());
   if (batch.is_cuda()) {
-    std::vector<kernels::AugmentViewEntry> entries(specs.size());
-    int64_t scratch_floats = 0;
-    for (int v = 0; v < views; ++v) {
-      entries[v].spec = specs[v];
-      entries[v].view = v;
-      entries[v].out = out[v].raw_data();
-      entries[v].scratch_offset = scratch_floats;
-      scratch_floats += kernels::augment_scratch_floats(specs[v], b);
-    }
-    Tensor scratch;
-    if (scratch_floats > 0) scratch = Tensor::empty_on({scratch_floats}, DType::f32, batch);
-    [[maybe_unused]] float* scratch_ptr = scratch_floats > 0 ? scratch.data<float>() : nullptr;
-    dispatch_float(out_dtype, op, [&](auto tag) {
-      using T = decltype(tag);
-      LUMEN_ON_CUDA(kernels::augment_views_cuda<T>(batch.data<uint8_t>(), b, src_h, src_w,
-                                                   idx.data<int64_t>(), entries.data(), views, seed,
-                                                   epoch, scratch_ptr, stream_of(batch)));
-    });
+    make_views_cuda(batch, idx, seed, epoch, config, specs, out);
     return;
+  }
+  std::vector<kernels::CpuViewStage> stages(specs.size());
+  for (int v = 0; v < views; ++v) {
+    if (!config.views[v].custom) continue;
+    stages[v].context = &config.views[v].custom->cpu;
+    stages[v].apply = [](const void* context, float* hwc, int h, int w, StageRandom& random) {
+      (*static_cast<const decltype(CustomStage::cpu)*>(context))(ViewImage{hwc, h, w}, random);
+    };
   }
   dispatch_float(out_dtype, op, [&](auto tag) {
     using T = decltype(tag);
     std::vector<T*> ptrs;
     for (const Tensor& t : out) ptrs.push_back(t.data<T>());
     kernels::augment_views_cpu<T>(batch.data<uint8_t>(), b, src_h, src_w, idx.data<int64_t>(),
-                                  specs.data(), views, seed, epoch, ptrs.data());
+                                  specs.data(), views, seed, epoch, ptrs.data(), stages.data());
   });
 }
 

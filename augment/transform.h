@@ -25,6 +25,7 @@
 #include <optional>
 #include <vector>
 
+#include "augment/custom_stage.h"
 #include "engine/core/tensor.h"
 #include "kernels/augment.cuh"
 
@@ -60,6 +61,8 @@ struct ViewConfig {
   std::optional<std::array<float, 2>> rr_degrees;
   float solarization_prob = 0.0f;  // BYOL; threshold 128/255 as lightly's RandomSolarization
   std::optional<NormalizeConfig> normalize = NormalizeConfig{};
+  // The user's own stage, after solarize and before normalize (augment/custom_stage.h).
+  std::optional<CustomStage> custom;
 };
 
 // The views a method trains on (two for SimCLR, MoCo, SimSiam, BYOL; 2 + n_local_views for DINO,
@@ -125,8 +128,14 @@ kernels::ViewParams sample_view(const ViewConfig& config, int src_h, int src_w, 
 // Default output dtype: bf16 on the GPU, f32 on the CPU.
 DType default_view_dtype(Device device);
 
+// Throws unless every view's custom stage can run where the views are made: on a GPU, a stage
+// needs its CUDA version (Lumen does not run a CPU stage in the middle of the fused GPU
+// pipeline); on the CPU, its CPU function. The message names the view and the stage. make_views
+// checks this before any work; training checks it before anything is built.
+void check_custom_stages(const TransformConfig& config, Device device);
+
 // Makes every view of a batch (any number of views, of any sizes; on the GPU in one fused launch
-// per 24 views).
+// per 24 views, and one more for the views of each custom stage type).
 //   batch:   (B, S_h, S_w, 3) u8, NHWC RGB, on the CPU or a GPU
 //   indices: (B) i64, each sample's dataset index (any device; copied to the batch's if needed)
 //   returns: one (B, input_size, input_size, 3) tensor per view, NHWC, dtype out_dtype (f32, bf16

@@ -465,12 +465,50 @@ LUMEN_HD int reflect_index(int i, int n) {
 // solarize(threshold): v >= threshold -> 1 - v
 LUMEN_HD float solarize_value(float v, float threshold) { return v >= threshold ? 1.0f - v : v; }
 
-// Final per-channel step: solarize when drawn, then (v - mean) / std when normalising.
+// The last two steps: solarize when drawn (on [0, 1] values), then (v - mean) / std when
+// normalising. A custom stage runs between them.
+LUMEN_HD float solarized(const AugmentViewSpec& spec, const ViewParams& p, float v) {
+  return p.solarize ? solarize_value(v, spec.solarize_threshold) : v;
+}
+LUMEN_HD float normalized(const AugmentViewSpec& spec, int channel, float v) {
+  return spec.normalize ? (v - spec.mean[channel]) / spec.std[channel] : v;
+}
 LUMEN_HD float finish_value(const AugmentViewSpec& spec, const ViewParams& p, int channel,
                             float v) {
-  if (p.solarize) v = solarize_value(v, spec.solarize_threshold);
-  if (spec.normalize) v = (v - spec.mean[channel]) / spec.std[channel];
-  return v;
+  return normalized(spec, channel, solarized(spec, p, v));
 }
+
+// ---- custom stages (augment/custom_stage.h) ----------------------------------------------------
+
+// The random stream of a view's custom stage: Philox keyed by (seed, epoch, dataset index, view)
+// as the view's own draws, on a stream of its own (bit 31 of the view word set: stream = epoch
+// << 32 | 1 << 31 | view) at counters index << 32 | k. A pure function of that key, so a stage's
+// draws repeat on a resume and agree between the CPU and the GPU.
+struct StageRandom {
+  uint64_t seed = 0, stream = 0, base = 0;
+  uint32_t next = 0;  // the draw uniform() takes next
+  // The next uniform in [0, 1), from draw 0 up (for a stage's per-view parameters).
+  LUMEN_HD float uniform() { return uniform_at(next++); }
+  // Draw k, in any order (e.g. per pixel: k = a number past the per-view draws + pixel index).
+  LUMEN_HD float uniform_at(uint32_t k) const { return philox_uniform(seed, stream, base + k); }
+  LUMEN_HD float normal_at(uint32_t k) const { return philox_normal(seed, stream, base + k); }
+};
+LUMEN_HD StageRandom stage_random(uint64_t seed, uint64_t epoch, int64_t sample, int view) {
+  StageRandom r;
+  r.seed = seed;
+  r.stream = (epoch << 32) | 0x80000000ull | uint64_t(uint32_t(view) & 0x7fffffffu);
+  r.base = uint64_t(sample) << 32;
+  return r;
+}
+
+// Where a pixel of a view lies, for a pointwise stage: row y, column x of an (h, w) view.
+struct PixelAt {
+  int y, x, h, w;
+};
+
+// The fused kernel's stage when a view has no custom one.
+struct NoStage {
+  struct Params {};
+};
 
 }  // namespace lumen::kernels
