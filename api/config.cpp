@@ -71,6 +71,23 @@ bool parse_pair(const std::string& s, std::pair<double, double>& out) {
          parse_number(t.substr(comma + 1), out.second);
 }
 
+bool parse_list(const std::string& s, std::vector<double>& out) {
+  std::string t;
+  for (char c : s) {
+    if (c != '(' && c != ')' && c != '[' && c != ']' && c != ' ') t += c;
+  }
+  out.clear();
+  size_t start = 0;
+  while (true) {
+    const size_t comma = t.find(',', start);
+    double v = 0;
+    if (!parse_number(t.substr(start, comma - start), v)) return false;
+    out.push_back(v);
+    if (comma == std::string::npos) return true;
+    start = comma + 1;
+  }
+}
+
 const char* kind_name(ConfigKind k) {
   switch (k) {
     case ConfigKind::integer:
@@ -85,6 +102,8 @@ const char* kind_name(ConfigKind k) {
       return "one of the listed choices";
     case ConfigKind::number_pair:
       return "a pair of numbers like (0.1,2)";
+    case ConfigKind::number_list:
+      return "a list of numbers like (224,96)";
     case ConfigKind::path:
       return "a path";
   }
@@ -136,6 +155,7 @@ void Config::set(const std::string& key, const std::string& value) {
   double d = 0;
   bool b = false;
   std::pair<double, double> p;
+  std::vector<double> list;
   switch (k.kind) {
     case ConfigKind::integer:
       ok = parse_integer(value, i);
@@ -148,6 +168,9 @@ void Config::set(const std::string& key, const std::string& value) {
       break;
     case ConfigKind::number_pair:
       ok = parse_pair(value, p);
+      break;
+    case ConfigKind::number_list:
+      ok = parse_list(value, list);
       break;
     case ConfigKind::text:
       break;
@@ -209,6 +232,11 @@ bool Config::get_bool(const std::string& key) const {
 std::pair<double, double> Config::get_pair(const std::string& key) const {
   std::pair<double, double> v;
   LUMEN_CHECK(parse_pair(raw(key), v), key, " has no pair value ('", raw(key), "')");
+  return v;
+}
+std::vector<double> Config::get_numbers(const std::string& key) const {
+  std::vector<double> v;
+  LUMEN_CHECK(parse_list(raw(key), v), key, " has no list value ('", raw(key), "')");
   return v;
 }
 std::string Config::require(const std::string& key) const {

@@ -17,7 +17,8 @@ namespace lumen {
 
 // path: a file or folder; an explicitly empty value is an error, and checkpoints record the
 // canonical absolute path, so that "data/", "./data" and "/abs/data" compare equal on resume.
-enum class ConfigKind { integer, number, boolean, text, choice, number_pair, path };
+// number_list: one or more numbers, "(224, 96)" or "224,96" (lightly's tuple arguments).
+enum class ConfigKind { integer, number, boolean, text, choice, number_pair, number_list, path };
 
 struct ConfigKey {
   std::string name;  // "optimizer.lr"
@@ -54,6 +55,7 @@ class Config {
   double get_float(const std::string& key) const;
   bool get_bool(const std::string& key) const;
   std::pair<double, double> get_pair(const std::string& key) const;  // "(0.1, 2)" or "0.1,2"
+  std::vector<double> get_numbers(const std::string& key) const;     // "(224, 96)" or "224,96"
   // The value, or throws saying the key is required and what it is for.
   std::string require(const std::string& key) const;
 

@@ -8,10 +8,12 @@
 // Every function throws lumen::Error with a message that says what to do.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "api/config.h"
+#include "augment/transform.h"
 #include "engine/eval/knn.h"
 #include "engine/io/embeddings_csv.h"
 #include "layers/backbone.h"
@@ -32,6 +34,21 @@ Config knn_config(const std::vector<std::string>& args = {});
 //   lumen::train_embedding_model(cfg, tiny);
 std::string train_embedding_model(const Config& config);
 std::string train_embedding_model(const Config& config, const Backbone& backbone);
+
+// Training with custom augmentation stages (augment/custom_stage.h): `edit_views` changes the
+// views the config describes (the method's preset with its collate.* keys) before the run starts,
+// e.g. gives some views a stage of the caller's:
+//
+//   lumen::train_embedding_model(cfg, [](lumen::TransformConfig& t) {
+//     t.views[1].custom = invert_colors(0.5f);  // lightly's views are 0-based lists too
+//   });
+//
+// A resumed run must make the same edit (the config records the keys, not the C++ code). A stage
+// without a CUDA version on a GPU run is refused before anything is built.
+using ViewsEdit = std::function<void(TransformConfig& views)>;
+std::string train_embedding_model(const Config& config, const ViewsEdit& edit_views);
+std::string train_embedding_model(const Config& config, const Backbone& backbone,
+                                  const ViewsEdit& edit_views);
 
 // Backbone features of every image of input_dir, in dataset order (no augmentation: the shorter
 // side resized to collate.input_size, centre crop, ImageNet normalisation). The weights come from

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "api/config.h"
-#include "augment/transform.h"
+#include "api/view_presets.h"
 #include "engine/dist/communicator.h"
 #include "layers/methods/method.h"
 
@@ -25,9 +25,9 @@ using MethodFactory =
 struct MethodEntry {
   std::string name;
   std::string help;
-  std::vector<ConfigKey> keys;               // the method's own keys, with its defaults
-  TransformConfig (*views)(int input_size);  // lightly's transform preset of the method
-  bool lr_scales_with_batch = true;          // default lr: 0.06 * batch / 128, else 0.06
+  std::vector<ConfigKey> keys;       // the method's own keys, with its defaults
+  ViewPreset views;                  // lightly's transform preset of the method
+  bool lr_scales_with_batch = true;  // default lr: 0.06 * batch / 128, else 0.06
   // Reads the method's keys from a config of its schema into typed options.
   MethodFactory (*configure)(const Config& config);
 };

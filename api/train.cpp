@@ -30,9 +30,9 @@ void check_not_overwritten(const TrainOptions& o) {
               "or train in another output_dir");
 }
 
-std::string train_with(const Config& config, const Backbone* backbone) {
+std::string train_with(const Config& config, const Backbone* backbone, const ViewsEdit* edit) {
   const Job& job = current_job();
-  const TrainOptions options = read_train_options(config, backbone, job);
+  const TrainOptions options = read_train_options(config, backbone, job, edit);
   check_not_overwritten(options);
   set_fault_timeout(options.dist.timeout_s);
   // Everything that refuses a run does so before anything is built: the folder's lock and the
@@ -71,9 +71,20 @@ Config train_config(const std::vector<std::string>& args) {
 }
 
 std::string train_embedding_model(const Config& config, const Backbone& backbone) {
-  return train_with(config, &backbone);
+  return train_with(config, &backbone, nullptr);
 }
 
-std::string train_embedding_model(const Config& config) { return train_with(config, nullptr); }
+std::string train_embedding_model(const Config& config) {
+  return train_with(config, nullptr, nullptr);
+}
+
+std::string train_embedding_model(const Config& config, const ViewsEdit& edit_views) {
+  return train_with(config, nullptr, &edit_views);
+}
+
+std::string train_embedding_model(const Config& config, const Backbone& backbone,
+                                  const ViewsEdit& edit_views) {
+  return train_with(config, &backbone, &edit_views);
+}
 
 }  // namespace lumen

@@ -1,7 +1,6 @@
 #include "api/train_config.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "api/methods.h"
 
@@ -33,121 +32,7 @@ std::vector<ConfigKey> data_keys() {
   };
 }
 
-// One field of lightly's view transforms: its key, kind, help and where it lives in a ViewConfig.
-struct ViewField {
-  const char* key;
-  ConfigKind kind;
-  const char* help;
-  float ViewConfig::*value;  // number fields; null for the others (handled by name)
-};
-
-const std::vector<ViewField>& view_fields() {
-  static const std::vector<ViewField> fields = {
-      {"cj_prob", K::number, "probability of colour jitter", &ViewConfig::cj_prob},
-      {"cj_strength", K::number, "scales all colour jitter strengths", &ViewConfig::cj_strength},
-      {"cj_bright", K::number, "brightness jitter", &ViewConfig::cj_bright},
-      {"cj_contrast", K::number, "contrast jitter", &ViewConfig::cj_contrast},
-      {"cj_sat", K::number, "saturation jitter", &ViewConfig::cj_sat},
-      {"cj_hue", K::number, "hue jitter", &ViewConfig::cj_hue},
-      {"min_scale", K::number, "smallest crop area fraction", &ViewConfig::min_scale},
-      {"random_gray_scale", K::number, "probability of grayscale", &ViewConfig::random_gray_scale},
-      {"gaussian_blur", K::number, "probability of Gaussian blur", &ViewConfig::gaussian_blur},
-      {"sigmas", K::number_pair, "range of the blur sigma", nullptr},
-      {"vf_prob", K::number, "probability of a vertical flip", &ViewConfig::vf_prob},
-      {"hf_prob", K::number, "probability of a horizontal flip", &ViewConfig::hf_prob},
-      {"rr_prob", K::number, "probability of a rotation", &ViewConfig::rr_prob},
-      {"rr_degrees", K::number_pair,
-       "rotation angle range; unset: 90-degree rotations (random angles are not supported yet)",
-       nullptr},
-      {"solarization_prob", K::number, "probability of solarization",
-       &ViewConfig::solarization_prob},
-      {"kernel_size", K::number, "deprecated in lightly and ignored there too", nullptr},
-      {"normalize", K::boolean, "normalise with ImageNet mean and std", nullptr},
-  };
-  return fields;
-}
-
-std::string number_text(double v) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", v);
-  return text;
-}
-
-// A view's value of a field as config text ("" where the field has no value).
-std::string field_text(const ViewField& f, const ViewConfig& v) {
-  const std::string key = f.key;
-  if (f.value != nullptr) return number_text(v.*f.value);
-  if (key == "sigmas") return "(" + number_text(v.sigmas[0]) + "," + number_text(v.sigmas[1]) + ")";
-  if (key == "rr_degrees" && v.rr_degrees) {
-    return "(" + number_text((*v.rr_degrees)[0]) + "," + number_text((*v.rr_degrees)[1]) + ")";
-  }
-  if (key == "normalize") return v.normalize ? "true" : "false";
-  return "";
-}
-
-std::string view_key(size_t view, const char* field) {
-  return "collate.view_" + std::to_string(view + 1) + "." + field;
-}
-
 }  // namespace
-
-std::vector<ConfigKey> collate_keys(const TransformConfig& preset) {
-  std::vector<ConfigKey> keys = {{"collate.input_size",
-                                  K::integer,
-                                  std::to_string(preset.views.at(0).input_size),
-                                  "size of the views",
-                                  {},
-                                  1}};
-  for (const ViewField& f : view_fields()) {
-    std::vector<std::string> values;
-    for (const ViewConfig& v : preset.views) values.push_back(field_text(f, v));
-    const bool same = std::all_of(values.begin(), values.end(),
-                                  [&](const std::string& s) { return s == values[0]; });
-    std::string help = f.help;
-    if (!same) {
-      help += " (per view:";
-      for (const std::string& s : values) help += " " + s;
-      help += ")";
-    }
-    keys.push_back({std::string("collate.") + f.key, f.kind, same ? values[0] : "", help});
-    for (size_t i = 0; i < preset.views.size(); ++i) {
-      ConfigKey k{view_key(i, f.key), f.kind, values[i],
-                  "view " + std::to_string(i + 1) + ": " + f.help};
-      k.in_help = false;
-      keys.push_back(k);
-    }
-  }
-  return keys;
-}
-
-TransformConfig views_from_config(const Config& c, const TransformConfig& preset) {
-  TransformConfig t = preset;
-  const int input_size = int(c.get_int("collate.input_size"));
-  for (size_t i = 0; i < t.views.size(); ++i) {
-    ViewConfig& v = t.views[i];
-    v.input_size = input_size;
-    for (const ViewField& f : view_fields()) {
-      // view_N.KEY, else KEY, else the preset's value.
-      std::string key = view_key(i, f.key);
-      if (!c.is_set(key)) key = std::string("collate.") + f.key;
-      if (!c.is_set(key)) continue;
-      const std::string name = f.key;
-      if (f.value != nullptr) {
-        v.*f.value = float(c.get_float(key));
-      } else if (name == "sigmas") {
-        const auto s = c.get_pair(key);
-        v.sigmas = {float(s.first), float(s.second)};
-      } else if (name == "rr_degrees") {
-        const auto d = c.get_pair(key);  // rejected by view_spec below, with the reason
-        v.rr_degrees = std::array<float, 2>{float(d.first), float(d.second)};
-      } else if (name == "normalize") {
-        if (!c.get_bool(key)) v.normalize.reset();
-      }  // kernel_size: ignored, as lightly ignores it
-    }
-    view_spec(v);  // validates the values, naming a bad one
-  }
-  return t;
-}
 
 std::vector<ConfigKey> train_config_schema(const std::string& method_name) {
   const MethodEntry& method = find_method(method_name);
@@ -230,7 +115,7 @@ std::vector<ConfigKey> train_config_schema(const std::string& method_name) {
   };
   keys.insert(keys.end(), more.begin(), more.end());
   for (const ConfigKey& k : method.keys) keys.push_back(k);
-  for (const ConfigKey& k : collate_keys(method.views(224))) keys.push_back(k);
+  for (const ConfigKey& k : collate_keys(method.views)) keys.push_back(k);
   return keys;
 }
 

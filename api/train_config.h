@@ -4,7 +4,7 @@
 #pragma once
 
 #include "api/config.h"
-#include "augment/transform.h"
+#include "api/view_presets.h"  // the collate keys of the view presets
 
 namespace lumen {
 
@@ -15,12 +15,5 @@ std::string method_of(const std::vector<std::string>& args);
 std::vector<ConfigKey> embed_config_schema();
 std::vector<ConfigKey> knn_config_schema();
 std::vector<ConfigKey> check_config_schema();
-
-// The collate keys of a view preset: `collate.KEY` sets KEY on every view, `collate.view_N.KEY`
-// (N from 1) on view N only; defaults are the preset's (per view where the views differ).
-std::vector<ConfigKey> collate_keys(const TransformConfig& preset);
-// The views the collate keys of `config` describe, starting from `preset`; throws naming a bad
-// value.
-TransformConfig views_from_config(const Config& config, const TransformConfig& preset);
 
 }  // namespace lumen

@@ -1,5 +1,6 @@
 #include "api/train_options.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -38,7 +39,8 @@ Device rank_device(const Config& c, const Job& job) {
 }
 }  // namespace
 
-TrainOptions read_train_options(const Config& c, const Backbone* backbone, const Job& job) {
+TrainOptions read_train_options(const Config& c, const Backbone* backbone, const Job& job,
+                                const std::function<void(TransformConfig&)>* edit_views) {
   TrainOptions o;
   o.method = c.get_string("method");
   const MethodEntry& method = find_method(o.method);
@@ -54,9 +56,16 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone, const
   LUMEN_CHECK(o.batch_size >= 2, "loader.batch_size must be at least 2 for contrastive and ",
               "batch-norm methods, got ", o.batch_size);
 
-  o.views = views_from_config(c, method.views(224));
-  const int input_size = o.views.views.at(0).input_size;
-  o.data = dataset_request(c, c.require("input_dir"), storage_size(input_size));
+  o.views = views_from_config(c, method.views);
+  if (edit_views != nullptr && *edit_views) {
+    (*edit_views)(o.views);
+    LUMEN_CHECK(!o.views.views.empty(), "the views edit left no view; keep at least one");
+    for (const ViewConfig& v : o.views.views) view_spec(v);  // names a bad value
+  }
+  check_custom_stages(o.views, o.device);
+  int largest_view = 1;
+  for (const ViewConfig& v : o.views.views) largest_view = std::max(largest_view, v.input_size);
+  o.data = dataset_request(c, c.require("input_dir"), storage_size(largest_view));
   o.data.filenames = c.get_string("data.filenames");  // input_dir's files; val_dir is listed
   o.data.cache_path = c.get_string("output_dir") + "/cache/images_" +
                       std::to_string(o.data.image_size) + ".lumencache";

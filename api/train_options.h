@@ -2,6 +2,7 @@
 // by string.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -63,8 +64,11 @@ struct TrainOptions {
 // Reads a config of train_config_schema(method). `backbone`: a custom backbone, else the ResNet
 // named by model.name / model.width. `job`: the ranks this process trains with (the default
 // learning rate scales with the global batch; on GPUs each rank takes the GPU of its local rank).
+// `edit_views`: changes the views read from the config (custom augmentation stages); the views
+// are then checked for the training device (check_custom_stages).
 TrainOptions read_train_options(const Config& config, const Backbone* backbone = nullptr,
-                                const Job& job = current_job());
+                                const Job& job = current_job(),
+                                const std::function<void(TransformConfig&)>* edit_views = nullptr);
 
 // Folder images are cached a little larger than the views (as ImageNet's Resize(256) for 224
 // crops), so random resized crops keep detail.

@@ -1,5 +1,6 @@
 #include "augment/transform.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/augment.h"
@@ -56,6 +57,61 @@ TransformConfig byol_transform(int input_size) {
   return {{view1, view2}};
 }
 
+ViewConfig dino_shared_view() {
+  ViewConfig view;
+  view.interpolation = Interpolation::bicubic;
+  view.cj_strength = 0.5f;
+  view.cj_sat = 0.4f;
+  return view;
+}
+
+TransformConfig dino_transform(const DINOTransformArgs& a) {
+  LUMEN_CHECK(a.n_local_views >= 0, "DINOTransform: n_local_views = ", a.n_local_views,
+              " must not be negative");
+  auto view = [&](int size, const std::array<float, 2>& scale, float blur, float solarize) {
+    ViewConfig v = a.view;
+    v.input_size = size;
+    v.min_scale = scale[0];
+    v.max_scale = scale[1];
+    v.gaussian_blur = blur;
+    v.solarization_prob = solarize;
+    return v;
+  };
+  TransformConfig t;
+  t.views.push_back(view(a.global_crop_size, a.global_crop_scale, a.gaussian_blur[0], 0.0f));
+  t.views.push_back(
+      view(a.global_crop_size, a.global_crop_scale, a.gaussian_blur[1], a.solarization_prob));
+  // lightly 1.5.26 does not pass cj_strength to global view 2, which keeps DINOViewTransform's
+  // default.
+  t.views.back().cj_strength = dino_shared_view().cj_strength;
+  for (int i = 0; i < a.n_local_views; ++i) {
+    t.views.push_back(view(a.local_crop_size, a.local_crop_scale, a.gaussian_blur[2], 0.0f));
+  }
+  return t;
+}
+
+TransformConfig swav_transform(const SwaVTransformArgs& a) {
+  const size_t n = a.crop_sizes.size();
+  LUMEN_CHECK(a.crop_counts.size() == n, "Length of crop_sizes and crop_counts must be equal but ",
+              "are ", n, " and ", a.crop_counts.size(), ".");
+  LUMEN_CHECK(a.crop_min_scales.size() == n, "Length of crop_sizes and crop_min_scales must be ",
+              "equal but are ", n, " and ", a.crop_min_scales.size(), ".");
+  LUMEN_CHECK(a.crop_max_scales.size() == n, "Length of crop_sizes and crop_max_scales must be ",
+              "equal but are ", n, " and ", a.crop_max_scales.size(), ".");
+  TransformConfig t;
+  for (size_t i = 0; i < n; ++i) {
+    LUMEN_CHECK(a.crop_counts[i] >= 0, "SwaVTransform: crop_counts[", i, "] = ", a.crop_counts[i],
+                " must not be negative");
+    ViewConfig v = a.view;
+    v.input_size = a.crop_sizes[i];
+    v.min_scale = a.crop_min_scales[i];
+    v.max_scale = a.crop_max_scales[i];
+    for (int k = 0; k < a.crop_counts[i]; ++k) t.views.push_back(v);
+  }
+  LUMEN_CHECK(!t.views.empty(), "SwaVTransform: crop_counts make no view; give at least one crop");
+  return t;
+}
+
 kernels::AugmentViewSpec view_spec(const ViewConfig& c) {
   LUMEN_CHECK(c.input_size >= 1 && c.input_size <= 8192,
               "augmentation config: input_size = ", c.input_size,
@@ -76,6 +132,9 @@ kernels::AugmentViewSpec view_spec(const ViewConfig& c) {
               " exceeds 0.5 (torchvision's limit for hue); lower cj_hue or cj_strength");
   LUMEN_CHECK(c.min_scale > 0.0f && c.min_scale <= 1.0f,
               "augmentation config: min_scale = ", c.min_scale, " must lie in (0, 1]");
+  LUMEN_CHECK(c.max_scale >= c.min_scale && c.max_scale <= 1.0f,
+              "augmentation config: the crop scale (", c.min_scale, ", ", c.max_scale,
+              ") must satisfy min_scale <= max_scale <= 1");
   LUMEN_CHECK(c.sigmas[0] > 0.0f && c.sigmas[0] <= c.sigmas[1] && c.sigmas[1] <= 21.0f,
               "augmentation config: sigmas = (", c.sigmas[0], ", ", c.sigmas[1],
               ") must satisfy 0 < min <= max <= 21");
@@ -84,8 +143,10 @@ kernels::AugmentViewSpec view_spec(const ViewConfig& c) {
               "leave it unset for lightly's 90 degree rotations");
   kernels::AugmentViewSpec s;
   s.out_h = s.out_w = c.input_size;
+  s.interpolation =
+      c.interpolation == Interpolation::bicubic ? kernels::kBicubic : kernels::kBilinear;
   s.scale_min = c.min_scale;
-  s.scale_max = 1.0f;
+  s.scale_max = c.max_scale;
   s.ratio_min = 3.0f / 4.0f;
   s.ratio_max = 4.0f / 3.0f;
   s.log_ratio_min = float(std::log(3.0 / 4.0));
@@ -123,11 +184,25 @@ kernels::ViewParams sample_view(const ViewConfig& config, int src_h, int src_w, 
 
 DType default_view_dtype(Device device) { return device.is_cuda() ? DType::bf16 : DType::f32; }
 
+void check_custom_stages(const TransformConfig& config, Device device) {
+  for (size_t v = 0; v < config.views.size(); ++v) {
+    const std::optional<CustomStage>& stage = config.views[v].custom;
+    if (!stage) continue;
+    LUMEN_CHECK(!device.is_cuda() || stage->cuda.has_value(), "view ", v + 1, "'s custom stage '",
+                stage->name, "' has only a CPU version, and the views are made on ", device.str(),
+                ": Lumen does not run a CPU stage inside the fused GPU pipeline. Give the stage a "
+                "CUDA version (lumen::pointwise_stage_with_cuda in a .cu file, "
+                "augment/custom_stage_cuda.cuh), or train with device=cpu");
+    LUMEN_CHECK(device.is_cuda() || static_cast<bool>(stage->cpu), "view ", v + 1,
+                "'s custom stage '", stage->name,
+                "' has no CPU function (CustomStage::cpu), and the views are made on the CPU; "
+                "give it one, or train on a GPU");
+  }
+}
+
 namespace {
 std::vector<kernels::AugmentViewSpec> specs_of(const TransformConfig& config) {
-  LUMEN_CHECK(!config.views.empty() && int(config.views.size()) <= kernels::kAugmentMaxViews,
-              "augmentation config has ", config.views.size(), " views; use 1 to ",
-              kernels::kAugmentMaxViews);
+  LUMEN_CHECK(!config.views.empty(), "augmentation config has no views; give at least one");
   std::vector<kernels::AugmentViewSpec> specs;
   for (const ViewConfig& v : config.views) specs.push_back(view_spec(v));
   return specs;
@@ -148,14 +223,90 @@ void check_out_dtype(DType dtype, const char* op) {
               ": output dtype ", dtype_name(dtype), " is not supported; use f32, bf16 or f16");
 }
 
+// One allocation per run of consecutive views of one size, each view a block of its rows: the
+// layout group_views returns without copying.
 std::vector<Tensor> allocate_views(const Tensor& batch,
                                    const std::vector<kernels::AugmentViewSpec>& specs,
                                    DType dtype) {
+  const int64_t b = batch.size(0);
   std::vector<Tensor> out;
-  for (const auto& s : specs) {
-    out.push_back(Tensor::empty_on({batch.size(0), s.out_h, s.out_w, 3}, dtype, batch));
+  for (size_t first = 0; first < specs.size();) {
+    size_t end = first + 1;
+    while (end < specs.size() && specs[end].out_h == specs[first].out_h &&
+           specs[end].out_w == specs[first].out_w) {
+      ++end;
+    }
+    const int64_t count = int64_t(end - first);
+    Tensor block =
+        Tensor::empty_on({count * b, specs[first].out_h, specs[first].out_w, 3}, dtype, batch);
+    for (int64_t k = 0; k < count; ++k) out.push_back(block.rows(k * b, b));
+    first = end;
   }
   return out;
+}
+// The GPU side of make_views_into: the views without a custom stage in the library's launches,
+// the views of each custom stage type in that type's.
+void make_views_cuda(const Tensor& batch, const Tensor& idx, uint64_t seed, uint64_t epoch,
+                     const TransformConfig& config,
+                     const std::vector<kernels::AugmentViewSpec>& specs,
+                     const std::vector<Tensor>& out) {
+  const int64_t b = batch.size(0);
+  kernels::AugmentBatch a;
+  a.src = batch.data<uint8_t>();
+  a.batch = b;
+  a.src_h = int(batch.size(1));
+  a.src_w = int(batch.size(2));
+  a.indices = idx.data<int64_t>();
+  a.seed = seed;
+  a.epoch = epoch;
+  a.stream = stream_of(batch);
+  // A launch: its views' entries, and for a custom stage type the views' stage objects.
+  struct Launch {
+    const CudaStage* stage = nullptr;  // null: the library's kernel
+    std::vector<kernels::AugmentViewEntry> entries;
+    std::vector<unsigned char> objects;
+  };
+  std::vector<Launch> launches(1);
+  int64_t scratch_floats = 0;
+  for (size_t v = 0; v < specs.size(); ++v) {
+    kernels::AugmentViewEntry entry;
+    entry.spec = specs[v];
+    entry.view = int(v);
+    entry.out = out[v].raw_data();
+    entry.scratch_offset = scratch_floats;
+    scratch_floats += kernels::augment_scratch_floats(specs[v], b);
+    Launch* launch = &launches[0];
+    if (const std::optional<CustomStage>& custom = config.views[v].custom) {
+      const CudaStage& stage = *custom->cuda;  // check_custom_stages made sure it exists
+      auto it = std::find_if(launches.begin(), launches.end(), [&](const Launch& l) {
+        return l.stage != nullptr && l.stage->type == stage.type;
+      });
+      if (it == launches.end()) it = launches.insert(launches.end(), Launch{&stage, {}, {}});
+      LUMEN_CHECK(stage.object.size() == it->stage->object.size(), "view ", v + 1,
+                  "'s custom stage '", custom->name, "' has the type of another view's stage ",
+                  "but not its size; make both with lumen::cuda_stage");
+      it->objects.insert(it->objects.end(), stage.object.begin(), stage.object.end());
+      launch = &*it;
+    }
+    launch->entries.push_back(entry);
+  }
+  Tensor scratch;
+  if (scratch_floats > 0) {
+    scratch = Tensor::empty_on({scratch_floats}, DType::f32, batch);
+    a.scratch = scratch.data<float>();
+  }
+  const DType dtype = out[0].dtype();
+  const int kernel = dtype == DType::f32 ? 0 : dtype == DType::bf16 ? 1 : 2;  // CudaStage::launch
+  for (const Launch& l : launches) {
+    const int count = int(l.entries.size());
+    if (l.stage != nullptr) {
+      l.stage->launch[kernel](a, l.entries.data(), l.objects.data(), count);
+      continue;
+    }
+    dispatch_float(dtype, "make_views", [&](auto tag) {
+      LUMEN_ON_CUDA(kernels::augment_views_cuda<decltype(tag)>(a, l.entries.data(), count));
+    });
+  }
 }
 }  // namespace
 
@@ -180,36 +331,29 @@ void make_views_into(const Tensor& batch, const Tensor& indices, uint64_t seed, 
                 " is ", out[v].str(), ", expected ", shape_str(want), " ", dtype_name(out_dtype));
     check_same_device(out[v], batch, op);
   }
+  check_custom_stages(config, batch.device());
   const int src_h = int(batch.size(1)), src_w = int(batch.size(2));
   if (b == 0) return;
   const int views = int(specs.size());
   Tensor idx = indices.device() == batch.device() ? indices : indices.to(batch.device());
   if (batch.is_cuda()) {
-    bool blur = false;
-    int64_t scratch_floats = 0;
-    for (const auto& s : specs) {
-      blur = blur || s.blur_prob > 0.0f;
-      scratch_floats += 2 * b * int64_t(s.out_h) * s.out_w * 3;
-    }
-    Tensor scratch;
-    if (blur) scratch = Tensor::empty_on({scratch_floats}, DType::f32, batch);
-    [[maybe_unused]] float* scratch_ptr = blur ? scratch.data<float>() : nullptr;
-    dispatch_float(out_dtype, op, [&](auto tag) {
-      using T = decltype(tag);
-      std::vector<T*> ptrs;
-      for (const Tensor& t : out) ptrs.push_back(t.data<T>());
-      LUMEN_ON_CUDA(kernels::augment_views_cuda<T>(
-          batch.data<uint8_t>(), b, src_h, src_w, idx.data<int64_t>(), specs.data(), views, seed,
-          epoch, ptrs.data(), scratch_ptr, stream_of(batch)));
-    });
+    make_views_cuda(batch, idx, seed, epoch, config, specs, out);
     return;
+  }
+  std::vector<kernels::CpuViewStage> stages(specs.size());
+  for (int v = 0; v < views; ++v) {
+    if (!config.views[v].custom) continue;
+    stages[v].context = &config.views[v].custom->cpu;
+    stages[v].apply = [](const void* context, float* hwc, int h, int w, StageRandom& random) {
+      (*static_cast<const decltype(CustomStage::cpu)*>(context))(ViewImage{hwc, h, w}, random);
+    };
   }
   dispatch_float(out_dtype, op, [&](auto tag) {
     using T = decltype(tag);
     std::vector<T*> ptrs;
     for (const Tensor& t : out) ptrs.push_back(t.data<T>());
     kernels::augment_views_cpu<T>(batch.data<uint8_t>(), b, src_h, src_w, idx.data<int64_t>(),
-                                  specs.data(), views, seed, epoch, ptrs.data());
+                                  specs.data(), views, seed, epoch, ptrs.data(), stages.data());
   });
 }
 
@@ -225,6 +369,57 @@ std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint6
 std::vector<Tensor> make_views(const Tensor& batch, const Tensor& indices, uint64_t seed,
                                uint64_t epoch, const TransformConfig& config) {
   return make_views(batch, indices, seed, epoch, config, default_view_dtype(batch.device()));
+}
+
+std::vector<ViewGroup> view_groups(const TransformConfig& config) {
+  std::vector<ViewGroup> groups;
+  for (int v = 0; v < int(config.views.size()); ++v) {
+    const int size = config.views[v].input_size;
+    if (groups.empty() || groups.back().size != size) {
+      groups.push_back({v, 1, size});
+    } else {
+      ++groups.back().count;
+    }
+  }
+  return groups;
+}
+
+std::vector<Tensor> group_views(const std::vector<Tensor>& views) {
+  const char* op = "group_views";
+  std::vector<Tensor> groups;
+  for (size_t first = 0; first < views.size();) {
+    const Tensor& head = views[first];
+    check_defined(head, op);
+    LUMEN_CHECK(head.ndim() >= 1, op, ": view ", first, " is ", head.str(), "; views are (B, ...)");
+    size_t end = first;
+    bool adjacent = true;
+    for (; end < views.size(); ++end) {
+      const Tensor& v = views[end];
+      check_defined(v, op);
+      LUMEN_CHECK(!v.requires_grad(), op, ": view ", end, " requires grad; group the views (the ",
+                  "inputs) before anything records on them");
+      if (v.shape() != head.shape() || v.dtype() != head.dtype() || v.device() != head.device()) {
+        break;
+      }
+      adjacent = adjacent && v.storage() == head.storage() &&
+                 v.impl()->byte_offset == head.impl()->byte_offset + (end - first) * head.nbytes();
+    }
+    const int64_t count = int64_t(end - first), b = head.size(0);
+    Shape shape = head.shape();
+    shape[0] = count * b;
+    if (count == 1) {
+      groups.push_back(head);
+    } else if (adjacent) {
+      groups.push_back(
+          Tensor::view_of(head.storage(), head.impl()->byte_offset, shape, head.dtype()));
+    } else {
+      Tensor block = Tensor::empty_on(shape, head.dtype(), head);
+      for (int64_t k = 0; k < count; ++k) block.rows(k * b, b).copy_from(views[first + k]);
+      groups.push_back(block);
+    }
+    first = end;
+  }
+  return groups;
 }
 
 std::vector<Tensor> apply_views_cpu(const Tensor& batch,

@@ -1,9 +1,9 @@
 // Per-view augmentation math shared by the CPU reference pipeline and the fused CUDA kernel.
 //
-// A view is made from one u8 source image (S_h, S_w, 3) NHWC RGB in this order (lightly's
+// A view is made from one u8 source image (S_h, S_w, 3) NHWC RGB in this order (lightly 1.5.26's
 // SimCLR/MoCo/SimSiam/BYOL view transforms):
-//   random resized crop (bilinear, straight from the u8 source to (H, W))
-//   -> 90 degree rotation (counter-clockwise) -> horizontal flip -> vertical flip
+//   random resized crop (bilinear or bicubic, straight from the u8 source to (H, W))
+//   -> horizontal flip -> vertical flip -> 90 degree rotation (counter-clockwise)
 //   -> colour jitter (brightness, contrast, saturation, hue in a random order) -> grayscale
 //   -> Gaussian blur -> solarize -> normalize
 // Pixel values are floats in [0, 1] (the u8 value / 255, as ToTensor), and every op follows
@@ -22,8 +22,11 @@
 namespace lumen::kernels {
 
 // ---- configuration of one view (plain numbers; augment/ fills it from a ViewConfig) ----------
+enum Interpolation : int { kBilinear = 0, kBicubic = 1 };
+
 struct AugmentViewSpec {
   int out_h = 224, out_w = 224;
+  int interpolation = kBilinear;  // of the resized crop
   // RandomResizedCrop: area fraction in [scale_min, scale_max], log aspect ratio (w / h) uniform
   // in [log_ratio_min, log_ratio_max].
   float scale_min = 0.08f, scale_max = 1.0f;
@@ -179,29 +182,32 @@ LUMEN_HD ViewParams sample_view_params(const AugmentViewSpec& spec, int src_h, i
 
 // ---- geometry ---------------------------------------------------------------------------------
 
-// Source coordinate (in the resized crop, before rotation and flips) of output pixel (y, x) of a
-// square-or-not (out_h, out_w) view: undoes vflip, then hflip, then the CCW rotation.
+// Source coordinate (in the resized crop, before flips and rotation) of output pixel (y, x) of a
+// square (out_h, out_w) view. lightly 1.5.26 flips first, then rotates: this undoes the CCW
+// rotation, then vflip, then hflip.
 LUMEN_HD void view_to_crop_coords(const ViewParams& p, int out_h, int out_w, int y, int x, int& cy,
                                   int& cx) {
-  int yy = p.vflip ? out_h - 1 - y : y;
-  int xx = p.hflip ? out_w - 1 - x : x;
+  int yy = y, xx = x;
   if (p.rotate90) {
     // rot90 CCW of a square A: R[i][j] = A[j][n - 1 - i]
-    cy = xx;
-    cx = out_h - 1 - yy;
-  } else {
-    cy = yy;
-    cx = xx;
+    yy = x;
+    xx = out_h - 1 - y;
   }
+  cy = p.vflip ? out_h - 1 - yy : yy;
+  cx = p.hflip ? out_w - 1 - xx : xx;
 }
 
-// One axis of PyTorch's bilinear resize (align_corners=False, no antialias): output index d of
-// out_size taps i0 and i1 of in_size with weights w0, w1.
-struct BilinearTap {
-  int i0, i1;
-  float w0, w1;
+// One axis of PyTorch's resize (align_corners=False, no antialias), torchvision's tensor resize:
+// output index d of out_size reads taps i[0..n) of in_size with weights w[0..n); n is 2 for
+// bilinear and 4 for bicubic (resize_tap_count).
+struct ResizeTap {
+  int i[4];
+  float w[4];
 };
-LUMEN_HD BilinearTap bilinear_tap(int d, int in_size, int out_size) {
+LUMEN_HD int resize_tap_count(int interpolation) { return interpolation == kBicubic ? 4 : 2; }
+
+// Bilinear: the source index clamped at 0 (PyTorch's area_pixel_compute_source_index, cubic=false).
+LUMEN_HD ResizeTap bilinear_tap(int d, int in_size, int out_size) {
   const float scale = float(in_size) / float(out_size);
   float src = scale * (float(d) + 0.5f) - 0.5f;
   if (src < 0) src = 0;
@@ -209,7 +215,37 @@ LUMEN_HD BilinearTap bilinear_tap(int d, int in_size, int out_size) {
   if (i0 > in_size - 1) i0 = in_size - 1;
   const int i1 = i0 < in_size - 1 ? i0 + 1 : i0;
   const float w1 = src - float(i0);
-  return {i0, i1, 1.0f - w1, w1};
+  return {{i0, i1, i1, i1}, {1.0f - w1, w1, 0.0f, 0.0f}};
+}
+
+// Bicubic (PyTorch's upsample_bicubic2d: A = -0.75, the source index not clamped, taps
+// floor(src) - 1 .. floor(src) + 2 clamped into the input).
+LUMEN_HD float cubic_convolution1(float x, float a) { return ((a + 2) * x - (a + 3)) * x * x + 1; }
+LUMEN_HD float cubic_convolution2(float x, float a) {
+  return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+}
+LUMEN_HD ResizeTap bicubic_tap(int d, int in_size, int out_size) {
+  const float scale = float(in_size) / float(out_size);
+  const float src = scale * (float(d) + 0.5f) - 0.5f;
+  const int base = int(floorf(src));
+  const float t = src - float(base);
+  const float a = -0.75f;
+  ResizeTap tap;
+  tap.w[0] = cubic_convolution2(t + 1.0f, a);
+  tap.w[1] = cubic_convolution1(t, a);
+  tap.w[2] = cubic_convolution1(1.0f - t, a);
+  tap.w[3] = cubic_convolution2((1.0f - t) + 1.0f, a);
+  for (int j = 0; j < 4; ++j) {
+    int k = base - 1 + j;
+    k = k < 0 ? 0 : (k > in_size - 1 ? in_size - 1 : k);
+    tap.i[j] = k;
+  }
+  return tap;
+}
+
+LUMEN_HD ResizeTap resize_tap(int interpolation, int d, int in_size, int out_size) {
+  return interpolation == kBicubic ? bicubic_tap(d, in_size, out_size)
+                                   : bilinear_tap(d, in_size, out_size);
 }
 
 // A u8 channel value as a float in [0, 1] (ToTensor: v / 255). The host reads a table of the same
@@ -231,30 +267,38 @@ LUMEN_HD float u8_to_unit(uint8_t v) {
 #endif
 }
 
-// The bilinear blend of the 2x2 source taps (PyTorch's order: rows outer, columns inner).
-//   row0, row1: the crop's first pixel in source rows top + ty.i0 and top + ty.i1, (w, 3) u8
-LUMEN_HD void bilinear_mix(const uint8_t* row0, const uint8_t* row1, const BilinearTap& ty,
-                           const BilinearTap& tx, float rgb[3]) {
+LUMEN_HD float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
+
+// The blend of the n x n source taps in PyTorch's order (rows outer, columns inner, each sum
+// accumulated tap by tap). Bicubic results are clamped into [0, 1], as PIL's 8-bit resize and
+// torchvision's u8 resize clamp them (a bilinear blend of [0, 1] values stays inside).
+//   crop: the crop's top-left pixel in a source of row stride src_w * 3, u8
+LUMEN_HD void resize_mix(const uint8_t* crop, int src_w, int interpolation, const ResizeTap& ty,
+                         const ResizeTap& tx, float rgb[3]) {
+  const int n = resize_tap_count(interpolation);
   for (int c = 0; c < 3; ++c) {
-    const float a = u8_to_unit(row0[tx.i0 * 3 + c]), b = u8_to_unit(row0[tx.i1 * 3 + c]);
-    const float d = u8_to_unit(row1[tx.i0 * 3 + c]), e = u8_to_unit(row1[tx.i1 * 3 + c]);
-    rgb[c] = ty.w0 * (tx.w0 * a + tx.w1 * b) + ty.w1 * (tx.w0 * d + tx.w1 * e);
+    float out = 0.0f;
+    for (int j = 0; j < n; ++j) {
+      const uint8_t* row = crop + int64_t(ty.i[j]) * src_w * 3;
+      float inner = tx.w[0] * u8_to_unit(row[tx.i[0] * 3 + c]);
+      for (int k = 1; k < n; ++k) inner += tx.w[k] * u8_to_unit(row[tx.i[k] * 3 + c]);
+      out = j == 0 ? ty.w[0] * inner : out + ty.w[j] * inner;
+    }
+    rgb[c] = interpolation == kBicubic ? clamp01(out) : out;
   }
 }
 
-// Bilinear sample of the resized crop at (cy, cx), straight from the u8 source (src_h, src_w, 3).
-LUMEN_HD void resized_crop_pixel(const uint8_t* src, int src_w, const ViewParams& p, int out_h,
-                                 int out_w, int cy, int cx, float rgb[3]) {
-  const BilinearTap ty = bilinear_tap(cy, p.crop_h, out_h);
-  const BilinearTap tx = bilinear_tap(cx, p.crop_w, out_w);
-  const uint8_t* r0 = src + (int64_t(p.crop_top + ty.i0) * src_w + p.crop_left) * 3;
-  const uint8_t* r1 = src + (int64_t(p.crop_top + ty.i1) * src_w + p.crop_left) * 3;
-  bilinear_mix(r0, r1, ty, tx, rgb);
+// The resized crop at (cy, cx), straight from the u8 source (src_h, src_w, 3).
+LUMEN_HD void resized_crop_pixel(const uint8_t* src, int src_w, const ViewParams& p,
+                                 int interpolation, int out_h, int out_w, int cy, int cx,
+                                 float rgb[3]) {
+  const ResizeTap ty = resize_tap(interpolation, cy, p.crop_h, out_h);
+  const ResizeTap tx = resize_tap(interpolation, cx, p.crop_w, out_w);
+  const uint8_t* crop = src + (int64_t(p.crop_top) * src_w + p.crop_left) * 3;
+  resize_mix(crop, src_w, interpolation, ty, tx, rgb);
 }
 
 // ---- colour (torchvision's functional ops on float tensors) ----------------------------------
-
-LUMEN_HD float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 
 // rgb_to_grayscale: 0.2989 r + 0.587 g + 0.114 b
 LUMEN_HD float grayscale_of(const float rgb[3]) {
@@ -377,17 +421,17 @@ LUMEN_HD void color_pixel(const ViewParams& p, float contrast_mean, float rgb[3]
 }
 
 // Resized-crop pixel under output pixel (y, x) of the view (rotation and flips undone).
-LUMEN_HD void crop_pixel(const uint8_t* src, int src_w, const ViewParams& p, int out_h, int out_w,
-                         int y, int x, float rgb[3]) {
+LUMEN_HD void crop_pixel(const uint8_t* src, int src_w, const AugmentViewSpec& spec,
+                         const ViewParams& p, int y, int x, float rgb[3]) {
   int cy, cx;
-  view_to_crop_coords(p, out_h, out_w, y, x, cy, cx);
-  resized_crop_pixel(src, src_w, p, out_h, out_w, cy, cx, rgb);
+  view_to_crop_coords(p, spec.out_h, spec.out_w, y, x, cy, cx);
+  resized_crop_pixel(src, src_w, p, spec.interpolation, spec.out_h, spec.out_w, cy, cx, rgb);
 }
 
-// Output pixel (y, x) through crop, rotation, flips, jitter and grayscale (before blur).
-LUMEN_HD void stage_pixel(const uint8_t* src, int src_w, const ViewParams& p, int out_h, int out_w,
-                          float contrast_mean, int y, int x, float rgb[3]) {
-  crop_pixel(src, src_w, p, out_h, out_w, y, x, rgb);
+// Output pixel (y, x) through crop, flips, rotation, jitter and grayscale (before blur).
+LUMEN_HD void stage_pixel(const uint8_t* src, int src_w, const AugmentViewSpec& spec,
+                          const ViewParams& p, float contrast_mean, int y, int x, float rgb[3]) {
+  crop_pixel(src, src_w, spec, p, y, x, rgb);
   color_pixel(p, contrast_mean, rgb);
 }
 
@@ -421,12 +465,50 @@ LUMEN_HD int reflect_index(int i, int n) {
 // solarize(threshold): v >= threshold -> 1 - v
 LUMEN_HD float solarize_value(float v, float threshold) { return v >= threshold ? 1.0f - v : v; }
 
-// Final per-channel step: solarize when drawn, then (v - mean) / std when normalising.
+// The last two steps: solarize when drawn (on [0, 1] values), then (v - mean) / std when
+// normalising. A custom stage runs between them.
+LUMEN_HD float solarized(const AugmentViewSpec& spec, const ViewParams& p, float v) {
+  return p.solarize ? solarize_value(v, spec.solarize_threshold) : v;
+}
+LUMEN_HD float normalized(const AugmentViewSpec& spec, int channel, float v) {
+  return spec.normalize ? (v - spec.mean[channel]) / spec.std[channel] : v;
+}
 LUMEN_HD float finish_value(const AugmentViewSpec& spec, const ViewParams& p, int channel,
                             float v) {
-  if (p.solarize) v = solarize_value(v, spec.solarize_threshold);
-  if (spec.normalize) v = (v - spec.mean[channel]) / spec.std[channel];
-  return v;
+  return normalized(spec, channel, solarized(spec, p, v));
 }
+
+// ---- custom stages (augment/custom_stage.h) ----------------------------------------------------
+
+// The random stream of a view's custom stage: Philox keyed by (seed, epoch, dataset index, view)
+// as the view's own draws, on a stream of its own (bit 31 of the view word set: stream = epoch
+// << 32 | 1 << 31 | view) at counters index << 32 | k. A pure function of that key, so a stage's
+// draws repeat on a resume and agree between the CPU and the GPU.
+struct StageRandom {
+  uint64_t seed = 0, stream = 0, base = 0;
+  uint32_t next = 0;  // the draw uniform() takes next
+  // The next uniform in [0, 1), from draw 0 up (for a stage's per-view parameters).
+  LUMEN_HD float uniform() { return uniform_at(next++); }
+  // Draw k, in any order (e.g. per pixel: k = a number past the per-view draws + pixel index).
+  LUMEN_HD float uniform_at(uint32_t k) const { return philox_uniform(seed, stream, base + k); }
+  LUMEN_HD float normal_at(uint32_t k) const { return philox_normal(seed, stream, base + k); }
+};
+LUMEN_HD StageRandom stage_random(uint64_t seed, uint64_t epoch, int64_t sample, int view) {
+  StageRandom r;
+  r.seed = seed;
+  r.stream = (epoch << 32) | 0x80000000ull | uint64_t(uint32_t(view) & 0x7fffffffu);
+  r.base = uint64_t(sample) << 32;
+  return r;
+}
+
+// Where a pixel of a view lies, for a pointwise stage: row y, column x of an (h, w) view.
+struct PixelAt {
+  int y, x, h, w;
+};
+
+// The fused kernel's stage when a view has no custom one.
+struct NoStage {
+  struct Params {};
+};
 
 }  // namespace lumen::kernels

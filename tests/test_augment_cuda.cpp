@@ -64,6 +64,48 @@ TEST_CASE("GPU: fused views match the CPU pipeline for SimCLR, BYOL and a busy c
   }
 }
 
+// Multi-crop: 2 global + 6 local views of different sizes (DINO: bicubic, per-view blur and
+// solarize; SwAV: bilinear), a busy multi-crop config, and 30 views (two launches of the kernel).
+TEST_CASE("GPU: multi-crop views (2 global + 6 local, 30 views) match the CPU pipeline") {
+  if (!testing::cuda_or_skip()) return;
+  DINOTransformArgs d;
+  d.global_crop_size = 32;
+  d.local_crop_size = 16;
+  SwaVTransformArgs s;
+  s.crop_sizes = {32, 16};
+  DINOTransformArgs busy = d;
+  busy.view.rr_prob = 0.5f;
+  busy.view.vf_prob = 0.5f;
+  busy.view.cj_prob = 0.9f;
+  busy.gaussian_blur = {0.7f, 0.7f, 0.7f};
+  busy.solarization_prob = 0.6f;
+  SwaVTransformArgs many;
+  many.crop_sizes = {24, 8};
+  many.crop_counts = {2, 28};
+  for (DType t : {DType::f32, DType::bf16}) {
+    compare("dino 2 x 32 + 6 x 16 from 40x36", dino_transform(d), 9, 40, 36, t, 5);
+    compare("swav 2 x 32 + 6 x 16 from 48x48", swav_transform(s), 7, 48, 48, t, 6);
+    compare("busy dino from 64x50", dino_transform(busy), 5, 64, 50, t, 7);
+    compare("swav 30 views", swav_transform(many), 3, 30, 30, t, 8);
+  }
+}
+
+TEST_CASE("GPU: make_views groups views of one size in one allocation") {
+  if (!testing::cuda_or_skip()) return;
+  DINOTransformArgs d;
+  d.global_crop_size = 16;
+  d.local_crop_size = 8;
+  Tensor batch = random_batch(4, 20, 20, 10).to(kGpu);
+  Tensor indices = Tensor::from_vector(std::vector<double>{0, 1, 2, 3}, {4}, DType::i64);
+  const std::vector<Tensor> views = make_views(batch, indices, 1, 0, dino_transform(d));
+  const std::vector<Tensor> groups = group_views(views);
+  REQUIRE(groups.size() == 2);
+  CHECK(groups[0].shape() == Shape{8, 16, 16, 3});
+  CHECK(groups[1].shape() == Shape{24, 8, 8, 3});
+  CHECK(groups[1].raw_data() == views[2].raw_data());
+  check_close(groups[1].rows(20, 4), views[7], 0.0, "last local view");
+}
+
 TEST_CASE("GPU: default dtype is bf16; indices on the CPU are accepted; batch 0 is fine") {
   if (!testing::cuda_or_skip()) return;
   Tensor batch = random_batch(4, 20, 20, 9).to(kGpu);

@@ -64,7 +64,25 @@ TEST_CASE("golden: resized_crop (bilinear, antialias off) from the u8 source") {
   }
 }
 
-TEST_CASE("golden: rotate90, hflip, vflip in lightly's order") {
+TEST_CASE("golden: resized_crop (bicubic, antialias off, clamped into [0, 1]) for DINO") {
+  SafetensorsFile f = fixture("augment_bicubic_crop");
+  const Tensor src = f.tensors.at("src");
+  const std::vector<double> cases = f.tensors.at("params").to_doubles();
+  for (size_t k = 0; k < cases.size() / 5; ++k) {
+    CAPTURE(k);
+    ViewParams p;
+    p.crop_top = int(cases[k * 5 + 0]);
+    p.crop_left = int(cases[k * 5 + 1]);
+    p.crop_h = int(cases[k * 5 + 2]);
+    p.crop_w = int(cases[k * 5 + 3]);
+    TransformConfig config = plain_config(int(cases[k * 5 + 4]));
+    config.views[0].interpolation = Interpolation::bicubic;
+    check_close(apply_one(src, p, config), f.tensors.at("out_" + std::to_string(k)), kTol,
+                "bicubic resized_crop case " + std::to_string(k));
+  }
+}
+
+TEST_CASE("golden: hflip, vflip, rotate90 in lightly 1.5.26's order") {
   SafetensorsFile f = fixture("augment_geometry");
   const Tensor src = f.tensors.at("src");
   const int size = int(src.size(0));

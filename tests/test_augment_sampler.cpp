@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "augment/transform.h"
 
@@ -46,11 +47,12 @@ void check_rate(int64_t count, int64_t n, double p, const char* what) {
 
 // torchvision's RandomResizedCrop.get_params, written from its documentation with an independent
 // generator: returns (h, w).
-std::pair<int, int> reference_crop(std::mt19937_64& gen, int height, int width, double smin) {
+std::pair<int, int> reference_crop(std::mt19937_64& gen, int height, int width, double smin,
+                                   double smax = 1.0) {
   std::uniform_real_distribution<double> uni(0.0, 1.0);
   const double area = double(height) * width, lo = std::log(3.0 / 4.0), hi = std::log(4.0 / 3.0);
   for (int attempt = 0; attempt < 10; ++attempt) {
-    const double target = area * (smin + uni(gen) * (1.0 - smin));
+    const double target = area * (smin + uni(gen) * (smax - smin));
     const double ratio = std::exp(lo + uni(gen) * (hi - lo));
     const int w = int(std::nearbyint(std::sqrt(target * ratio)));
     const int h = int(std::nearbyint(std::sqrt(target / ratio)));
@@ -118,6 +120,57 @@ TEST_CASE("sampler: crop scale and log aspect ratio follow torchvision's RandomR
     for (const ViewParams& p : params) centre += p.crop_left + 0.5 * p.crop_w;
     CHECK(std::fabs(centre / kN - size / 2.0) < 1.0);
   }
+}
+
+TEST_CASE("sampler: multi-crop presets draw each view's crop from its own scale range") {
+  // DINO: 2 global views (0.4, 1), 6 local views (0.05, 0.4); SwAV: 2 views (0.14, 1), 6 views
+  // (0.05, 0.14). Each view against torchvision's RandomResizedCrop with that view's scale.
+  const int n = kN / 4, size = 512;
+  struct Expect {
+    int size;
+    double smin, smax, blur, solarize;
+  };
+  std::vector<Expect> dino = {{224, 0.4, 1.0, 1.0, 0.0}, {224, 0.4, 1.0, 0.1, 0.2}};
+  std::vector<Expect> swav = {{224, 0.14, 1.0, 0.5, 0.0}, {224, 0.14, 1.0, 0.5, 0.0}};
+  for (int i = 0; i < 6; ++i) {
+    dino.push_back({96, 0.05, 0.4, 0.5, 0.0});
+    swav.push_back({96, 0.05, 0.14, 0.5, 0.0});
+  }
+  std::mt19937_64 gen(2024);
+  for (const auto& [name, t, expect] :
+       {std::tuple{"DINO", dino_transform(), dino}, std::tuple{"SwAV", swav_transform(), swav}}) {
+    CAPTURE(name);
+    REQUIRE(t.views.size() == expect.size());
+    for (size_t v = 0; v < t.views.size(); ++v) {
+      CAPTURE(v);
+      const Expect& e = expect[v];
+      CHECK(view_spec(t.views[v]).out_h == e.size);
+      std::vector<double> scale, ref_scale;
+      int64_t blur = 0, solarize = 0;
+      for (const ViewParams& p : draw(t.views[v], n, size, size, int(v))) {
+        scale.push_back(double(p.crop_h) * p.crop_w / (double(size) * size));
+        blur += p.blur_radius > 0;
+        solarize += p.solarize;
+        auto [h, w] = reference_crop(gen, size, size, e.smin, e.smax);
+        ref_scale.push_back(double(h) * w / (double(size) * size));
+      }
+      // Whole-pixel rounding moves a crop's area fraction by at most ~2 / 512 of its side.
+      CHECK(*std::min_element(scale.begin(), scale.end()) > e.smin - 0.01);
+      CHECK(*std::max_element(scale.begin(), scale.end()) < e.smax + 0.01);
+      check_same_distribution(histogram(scale, e.smin, e.smax, 16),
+                              histogram(ref_scale, e.smin, e.smax, 16), n, "crop scale");
+      check_rate(blur, n, e.blur, "blur");
+      check_rate(solarize, n, e.solarize, "solarize");
+    }
+  }
+  // Views of one preset draw independently: the two global views' crops differ.
+  const TransformConfig t = dino_transform();
+  const std::vector<ViewParams> a = draw(t.views[0], 1000, size, size, 0);
+  const std::vector<ViewParams> b = draw(t.views[1], 1000, size, size, 1);
+  int same = 0;
+  for (int i = 0; i < 1000; ++i)
+    same += a[i].crop_top == b[i].crop_top && a[i].crop_h == b[i].crop_h;
+  CHECK(same < 20);
 }
 
 TEST_CASE("sampler: crops stay inside any source shape, falling back to a centred crop") {

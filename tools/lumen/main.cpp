@@ -92,10 +92,7 @@ int print_train_keys(const std::string& method_name) {
   for (const lumen::MethodEntry& m : lumen::method_table()) std::printf(" %s", m.name.c_str());
   std::printf(" (`lumen train method=NAME --help` lists the keys of NAME)\n\n");
   print_keys("train", lumen::train_config_schema(method.name));
-  std::printf(
-      "  collate.view_N.KEY  sets collate.KEY on view N only (N = 1..%zu), e.g. "
-      "collate.view_2.gaussian_blur=0.1; collate.KEY sets it on every view\n",
-      method.views(224).views.size());
+  std::printf("%s", lumen::per_view_keys_help(method.views).c_str());
   return 0;
 }
 
