@@ -10,7 +10,7 @@ set -euo pipefail
 
 packages=(cmake g++ make pkg-config doctest-dev libopenblas-openmp-dev libturbojpeg0-dev libpng-dev
           libstb-dev zlib1g-dev libtiff-dev libwebp-dev libavformat-dev libavcodec-dev
-          libswscale-dev nlohmann-json3-dev)
+          libswscale-dev nlohmann-json3-dev libcpp-httplib-dev)
 if [[ "${1:-}" == "--full" || "${1:-}" == "--fixtures" ]]; then
   packages+=(python3-torch python3-torchvision dataset-fashion-mnist)
 fi

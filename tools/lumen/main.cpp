@@ -14,6 +14,7 @@
 #include "api/train_config.h"
 #include "engine/data/image_folder.h"
 #include "engine/train/trainer.h"
+#include "tools/serve/serve.h"
 
 namespace {
 
@@ -35,6 +36,7 @@ const char* kUsage =
     "  train      train a backbone without labels (method=simclr, ...) on input_dir\n"
     "  embed      write the backbone features of input_dir as lightly's CSV\n"
     "  knn        kNN top-1/top-5 accuracy of test_dir against train_dir\n"
+    "  serve      an HTTP server that embeds images (POST /v1/embed, /v1/embed_batch)\n"
     "  check      list healthy and corrupt images (or videos) of input_dir\n"
     "  devices    list the CUDA devices Lumen can use\n"
     "  version    print the version and the backends this build has\n"
@@ -144,10 +146,14 @@ int main(int argc, char** argv) {
     if (command == "embed") return run_embed(args);
     if (command == "knn") return run_knn(args);
     if (command == "check") return run_check(args);
+    if (command == "serve") {
+      if (wants_help(args)) return print_keys("serve", lumen::serve::serve_config_schema());
+      return lumen::serve::run_serve(args);
+    }
     if (command == "version" || command == "--version") return print_version();
     if (command == "devices") return list_devices();
-    const std::string guess =
-        lumen::nearest_name(command, {"train", "embed", "knn", "check", "devices", "version"});
+    const std::string guess = lumen::nearest_name(
+        command, {"train", "embed", "knn", "check", "serve", "devices", "version"});
     std::fprintf(stderr, "lumen: unknown command '%s'%s\n\n%s", command.c_str(),
                  guess.empty() ? "" : (" (did you mean '" + guess + "'?)").c_str(), kUsage);
     return 2;
