@@ -3,8 +3,10 @@
 // batch-1 latency (p50, p99 over --calls calls) and batch-N throughput (median of --batches).
 //
 //   bench_embed [--arch torchvision/resnet18] [--size 224] [--calls 1000] [--batch 32]
-//               [--batches 10] [--device cpu|cuda] [--no-peers]
-//   With no --arch: torchvision ResNet-18, then ResNet-50.
+//               [--batches 10] [--repeat 1] [--device cpu|cuda] [--no-peers]
+//   With no --arch: torchvision ResNet-18, then ResNet-50. --repeat R runs Lumen and the peers
+//   one after the other R times and keeps, for each engine, its best run (lowest p50; highest
+//   throughput): on a machine shared with other work each engine then gets its quietest window.
 // Lumen is timed on Embedder::embed of decoded u8 images (its normalisation included); the peers
 // on their forward of a normalised float tensor (bench/embed_baseline.py, python found as
 // bench/torch_baseline.h says; ONNX Runtime reports itself skipped where it is not installed).
@@ -36,7 +38,7 @@ struct Result {
 
 struct Options {
   std::vector<std::string> archs;
-  int size = 224, calls = 1000, batch = 32, batches = 10;
+  int size = 224, calls = 1000, batch = 32, batches = 10, repeat = 1;
   std::string device = "cpu";
   bool peers = true;
 };
@@ -133,6 +135,8 @@ int main(int argc, char** argv) {
       o.batch = std::atoi(next().c_str());
     } else if (a == "--batches") {
       o.batches = std::atoi(next().c_str());
+    } else if (a == "--repeat") {
+      o.repeat = std::max(1, std::atoi(next().c_str()));
     } else if (a == "--device") {
       o.device = next();
     } else if (a == "--no-peers") {
@@ -144,13 +148,33 @@ int main(int argc, char** argv) {
   }
   if (o.archs.empty()) o.archs = {"torchvision/resnet18", "torchvision/resnet50"};
   std::printf(
-      "bench_embed: %d threads, %dx%d, batch-1 over %d calls, batch %d over %d batches, %s\n",
-      omp_get_max_threads(), o.size, o.size, o.calls, o.batch, o.batches, o.device.c_str());
+      "bench_embed: %d threads, %dx%d, batch-1 over %d calls, batch %d over %d batches, %s, best "
+      "of %d runs\n",
+      omp_get_max_threads(), o.size, o.size, o.calls, o.batch, o.batches, o.device.c_str(),
+      o.repeat);
   print_load("before");
   for (const std::string& arch : o.archs) {
-    std::vector<Result> results = {run_lumen(arch, o)};
-    if (o.peers && o.device == "cpu") {
-      for (const Result& r : run_peers(arch, o)) results.push_back(r);
+    std::vector<Result> results;  // the best run of each engine, Lumen first
+    auto keep = [&](const Result& r) {
+      for (Result& best : results) {
+        if (best.engine != r.engine) continue;
+        if (r.skipped.empty() && (!best.skipped.empty() || r.p50_ms < best.p50_ms)) {
+          const double rate = std::max(best.img_per_s, r.img_per_s);
+          best = r;
+          best.img_per_s = rate;
+        } else {
+          best.img_per_s = std::max(best.img_per_s, r.img_per_s);
+        }
+        return;
+      }
+      results.push_back(r);
+    };
+    for (int rep = 0; rep < o.repeat; ++rep) {
+      if (o.repeat > 1) print_load(("run " + std::to_string(rep + 1)).c_str());
+      keep(run_lumen(arch, o));
+      if (o.peers && o.device == "cpu") {
+        for (const Result& r : run_peers(arch, o)) keep(r);
+      }
     }
     double best_p50 = 0, best_rate = 0;
     for (size_t i = 1; i < results.size(); ++i) {
