@@ -10,6 +10,8 @@
 // Lumen is timed on Embedder::embed of decoded u8 images (its normalisation included); the peers
 // on their forward of a normalised float tensor (bench/embed_baseline.py, python found as
 // bench/torch_baseline.h says; ONNX Runtime reports itself skipped where it is not installed).
+// --device cuda: Lumen bf16 with its CUDA graphs, beside PyTorch eager (bf16 autocast) and
+// torch.compile (skipped on PyTorch 1.x).
 // Threads: OMP_NUM_THREADS for everyone. The load average before and after is printed: on a shared
 // machine, numbers taken with another job running are not numbers.
 #include <omp.h>
@@ -172,7 +174,7 @@ int main(int argc, char** argv) {
     for (int rep = 0; rep < o.repeat; ++rep) {
       if (o.repeat > 1) print_load(("run " + std::to_string(rep + 1)).c_str());
       keep(run_lumen(arch, o));
-      if (o.peers && o.device == "cpu") {
+      if (o.peers) {
         for (const Result& r : run_peers(arch, o)) keep(r);
       }
     }

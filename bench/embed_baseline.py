@@ -1,12 +1,15 @@
 """The peers of bench_embed: batch-1 latency and batch-N throughput of a torchvision ResNet's
-forward pass (fc removed: the pooled features, as Lumen's embeddings) on the CPU, through
-  eager       PyTorch eager, channels_last, no_grad
-  torchscript torch.jit.trace -> torch.jit.freeze -> torch.jit.optimize_for_inference
-  onnxruntime the model exported with torch.onnx, an InferenceSession on the CPU provider
+forward pass (fc removed: the pooled features, as Lumen's embeddings), through
+  CPU:  eager        PyTorch eager, channels_last, no_grad
+        torchscript  torch.jit.trace -> torch.jit.freeze -> torch.jit.optimize_for_inference
+        onnxruntime  the model exported with torch.onnx, an InferenceSession on the CPU provider
+  GPU:  eager        bf16 autocast, channels_last, no_grad (synchronised after every call)
+        compile      the same through torch.compile (PyTorch 2), skipped where it is absent
 with as many threads as OMP_NUM_THREADS (intra-op; inter-op 1), timed like bench_embed times
 Lumen: warm-up calls, then every call timed with a steady clock.
 
     python3 bench/embed_baseline.py --arch resnet18 --size 224 --calls 1000 --batch 32 --batches 10
+                                    [--device cpu|cuda]
 Prints one line per peer for bench_embed to parse:
     peer <name> p50_ms <v> p99_ms <v> batch_img_per_s <v>
 or  peer <name> skipped <reason>   (onnxruntime not installed, say)
@@ -28,12 +31,15 @@ def percentile(values, q):
 
 
 def time_calls(fn, calls, warmup):
+    sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
     for _ in range(warmup):
         fn()
+    sync()
     times = []
     for _ in range(calls):
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t0)
     return times
 
@@ -53,6 +59,7 @@ p.add_argument("--calls", type=int, default=1000)
 p.add_argument("--batch", type=int, default=32)
 p.add_argument("--batches", type=int, default=10)
 p.add_argument("--warmup", type=int, default=20)
+p.add_argument("--device", default="cpu")
 args = p.parse_args()
 threads = int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads()))
 torch.set_num_threads(threads)
@@ -62,7 +69,27 @@ model.fc = torch.nn.Identity()
 model.eval()
 x1 = torch.randn(1, 3, args.size, args.size)
 xb = torch.randn(args.batch, 3, args.size, args.size)
-print(f"torch {torch.__version__} {args.arch} {args.size}x{args.size} threads {threads}", flush=True)
+print(f"torch {torch.__version__} {args.arch} {args.size}x{args.size} {args.device} "
+      f"threads {threads}", flush=True)
+
+if args.device == "cuda":
+    model = model.cuda().to(memory_format=torch.channels_last)
+    x1c = x1.cuda().to(memory_format=torch.channels_last)
+    xbc = xb.cuda().to(memory_format=torch.channels_last)
+
+    def run(m, x):
+        with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16):
+            return m(x)
+
+    report("eager", lambda: run(model, x1c), lambda: run(model, xbc), args.batch, args.batches,
+           args.warmup)
+    if not hasattr(torch, "compile"):
+        print(f"peer compile skipped: torch {torch.__version__} has no torch.compile", flush=True)
+    else:
+        compiled = torch.compile(model)
+        report("compile", lambda: run(compiled, x1c), lambda: run(compiled, xbc), args.batch,
+               args.batches, args.warmup)
+    sys.exit(0)
 
 with torch.no_grad():
     eager = model.to(memory_format=torch.channels_last)
