@@ -267,8 +267,8 @@ TEST_CASE("every bad request gets its status and a JSON error, and the next requ
 TEST_CASE("a full queue answers 503 with Retry-After, then serves again") {
   testing::TempDir dir;
   const std::string good = write_images(dir / "images").at("a.png");
-  // Two images fill the queue; they wait up to 2 s for a batch of 8 that never fills.
-  ServerProcess server({"max_queue=2", "max_batch=8", "max_delay_ms=2000"});
+  // Two images fill the queue; they wait up to 4 s for a batch of 8 that never fills.
+  ServerProcess server({"max_queue=2", "max_batch=8", "max_delay_ms=4000"});
   std::vector<std::future<int>> waiting;
   for (int i = 0; i < 2; ++i) {
     waiting.push_back(std::async(std::launch::async, [&] {
