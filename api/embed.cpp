@@ -13,9 +13,6 @@
 #include "api/lumen.h"
 #include "api/model_io.h"
 #include "api/train_config.h"
-#include "augment/normalize.h"
-#include "engine/autograd/tape.h"
-#include "engine/data/loader.h"
 
 namespace lumen {
 
@@ -31,38 +28,19 @@ Config knn_config(const std::vector<std::string>& args) {
   return c;
 }
 
-Embeddings embed_dataset(Module& backbone, const data::ImageDataset& dataset, int input_size,
-                         Device device, DType dtype, int64_t batch_size) {
-  const data::ImageDataset images = resized_dataset(dataset, input_size);
-  data::LoaderOptions options;
-  options.batch_size = batch_size;
-  options.shuffle = false;
-  options.drop_last = false;
-  options.device = device;
-  data::DataLoader loader(images, options);
-  loader.start_epoch(0);
-
-  const bool was_training = backbone.training();
-  backbone.eval();
-  NoGrad no_grad;
-  std::vector<Tensor> chunks;
-  data::Batch batch;
-  while (loader.next(&batch)) {
-    Tensor x = normalize_images(batch.images, NormalizeConfig{}, dtype);
-    chunks.push_back(backbone(x).to(DType::f32).to(Device::cpu()));
-  }
-  backbone.train(was_training);
-
+Embeddings embed_dataset(const Embedder& embedder, const data::ImageDataset& dataset) {
   Embeddings e;
-  const int64_t dim = chunks.empty() ? 0 : chunks.front().size(1);
-  e.values = Tensor::empty({images.size(), dim});
-  int64_t row = 0;
-  for (const Tensor& c : chunks) {
-    e.values.rows(row, c.size(0)).copy_from(c);
-    row += c.size(0);
+  e.values = Tensor::empty({dataset.size(), embedder.dim()});
+  // Batches of the dataset's pixels, copied (the cache may be a read-only mapping).
+  const int64_t batch = 256;
+  for (int64_t start = 0; start < dataset.size(); start += batch) {
+    const int64_t count = std::min(batch, dataset.size() - start);
+    Tensor images = Tensor::empty({count, dataset.height, dataset.width, 3}, DType::u8);
+    std::memcpy(images.raw_data(), dataset.image(start), images.nbytes());
+    e.values.rows(start, count).copy_from(embedder.embed(images));
   }
-  e.labels = images.labels;
-  e.filenames = images.filenames;
+  e.labels = dataset.labels;
+  e.filenames = dataset.filenames;
   return e;
 }
 
@@ -122,13 +100,10 @@ void check_embeddings_output(const Config& c) {
 
 namespace {
 Embeddings embed_with(const Config& c, const Backbone* custom) {
-  const Device device = device_from_config(c);
-  ParameterBuffer params;
-  EmbeddingModel model = load_embedding_model(c, params, device, custom);
-  const data::ImageDataset dataset = open_for_embedding(c, c.require("input_dir"), model.input_size,
-                                                        c.get_string("data.filenames"));
-  return embed_dataset(*model.backbone, dataset, model.input_size, device,
-                       activation_dtype(c, device), c.get_int("loader.batch_size"));
+  const Embedder embedder(c, custom);
+  const data::ImageDataset dataset = open_for_embedding(
+      c, c.require("input_dir"), embedder.input_size(), c.get_string("data.filenames"));
+  return embed_dataset(embedder, dataset);
 }
 }  // namespace
 
@@ -138,19 +113,15 @@ Embeddings embed_images(const Config& c, const Backbone& backbone) {
 }
 
 KnnResult knn_evaluate(const Config& c) {
-  const Device device = device_from_config(c);
-  ParameterBuffer params;
-  EmbeddingModel model = load_embedding_model(c, params, device);
-  const int size = model.input_size;
+  const Embedder embedder(c);
+  const int size = embedder.input_size();
   const std::string train_dir = c.require("train_dir"), test_dir = c.require("test_dir");
   const data::ImageDataset train_set = open_for_embedding(c, train_dir, size);
   const data::ImageDataset test_set = open_for_embedding(c, test_dir, size);
   const KnnLabels labels =
       knn_labels(train_set, test_set, "train_dir=" + train_dir, "test_dir=" + test_dir);
-  const DType dtype = activation_dtype(c, device);
-  const int64_t batch = c.get_int("loader.batch_size");
-  Embeddings bank = embed_dataset(*model.backbone, train_set, size, device, dtype, batch);
-  Embeddings queries = embed_dataset(*model.backbone, test_set, size, device, dtype, batch);
+  const Embeddings bank = embed_dataset(embedder, train_set);
+  const Embeddings queries = embed_dataset(embedder, test_set);
   return knn_classify(bank.values, bank.labels, queries.values, labels.test, labels.classes,
                       c.get_int("knn.k"), c.get_float("knn.t"));
 }

@@ -88,6 +88,7 @@ EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& param
   EmbeddingModel model;
   model.input_size = int(input_size);
   const Backbone backbone = custom != nullptr ? *custom : resnet_backbone(name, width);
+  model.name = backbone.name;
   model.backbone = backbone.make();
   finalize(*model.backbone, params, device, uint64_t(config.get_int("seed")));
   if (!path.empty()) {

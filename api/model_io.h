@@ -33,6 +33,7 @@ void load_backbone_weights(Module& backbone, const std::string& path);
 // when it is empty.
 struct EmbeddingModel {
   std::unique_ptr<Module> backbone;
+  std::string name;  // the architecture: model.name, the checkpoint's, or the custom backbone's
   int input_size = 0;
 };
 EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& params, Device device,

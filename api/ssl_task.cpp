@@ -236,12 +236,15 @@ void SelfSupervisedTask::on_epoch_end(int64_t epoch, MetricsLog& metrics) {
   const int64_t every = options_.monitor.knn_every;
   if (every <= 0 || (epoch + 1) % every != 0) return;
   if (host_comm_->rank() == 0) {
-    const int size = options_.views.views.at(0).input_size;
-    Module& backbone = method_->backbone();
-    Embeddings bank = embed_dataset(backbone, *knn_bank_, size, options_.device, options_.dtype,
-                                    options_.batch_size);
-    Embeddings queries = embed_dataset(backbone, *knn_queries_, size, options_.device,
-                                       options_.dtype, options_.batch_size);
+    // The backbone's weights as they are now, on the inference path (the training module is not
+    // touched: no switch to eval mode and back).
+    EmbedderSettings settings;
+    settings.max_batch = options_.batch_size;
+    const Embedder embedder(method_->backbone(), options_.backbone,
+                            options_.views.views.at(0).input_size, options_.device,
+                            options_.dtype, settings);
+    const Embeddings bank = embed_dataset(embedder, *knn_bank_);
+    const Embeddings queries = embed_dataset(embedder, *knn_queries_);
     KnnResult r = knn_classify(bank.values, bank.labels, queries.values, knn_labels_.test,
                                knn_labels_.classes);
     std::fprintf(stderr, "\nepoch %lld: kNN top-1 %.4f top-5 %.4f\n",

@@ -152,6 +152,11 @@ std::vector<ConfigKey> embed_config_schema() {
   std::vector<ConfigKey> keys = data_keys();
   std::vector<ConfigKey> more = {
       {"checkpoint", K::path, "", "Lumen checkpoint, or torchvision ResNet weights (safetensors)"},
+      {"trainer.precision",
+       K::choice,
+       "auto",
+       "arithmetic of the forward pass: bf16 on GPU, 32 on CPU by default",
+       {"auto", "32", "32-true", "bf16", "bf16-mixed"}},
       {"output", K::path, "embeddings.csv", "CSV file to write (lightly's format)"},
       {"collate.input_size",
        K::integer,

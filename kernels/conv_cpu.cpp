@@ -7,6 +7,17 @@ namespace lumen::kernels {
 
 namespace {
 
+// dst[0, n) = src[0, n): a plain loop for short runs (a 7x7 stem over 3 channels copies 21
+// elements at a time, where a memcpy call cost as much as the copy), memcpy for long ones.
+template <typename T>
+inline void copy_run(T* dst, const T* src, int64_t n) {
+  if (n >= 64) {
+    std::memcpy(static_cast<void*>(dst), src, sizeof(T) * size_t(n));
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+
 // Writes row r of the im2col matrix (one receptive field, ordered (i, j, c)) to out.
 template <typename T>
 inline void im2col_row(const T* x, T* out, const ConvGeometry& g, int64_t r) {
@@ -22,7 +33,7 @@ inline void im2col_row(const T* x, T* out, const ConvGeometry& g, int64_t r) {
     const int64_t x0 = ow * g.stride - g.padding;
     const T* src_row = x + (n * g.h + y) * g.w * g.c;
     if (x0 >= 0 && x0 + g.kw <= g.w) {  // the whole window row is inside: one copy
-      std::memcpy(dst, src_row + x0 * g.c, sizeof(T) * g.kw * g.c);
+      copy_run(dst, src_row + x0 * g.c, g.kw * g.c);
       continue;
     }
     for (int64_t j = 0; j < g.kw; ++j) {
@@ -30,7 +41,7 @@ inline void im2col_row(const T* x, T* out, const ConvGeometry& g, int64_t r) {
       if (xx < 0 || xx >= g.w) {
         std::memset(static_cast<void*>(dst + j * g.c), 0, sizeof(T) * g.c);
       } else {
-        std::memcpy(dst + j * g.c, src_row + xx * g.c, sizeof(T) * g.c);
+        copy_run(dst + j * g.c, src_row + xx * g.c, g.c);
       }
     }
   }

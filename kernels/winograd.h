@@ -38,10 +38,12 @@ inline int winograd_flip(int xi) {
 }
 
 // V = B^T d B for the tiles [t0, t1) (zero outside the image).
-//   x: (N, H, W, C);  v: (16, t1 - t0, C)
+//   x: (N, H, W, C);  v: (16, stride, C) from tile t0 (position ξ of tile t at
+//   v[(ξ * stride + t - t0) * C]); stride = t1 - t0 for a block of its own, more for a block
+//   inside the V of more tiles
 template <typename T>
 void winograd_input_transform_cpu(const T* x, const WinogradShape& s, int64_t c, int64_t t0,
-                                  int64_t t1, T* v);
+                                  int64_t t1, T* v, int64_t stride);
 
 // Y = A^T m A for the tiles [t0, t1), written into y (the parts of border tiles that fall outside
 // the image are dropped).
@@ -49,6 +51,14 @@ void winograd_input_transform_cpu(const T* x, const WinogradShape& s, int64_t c,
 template <typename T>
 void winograd_output_transform_cpu(const T* m, const WinogradShape& s, int64_t k, int64_t t0,
                                    int64_t t1, T* y);
+
+// The output transform of inference with its epilogue fused: y = relu?(A^T m A + bias +
+// residual) for the tiles [t0, t1), f32.
+//   m: (16, stride, K) from tile t0 (as v above);  bias: (K);  residual: like y, or null;
+//   y: (N, H, W, K)
+void winograd_output_transform_fused_cpu(const float* m, int64_t stride, const WinogradShape& s,
+                                         int64_t k, int64_t t0, int64_t t1, float* y,
+                                         const float* bias, const float* residual, bool relu);
 
 // The filter gradient in the Winograd domain: with Z = A dY A^T per output-gradient tile,
 // dU[ξ] = sum over tiles of Z[ξ]^T V[ξ] (16 GEMMs, run by the caller), then dW = G^T dU G.

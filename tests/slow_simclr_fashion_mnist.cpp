@@ -7,9 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "api/lumen.h"
-#include "engine/io/json.h"
 #include "support/datasets.h"
 
 using namespace lumen;
@@ -30,8 +30,8 @@ TEST_CASE("SimCLR on Fashion-MNIST beats a random backbone in kNN accuracy") {
   std::vector<double> epoch_loss;
   std::ifstream metrics(out + "/metrics.jsonl");
   for (std::string line; std::getline(metrics, line);) {
-    const Json j = Json::parse(line);
-    if (const Json* loss = j.find("loss")) epoch_loss.push_back(loss->number());
+    const nlohmann::json j = nlohmann::json::parse(line);
+    if (j.contains("loss")) epoch_loss.push_back(j["loss"].get<double>());
   }
   REQUIRE(epoch_loss.size() == 6);
   MESSAGE("epoch losses: " << epoch_loss[0] << " ... " << epoch_loss[5]);

@@ -18,12 +18,13 @@ extern "C" {
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/data/image_cache.h"
 #include "engine/data/image_folder.h"
 #include "engine/data/resize.h"
 #include "engine/data/video_decode.h"
 #include "engine/data/video_folder.h"
-#include "engine/io/json.h"
 #include "engine/io/safetensors.h"
 #include "support/images.h"
 #include "support/stderr_capture.h"
@@ -56,9 +57,9 @@ std::vector<std::string> committed_videos() {
 }
 
 std::vector<std::string> json_strings(const std::string& key) {
-  const Json list = Json::parse(golden().metadata.at(key));
+  const nlohmann::json list = nlohmann::json::parse(golden().metadata.at(key));
   std::vector<std::string> out;
-  for (const Json& j : list.array()) out.push_back(j.string());
+  for (const nlohmann::json& j : list) out.push_back(j.get<std::string>());
   return out;
 }
 
@@ -162,9 +163,10 @@ TEST_CASE("a folder of two videos is listed as lightly lists it") {
   CHECK(listing.labels == labels);
   // What lightly's LightlyDataset wrote for this folder.
   CHECK(listing.filenames == json_strings("lightly_names_pair"));
-  const Json labels_json = Json::parse(golden().metadata.at("lightly_labels_pair"));
+  const nlohmann::json labels_json =
+      nlohmann::json::parse(golden().metadata.at("lightly_labels_pair"));
   std::vector<int64_t> lightly_labels;
-  for (const Json& j : labels_json.array()) lightly_labels.push_back(j.integer());
+  for (const nlohmann::json& j : labels_json) lightly_labels.push_back(j.get<int64_t>());
   CHECK(listing.labels == lightly_labels);
   CHECK(listing.path(0) == "fixtures/videos/clip.mp4");
   CHECK(listing.path(listing.size() - 1) == "fixtures/videos/walk.webm");

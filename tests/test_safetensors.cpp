@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fstream>
 
-#include "engine/io/json.h"
 #include "engine/io/safetensors.h"
 
 using namespace lumen;
@@ -110,16 +109,57 @@ TEST_CASE("saving into a folder that does not exist fails clearly and leaves not
                        doctest::Contains("check that the folder exists"), Error);
 }
 
-TEST_CASE("JSON parser: values, escapes and errors") {
-  Json j = Json::parse(R"({"a": [1, -2.5e2, true, null], "s": "x\"\u00e9\ud83d\ude00", "n": {}})");
-  CHECK(j.find("a")->array()[1].number() == -250);
-  CHECK(j.find("s")->string() == "x\"\xc3\xa9\xf0\x9f\x98\x80");
-  CHECK(j.find("n")->object().empty());
-  CHECK(j.find("missing") == nullptr);
-  CHECK_THROWS_AS(Json::parse("{\"a\":1,\"a\":2}"), Error);
-  CHECK_THROWS_AS(Json::parse("[1,]"), Error);
-  CHECK_THROWS_AS(Json::parse(std::string(100, '[')), Error);
-  CHECK_THROWS_AS(Json::parse("\"unterminated"), Error);
-  CHECK_THROWS_AS(Json::parse("1 2"), Error);
-  CHECK(json_quote("a\"b\n") == "\"a\\\"b\\n\"");
+TEST_CASE("hostile headers are refused by the JSON reader, naming what is wrong") {
+  const std::string path = temp_path("hostile.safetensors");
+  auto rejects = [&](const std::string& header, const char* expected) {
+    CAPTURE(header.substr(0, 80));
+    write_raw(path, header);
+    CHECK_THROWS_WITH_AS(load_safetensors(path), doctest::Contains(expected), Error);
+  };
+  const std::string entry = R"({"dtype":"F32","shape":[0],"data_offsets":[0,0]})";
+  // A key given twice: nlohmann alone would keep the last, another reader the first.
+  rejects(R"({"a":)" + entry + R"(,"a":)" + entry + "}", "duplicate key \"a\"");
+  rejects(R"({"a":{"dtype":"F32","dtype":"F64","shape":[0],"data_offsets":[0,0]}})",
+          "duplicate key \"dtype\"");
+  // Nesting without bound (a stack-depth attack on recursive readers).
+  rejects(std::string(100000, '[') + std::string(100000, ']'), "nested deeper than 64 levels");
+  rejects(R"({"a":)" + std::string(70, '[') + std::string(70, ']') + "}", "nested deeper");
+  // Malformed text: the reader's message names the position.
+  rejects(R"({"a":[1,]})", "malformed safetensors header: invalid JSON");
+  rejects(R"({"a":1} trailing)", "invalid JSON");
+  rejects(R"({"a":"\ud83d"})", "invalid JSON");      // a lone surrogate
+  rejects("{\"a\":\"\xff\xfe\"}", "invalid JSON");   // not UTF-8
+  rejects("{\"a\":\"tab\there\"}", "invalid JSON");  // a raw control character
+  // Well-formed JSON of the wrong shape.
+  rejects(R"({"__metadata__":[1]})", "__metadata__ is not an object");
+  rejects(R"({"__metadata__":{"k":3}})", "metadata 'k' is not a string");
+  rejects(R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})",
+          "a shape entry is not an integer (2.0)");
+  rejects(R"({"a":{"dtype":"F32","shape":[1e400],"data_offsets":[0,8]}})", "invalid JSON");
+  rejects(R"({"a":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,0]}})",
+          "invalid dimension");
+  rejects(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,"4"]}})",
+          "data_offsets is not an integer");
+  rejects(R"({"a":{"dtype":7,"shape":[1],"data_offsets":[0,4]}})", "dtype is not a string");
+  rejects(R"({"a":{"dtype":"F32","shape":{"n":1},"data_offsets":[0,4]}})", "shape is not an array");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("the header written is compact JSON, metadata first, escaped, aligned to 8 bytes") {
+  const std::string path = temp_path("written.safetensors");
+  save_safetensors(path, {{"b", Tensor::zeros({2})}, {"a\"q", Tensor::zeros({1, 3}, DType::i64)}},
+                   {{"note", "line\nnext \xc3\xa9"}});
+  std::ifstream in(path, std::ios::binary);
+  uint64_t n = 0;
+  in.read(reinterpret_cast<char*>(&n), 8);
+  std::string header(n, '\0');
+  in.read(header.data(), std::streamsize(n));
+  CHECK(n % 8 == 0);
+  // UTF-8 stays as it is; the newline and the quote are escaped.
+  CHECK(header.rfind(std::string(R"({"__metadata__":{"note":"line\nnext )") + "\xc3\xa9" +
+                         R"("},"a\"q":{"dtype":"I64","shape":[1,3],"data_offsets":[0,24]},)"
+                         R"("b":{"dtype":"F32","shape":[2],"data_offsets":[24,32]}})",
+                     0) == 0);
+  CHECK(load_safetensors(path).metadata.at("note") == "line\nnext \xc3\xa9");
+  std::remove(path.c_str());
 }

@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(cmake g++ make pkg-config doctest-dev libopenblas-openmp-dev libturbojpeg0-dev libpng-dev
           libstb-dev zlib1g-dev libtiff-dev libwebp-dev libavformat-dev libavcodec-dev
           libswscale-dev libopenmpi-dev openmpi-bin libfaiss-dev nlohmann-json3-dev libjs-chart.js
-          chromium)
+          chromium libcpp-httplib-dev)
 if [[ "${1:-}" == "--full" || "${1:-}" == "--fixtures" ]]; then
   packages+=(python3-torch python3-torchvision dataset-fashion-mnist)
 fi

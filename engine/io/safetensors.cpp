@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include "engine/io/json.h"
+#include <nlohmann/json.hpp>
+
+#include "engine/io/strict_json.h"
 #include "engine/ops/finite.h"
 
 namespace lumen {
@@ -120,9 +122,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
   std::string header(header_size, '\0');
   read_at(fd, header.data(), header_size, 8, path);
 
-  Json json;
+  nlohmann::json json;
   try {
-    json = Json::parse(header);
+    json = parse_strict_json(header);
   } catch (const Error& e) {
     LUMEN_FAIL(path, ": malformed safetensors header: ", e.what());
   }
@@ -132,32 +134,42 @@ SafetensorsFile load_safetensors(const std::string& path) {
   std::vector<char> data(data_size);
   read_at(fd, data.data(), data_size, 8 + header_size, path);
 
+  // An integer of the header (a dimension, an offset), else an error naming it.
+  auto integer = [&](const nlohmann::json& v, const std::string& what) {
+    LUMEN_CHECK(v.is_number_integer(), what, " is not an integer (", v.dump(), ")");
+    return v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX
+                                                                             : v.get<int64_t>();
+  };
   SafetensorsFile file;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (const auto& [key, entry] : json.object()) {
+  for (const auto& [key, entry] : json.items()) {
     if (key == "__metadata__") {
-      for (const auto& [mkey, mvalue] : entry.object("__metadata__")) {
+      LUMEN_CHECK(entry.is_object(), path, ": __metadata__ is not an object");
+      for (const auto& [mkey, mvalue] : entry.items()) {
         LUMEN_CHECK(mvalue.is_string(), path, ": metadata '", mkey, "' is not a string");
-        file.metadata[mkey] = mvalue.string();
+        file.metadata[mkey] = mvalue.get<std::string>();
       }
       continue;
     }
     const std::string what = path + ": tensor '" + key + "'";
     LUMEN_CHECK(entry.is_object(), what, " is not described by an object");
-    const Json* dtype = entry.find("dtype");
-    const Json* shape = entry.find("shape");
-    const Json* offsets = entry.find("data_offsets");
-    LUMEN_CHECK(dtype && shape && offsets, what, " lacks dtype, shape or data_offsets");
-    const DType t = parse_dtype(dtype->string("dtype"), path, key);
+    const auto dtype = entry.find("dtype"), shape = entry.find("shape");
+    const auto offsets = entry.find("data_offsets");
+    LUMEN_CHECK(dtype != entry.end() && shape != entry.end() && offsets != entry.end(), what,
+                " lacks dtype, shape or data_offsets");
+    LUMEN_CHECK(dtype->is_string(), what, ": dtype is not a string");
+    const DType t = parse_dtype(dtype->get<std::string>(), path, key);
+    LUMEN_CHECK(shape->is_array(), what, ": shape is not an array");
     Shape dims;
-    for (const Json& d : shape->array("shape")) {
-      const int64_t n = d.integer("shape entry");
+    for (const nlohmann::json& d : *shape) {
+      const int64_t n = integer(d, what + ": a shape entry");
       LUMEN_CHECK(n >= 0 && n < (int64_t(1) << 40), what, " has an invalid dimension ", n);
       dims.push_back(n);
     }
-    const auto& off = offsets->array("data_offsets");
-    LUMEN_CHECK(off.size() == 2, what, ": data_offsets needs [begin, end]");
-    const int64_t begin = off[0].integer("data_offsets"), end = off[1].integer("data_offsets");
+    LUMEN_CHECK(offsets->is_array() && offsets->size() == 2, what,
+                ": data_offsets needs [begin, end]");
+    const int64_t begin = integer((*offsets)[0], what + ": data_offsets");
+    const int64_t end = integer((*offsets)[1], what + ": data_offsets");
     LUMEN_CHECK(begin >= 0 && begin <= end && uint64_t(end) <= data_size, what, ": data_offsets [",
                 begin, ", ", end, "] lie outside the ", data_size,
                 "-byte data section (truncated file?)");
@@ -191,15 +203,12 @@ SafetensorsFile load_safetensors(const std::string& path) {
 
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
-  std::string header = "{";
-  bool first = true;
+  // In insertion order (metadata first, then the tensors in name order, as their data follows).
+  // Text that is not UTF-8 (a path in another encoding) is written with U+FFFD in its place.
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
   if (!metadata.empty()) {
-    header += "\"__metadata__\":{";
-    for (const auto& [key, value] : metadata) {
-      header += (first ? "" : ",") + json_quote(key) + ":" + json_quote(value);
-      first = false;
-    }
-    header += "}";
+    nlohmann::ordered_json& m = json["__metadata__"];
+    for (const auto& [key, value] : metadata) m[key] = value;
   }
   std::vector<Tensor> host;
   uint64_t offset = 0;
@@ -207,15 +216,12 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     LUMEN_CHECK(key != "__metadata__", "'__metadata__' cannot name a tensor");
     check_defined(tensor, "save_safetensors");
     host.push_back(tensor.to(Device::cpu()));
-    std::string shape;
-    for (int64_t d : tensor.shape()) shape += (shape.empty() ? "" : ",") + std::to_string(d);
-    header += std::string(header.size() > 1 ? "," : "") + json_quote(key) + ":{\"dtype\":\"" +
-              safetensors_dtype(tensor.dtype()) + "\",\"shape\":[" + shape +
-              "],\"data_offsets\":[" + std::to_string(offset) + "," +
-              std::to_string(offset + tensor.nbytes()) + "]}";
+    json[key] = {{"dtype", safetensors_dtype(tensor.dtype())},
+                 {"shape", tensor.shape()},
+                 {"data_offsets", {offset, offset + tensor.nbytes()}}};
     offset += tensor.nbytes();
   }
-  header += "}";
+  std::string header = json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   header.append((8 - header.size() % 8) % 8, ' ');  // align the data section to 8 bytes
 
   const std::string temp = path + ".tmp." + std::to_string(::getpid());

@@ -197,7 +197,7 @@ void winograd(const T* in, const T* w, T* out, int64_t k, const kernels::ConvGeo
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t t0 = b * tb, t1 = std::min(tiles, t0 + tb), count = t1 - t0;
-      kernels::winograd_input_transform_cpu(in, s, in_c, t0, t1, v);
+      kernels::winograd_input_transform_cpu(in, s, in_c, t0, t1, v, count);
       for (int xi = 0; xi < 16; ++xi) {
         const T* v_xi = v + xi * count * in_c;
         T* m_xi = m + xi * count * out_c;
@@ -248,7 +248,7 @@ bool winograd_filter_grad(const T* x, const T* dy, T* dw, int64_t k,
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t t0 = b * tb, t1 = std::min(tiles, t0 + tb), count = t1 - t0;
-      kernels::winograd_input_transform_cpu(x, s, c, t0, t1, v);
+      kernels::winograd_input_transform_cpu(x, s, c, t0, t1, v, count);
       kernels::winograd_grad_transform_cpu(dy, s, k, t0, t1, z);
       const T beta = used[size_t(me)] ? T(1) : T(0);
       for (int xi = 0; xi < 16; ++xi) {

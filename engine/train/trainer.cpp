@@ -11,9 +11,10 @@
 #include <sstream>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/autograd/tape.h"
 #include "engine/core/device.h"
-#include "engine/io/json.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops/finite.h"
 #include "engine/train/progress.h"
@@ -236,22 +237,24 @@ std::string last_checkpoint_path(const std::string& output_dir) {
 }
 
 void MetricsLog::write(const std::map<std::string, double>& numbers) {
-  std::ostringstream line;
-  line << "{";
-  bool first = true;
+  // One JSON object a line, `{"epoch": 3, "loss": 4.2521}`: keys and numbers written by
+  // nlohmann-json (shortest text that reads back the same double), whole numbers as integers,
+  // inf and NaN as null.
+  std::string line = "{";
   for (const auto& [key, value] : numbers) {
-    line << (first ? "" : ", ") << json_quote(key) << ": ";
-    if (std::isfinite(value)) {
-      line << value;
-    } else {
-      line << "null";
+    nlohmann::json v;
+    if (std::isfinite(value) && value == std::floor(value) &&
+        std::fabs(value) < 9007199254740992.0) {
+      v = int64_t(value);
+    } else if (std::isfinite(value)) {
+      v = value;
     }
-    first = false;
+    line += (line.size() > 1 ? ", " : "") + nlohmann::json(key).dump() + ": " + v.dump();
   }
-  line << "}\n";
+  line += "}\n";
   FILE* f = std::fopen(path_.c_str(), "a");
   LUMEN_CHECK(f, "cannot append to metrics file '", path_, "'");
-  std::fputs(line.str().c_str(), f);
+  std::fputs(line.c_str(), f);
   std::fclose(f);
 }
 

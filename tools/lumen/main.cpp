@@ -17,6 +17,7 @@
 #include "engine/dist/session.h"
 #include "engine/train/trainer.h"
 #include "tools/lumen/commands.h"
+#include "tools/serve/serve.h"
 
 namespace {
 
@@ -42,6 +43,7 @@ const char* kUsage =
     "  train      train a backbone without labels (method=simclr, ...) on input_dir\n"
     "  embed      write the backbone features of input_dir as lightly's CSV\n"
     "  knn        kNN top-1/top-5 accuracy of test_dir against train_dir\n"
+    "  serve      an HTTP server that embeds images (POST /v1/embed, /v1/embed_batch)\n"
     "  check      list healthy and corrupt images (or videos) of input_dir\n"
     "  neighbors  the nearest neighbours of embeddings (exact, or approximate through FAISS)\n"
     "  select     a diverse or informative subset of embeddings to label (lightly's selection)\n"
@@ -168,14 +170,18 @@ int main(int argc, char** argv) {
     if (command == "embed") return run_embed(args);
     if (command == "knn") return run_knn(args);
     if (command == "check") return run_check(args);
+    if (command == "serve") {
+      if (wants_help(args)) return print_keys("serve", lumen::serve::serve_config_schema());
+      return lumen::serve::run_serve(args);
+    }
     if (command == "neighbors") return lumen::cli::run_neighbors(args);
     if (command == "select") return lumen::cli::run_select(args);
     if (command == "report") return lumen::cli::run_report(args);
     if (command == "version" || command == "--version") return print_version();
     if (command == "devices") return list_devices();
     const std::string guess = lumen::nearest_name(
-        command,
-        {"train", "embed", "knn", "check", "neighbors", "select", "report", "devices", "version"});
+        command, {"train", "embed", "knn", "check", "serve", "neighbors", "select", "report",
+                  "devices", "version"});
     std::fprintf(stderr, "lumen: unknown command '%s'%s\n\n%s", command.c_str(),
                  guess.empty() ? "" : (" (did you mean '" + guess + "'?)").c_str(), kUsage);
     return 2;

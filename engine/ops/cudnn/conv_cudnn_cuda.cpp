@@ -1,6 +1,7 @@
 // cuDNN convolutions (legacy cuDNN 9 API). Every cuDNN call of the convolution ops lives here.
 #include <map>
 #include <mutex>
+#include <set>
 #include <tuple>
 
 #include "engine/ops/cudnn/conv_cudnn.h"
@@ -171,6 +172,64 @@ void conv2d_forward_cudnn(const Tensor& x, const Tensor& w, Tensor& y, int64_t s
                                             d.conv, cudnnConvolutionFwdAlgo_t(c.algorithm),
                                             ws.raw_data(), c.workspace, s.zero(), d.y,
                                             y.raw_data()));
+}
+
+bool conv2d_bias_act_cudnn(const Tensor& x, const Tensor& w, const Tensor& bias,
+                           const Tensor& residual, bool relu, Tensor& y, int64_t stride,
+                           int64_t padding) {
+  if (x.dtype() != DType::f32) return false;
+  static std::mutex refused_mutex;
+  static std::set<ProblemKey> refused;  // problems cuDNN declined: not asked again
+  const ProblemKey key{int(Pass::forward), x.device().index, int(relu), x.shape(),
+                       w.shape(),          stride,           padding};
+  {
+    std::lock_guard<std::mutex> lock(refused_mutex);
+    if (refused.count(key)) return false;
+  }
+  cudnnHandle_t handle = cudnn_handle(*x.context());
+  ConvDescriptors d(x.shape(), w.shape(), y.shape(), x.dtype(), stride, padding);
+  // The identity activation is only fused with the implicit precomputed GEMM.
+  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+  size_t workspace = 0;
+  if (relu) {
+    const Choice c = choose(Pass::forward, handle, d, x, w, stride, padding);
+    algo = cudnnConvolutionFwdAlgo_t(c.algorithm);
+    workspace = c.workspace;
+  } else if (cudnnGetConvolutionForwardWorkspaceSize(handle, d.x, d.w, d.conv, d.y, algo,
+                                                     &workspace) != CUDNN_STATUS_SUCCESS) {
+    std::lock_guard<std::mutex> lock(refused_mutex);
+    refused.insert(key);
+    return false;
+  }
+  cudnnTensorDescriptor_t bias_desc = nullptr;
+  cudnnActivationDescriptor_t act = nullptr;
+  LUMEN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&bias_desc));
+  LUMEN_CUDNN_CHECK(cudnnCreateActivationDescriptor(&act));
+  cudnnStatus_t fused_conv_status = cudnnSetTensor4dDescriptor(
+      bias_desc, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 1, int(w.size(0)), 1, 1);
+  if (fused_conv_status == CUDNN_STATUS_SUCCESS) {
+    fused_conv_status = cudnnSetActivationDescriptor(
+        act, relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY, CUDNN_NOT_PROPAGATE_NAN, 0);
+  }
+  Tensor ws = workspace_for(Choice{int(algo), workspace}, x);
+  const float one = 1, residual_scale = residual.defined() ? 1.0f : 0.0f;
+  // z is y itself when there is no residual (scaled by 0).
+  const void* z = residual.defined() ? residual.raw_data() : y.raw_data();
+  if (fused_conv_status == CUDNN_STATUS_SUCCESS) {
+    fused_conv_status = cudnnConvolutionBiasActivationForward(
+        handle, &one, d.x, x.raw_data(), d.w, w.raw_data(), d.conv, algo, ws.raw_data(), workspace,
+        &residual_scale, d.y, z, bias_desc, bias.raw_data(), act, d.y, y.raw_data());
+  }
+  cudnnDestroyActivationDescriptor(act);
+  cudnnDestroyTensorDescriptor(bias_desc);
+  if (fused_conv_status == CUDNN_STATUS_NOT_SUPPORTED ||
+      fused_conv_status == CUDNN_STATUS_BAD_PARAM) {
+    std::lock_guard<std::mutex> lock(refused_mutex);
+    refused.insert(key);
+    return false;
+  }
+  LUMEN_CUDNN_CHECK(fused_conv_status);
+  return true;
 }
 
 void conv2d_backward_data_cudnn(const Tensor& dy, const Tensor& w, Tensor& dx, int64_t stride,
