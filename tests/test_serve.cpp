@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <future>
 #include <map>
@@ -21,6 +23,7 @@
 #include "engine/io/embeddings_csv.h"
 #include "support/images.h"
 #include "tools/serve/base64.h"
+#include "tools/serve/server.h"
 
 using namespace lumen;
 
@@ -194,6 +197,96 @@ TEST_CASE("served embeddings equal lumen embed's, one image or a batch in order"
     CHECK_MESSAGE(metrics->body.find(line) != std::string::npos, line);
   }
   CHECK(server.terminate() == 0);
+}
+
+TEST_CASE("POST /v1/neighbors searches the index= embeddings by cosine similarity") {
+  testing::TempDir dir;
+  const std::map<std::string, std::string> images = write_images(dir / "images");
+  std::string embed = std::string(LUMEN_CLI_PATH) + " embed input_dir=" + dir / "images" +
+                      " output=" + dir / "e.csv";
+  for (const std::string& a : kModel) embed += " " + a;
+  REQUIRE(std::system((embed + " > /dev/null 2>&1").c_str()) == 0);
+  const Embeddings bank = load_embeddings_csv(dir / "e.csv");
+  // The bank rows by cosine similarity to row `q`, most similar first.
+  auto ranked = [&](int64_t q) {
+    const int64_t n = bank.values.size(0), d = bank.values.size(1);
+    const std::vector<double> v = bank.values.to_doubles();
+    std::vector<std::pair<double, std::string>> out;
+    for (int64_t i = 0; i < n; ++i) {
+      double dot = 0, qq = 0, ii = 0;
+      for (int64_t j = 0; j < d; ++j) {
+        dot += v[size_t(q * d + j)] * v[size_t(i * d + j)];
+        qq += v[size_t(q * d + j)] * v[size_t(q * d + j)];
+        ii += v[size_t(i * d + j)] * v[size_t(i * d + j)];
+      }
+      out.emplace_back(dot / std::sqrt(qq * ii), bank.filenames[size_t(i)]);
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.first > b.first; });
+    return out;
+  };
+  auto check_answer = [&](const httplib::Result& r, int64_t q, size_t k) {
+    REQUIRE(r);
+    INFO(r->body);
+    REQUIRE(r->status == 200);
+    const nlohmann::json j = nlohmann::json::parse(r->body);
+    CHECK(j["k"] == k);
+    CHECK(j["bank"] == bank.filenames.size());
+    const auto expected = ranked(q);
+    REQUIRE(j["neighbors"].size() == k);
+    for (size_t i = 0; i < k; ++i) {
+      CAPTURE(i);
+      CHECK(j["neighbors"][i]["filename"] == expected[i].second);
+      CHECK(j["neighbors"][i]["similarity"].get<double>() ==
+            doctest::Approx(expected[i].first).epsilon(1e-5));
+    }
+  };
+
+  ServerProcess server({"index=" + dir / "e.csv"});
+  httplib::Client c = server.client();
+  for (int64_t q = 0; q < int64_t(bank.filenames.size()); ++q) {
+    const std::string& name = bank.filenames[size_t(q)];
+    CAPTURE(name);
+    // An image of the bank finds itself first (similarity 1), then the others in order.
+    check_answer(c.Post("/v1/neighbors?k=3", images.at(name), "image/png"), q, 3);
+    nlohmann::json body = {{"image", serve::base64_encode(images.at(name))}, {"k", 2}};
+    check_answer(c.Post("/v1/neighbors", body.dump(), "application/json"), q, 2);
+    const std::vector<double> row = bank.values.rows(q, 1).to_doubles();
+    body = {{"embedding", row}};
+    check_answer(c.Post("/v1/neighbors", body.dump(), "application/json"), q, 3);  // k 10 -> 3
+  }
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"embedding": [1, 2]})", "list of 128 numbers"},
+      {R"({"embedding": [1], "image": "AA=="})", "one of \"image\""},
+      {R"({"image": "%%%"})", "not base64"},
+      {R"({"image": "aGVsbG8=", "k": 2})", "not an image"},
+      {R"({"embedding": [], "k": "3"})", "\"k\" must be an integer"},
+      {"{", "not JSON"}};
+  for (const auto& [text, message] : bad) {
+    CAPTURE(text);
+    auto r = c.Post("/v1/neighbors", text, "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(nlohmann::json::parse(r->body)["error"].get<std::string>().find(message) !=
+          std::string::npos);
+  }
+  auto r = c.Post("/v1/neighbors?k=0", images.at("a.png"), "image/png");
+  REQUIRE(r);
+  CHECK(r->status == 400);
+  CHECK(r->body.find("k=0 is not a positive integer") != std::string::npos);
+  check_answer(c.Post("/v1/neighbors?k=1", images.at("a.png"), "image/png"), 0, 1);
+  CHECK(server.terminate() == 0);
+
+  // Without an index the route says how to load one; an index of another dimension is refused.
+  ServerProcess plain({});
+  httplib::Client p = plain.client();
+  r = p.Post("/v1/neighbors", images.at("a.png"), "image/png");
+  REQUIRE(r);
+  CHECK(r->status == 404);
+  CHECK(r->body.find("index=embeddings.csv") != std::string::npos);
+  CHECK(plain.terminate() == 0);
+  CHECK_THROWS_WITH_AS(
+      serve::load_neighbor_bank(dir / "e.csv", 64),
+      doctest::Contains("holds 128-dimensional embeddings, but the model gives 64"), Error);
 }
 
 TEST_CASE("every bad request gets its status and a JSON error, and the next request is served") {

@@ -28,6 +28,9 @@ std::vector<ConfigKey> serve_config_schema() {
   }
   const std::vector<ConfigKey> more = {
       {"host", K::text, "127.0.0.1", "address to listen on (0.0.0.0: every interface)"},
+      {"index", K::path, "",
+       "embeddings CSV (lumen embed's output for the same model) that POST /v1/neighbors "
+       "searches; empty: no index"},
       {"port", K::integer, "8080", "port to listen on (0: any free port, printed)", {}, 0},
       {"max_batch", K::integer, "32", "most images in one forward pass", {}, 1},
       {"max_delay_ms",
@@ -99,17 +102,22 @@ int run_serve(const std::vector<std::string>& args) {
     settings.threads = std::max(1, omp_get_max_threads() / options.batching.workers);
   }
   const Embedder embedder(config, nullptr, settings);
-  EmbedServer server(embedder, options);
+  NeighborBank bank;
+  const std::string index_path = config.get_string("index");
+  if (!index_path.empty()) bank = load_neighbor_bank(index_path, embedder.dim());
+  EmbedServer server(embedder, options, bank.index ? &bank : nullptr);
   const int port = server.bind();
   std::printf(
       "lumen serve: listening on http://%s:%d (%s%s%s, %lld-dimensional, %dx%d input, %s %s; "
-      "max_batch %lld, max_delay_ms %g, workers %d)\n",
+      "max_batch %lld, max_delay_ms %g, workers %d%s)\n",
       options.host.c_str(), port, embedder.model_name().c_str(),
       embedder.checkpoint().empty() ? " with random weights" : " from ",
       embedder.checkpoint().c_str(), static_cast<long long>(embedder.dim()), embedder.input_size(),
       embedder.input_size(), embedder.device().str().c_str(), dtype_name(embedder.dtype()),
       static_cast<long long>(options.batching.max_batch), config.get_float("max_delay_ms"),
-      options.batching.workers);
+      options.batching.workers,
+      bank.index ? (", index of " + std::to_string(bank.index->size()) + " embeddings").c_str()
+                 : "");
   std::fflush(stdout);
   std::atomic<bool> signalled{false}, server_done{false};
   std::thread signals([&] {

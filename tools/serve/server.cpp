@@ -4,9 +4,11 @@
 
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "engine/io/embeddings_csv.h"
 #include "engine/io/strict_json.h"
 #include "tools/serve/base64.h"
 
@@ -20,10 +22,13 @@ struct Route {
   const char* path;
   const char* method;
 };
-constexpr Route kRoutes[] = {
-    {"/v1/embed", "POST"}, {"/v1/embed_batch", "POST"}, {"/healthz", "GET"}, {"/metrics", "GET"}};
+constexpr Route kRoutes[] = {{"/v1/embed", "POST"},
+                             {"/v1/embed_batch", "POST"},
+                             {"/v1/neighbors", "POST"},
+                             {"/healthz", "GET"},
+                             {"/metrics", "GET"}};
 constexpr const char* kRouteList =
-    "POST /v1/embed, POST /v1/embed_batch, GET /healthz, GET /metrics";
+    "POST /v1/embed, POST /v1/embed_batch, POST /v1/neighbors, GET /healthz, GET /metrics";
 
 const Route* find_route(const std::string& path) {
   for (const Route& r : kRoutes) {
@@ -99,9 +104,23 @@ bool prepare_image(const Embedder& embedder, std::string_view bytes, const std::
 
 }  // namespace
 
-EmbedServer::EmbedServer(const Embedder& embedder, const ServerOptions& options)
+NeighborBank load_neighbor_bank(const std::string& csv_path, int64_t dim) {
+  Embeddings e = load_embeddings_csv(csv_path);
+  LUMEN_CHECK(e.values.size(0) > 0, "index=", csv_path, " holds no embeddings");
+  LUMEN_CHECK(e.values.size(1) == dim, "index=", csv_path, " holds ", e.values.size(1),
+              "-dimensional embeddings, but the model gives ", dim,
+              "; write the index with lumen embed and the same checkpoint");
+  NeighborBank bank;
+  bank.filenames = std::move(e.filenames);
+  bank.index = std::make_unique<CosineIndex>(e.values.to(DType::f32));
+  return bank;
+}
+
+EmbedServer::EmbedServer(const Embedder& embedder, const ServerOptions& options,
+                         const NeighborBank* bank)
     : embedder_(embedder),
       options_(options),
+      bank_(bank),
       batcher_(embedder, options.batching, &metrics_),
       http_(std::make_unique<httplib::Server>()) {
   LUMEN_CHECK(options.max_body_mb > 0, "max_body_mb must be positive, got ", options.max_body_mb);
@@ -181,38 +200,16 @@ void EmbedServer::install_routes() {
                     "text/plain; version=0.0.4");
   });
 
-  // Queues images, waits for their rows, or answers 503 / 500.
-  auto embed = [this](std::vector<Tensor> images, httplib::Response& res, Tensor* rows) {
-    const int64_t n = int64_t(images.size());
-    std::optional<std::future<Tensor>> done = batcher_.submit(std::move(images));
-    if (!done) {
-      res.set_header("Retry-After", "1");
-      json_error(res, 503,
-                 stopping_ ? std::string("the server is stopping")
-                           : "the queue is full (" + std::to_string(batcher_.depth()) + " of " +
-                                 std::to_string(batcher_.capacity()) + " images wait, " +
-                                 std::to_string(n) + " more asked); retry after a second");
-      return false;
-    }
-    try {
-      *rows = done->get();
-      return true;
-    } catch (const std::exception& e) {
-      json_error(res, 500, std::string("the forward pass failed: ") + e.what());
-      return false;
-    }
-  };
-
-  s.Post("/v1/embed", [this, embed](const httplib::Request& req, httplib::Response& res) {
+  s.Post("/v1/embed", [this](const httplib::Request& req, httplib::Response& res) {
     Tensor image, rows;
     if (!prepare_image(embedder_, req.body, "the request body", &image, res)) return;
-    if (!embed({image}, res, &rows)) return;
+    if (!embed_rows({image}, res, &rows)) return;
     std::string values;
     append_floats(values, rows.data<float>(), size_t(rows.numel()));
     res.set_content(embedding_response(embedder_, "embedding", values), "application/json");
   });
 
-  s.Post("/v1/embed_batch", [this, embed](const httplib::Request& req, httplib::Response& res) {
+  s.Post("/v1/embed_batch", [this](const httplib::Request& req, httplib::Response& res) {
     nlohmann::json body;
     try {
       body = parse_strict_json(req.body);
@@ -255,7 +252,7 @@ void EmbedServer::install_routes() {
       if (!prepare_image(embedder_, bytes, what, &images[i], res)) return;
     }
     Tensor rows;
-    if (!embed(std::move(images), res, &rows)) return;
+    if (!embed_rows(std::move(images), res, &rows)) return;
     std::string values = "[";
     const size_t d = size_t(embedder_.dim());
     for (size_t i = 0; i < list.size(); ++i) {
@@ -264,6 +261,131 @@ void EmbedServer::install_routes() {
     }
     values += ']';
     res.set_content(embedding_response(embedder_, "embeddings", values), "application/json");
+  });
+  install_neighbors_route();
+}
+
+bool EmbedServer::embed_rows(std::vector<Tensor> images, httplib::Response& res, Tensor* rows) {
+  const int64_t n = int64_t(images.size());
+  std::optional<std::future<Tensor>> done = batcher_.submit(std::move(images));
+  if (!done) {
+    res.set_header("Retry-After", "1");
+    json_error(res, 503,
+               stopping_ ? std::string("the server is stopping")
+                         : "the queue is full (" + std::to_string(batcher_.depth()) + " of " +
+                               std::to_string(batcher_.capacity()) + " images wait, " +
+                               std::to_string(n) + " more asked); retry after a second");
+    return false;
+  }
+  try {
+    *rows = done->get();
+    return true;
+  } catch (const std::exception& e) {
+    json_error(res, 500, std::string("the forward pass failed: ") + e.what());
+    return false;
+  }
+}
+
+void EmbedServer::install_neighbors_route() {
+  http_->Post("/v1/neighbors", [this](const httplib::Request& req, httplib::Response& res) {
+    if (bank_ == nullptr) {
+      json_error(res, 404,
+                 "no index is loaded: start lumen serve with index=embeddings.csv (lumen embed's "
+                 "output for the same checkpoint)");
+      return;
+    }
+    const int64_t bank_rows = bank_->index->size();
+    std::string k_text = req.get_param_value("k");
+    Tensor query;  // (1, D) f32
+    const std::string type = req.get_header_value("Content-Type");
+    if (type.rfind("application/json", 0) == 0) {
+      nlohmann::json body;
+      try {
+        body = parse_strict_json(req.body);
+      } catch (const Error& e) {
+        json_error(res, 400,
+                   std::string("the body is not JSON: ") + e.what() +
+                       R"(; send {"image": "<base64>"} or {"embedding": [...]}, optionally "k")");
+        return;
+      }
+      const bool has_image = body.is_object() && body.contains("image");
+      const bool has_embedding = body.is_object() && body.contains("embedding");
+      if (has_image == has_embedding) {
+        json_error(res, 400,
+                   R"(the body must be a JSON object with one of "image" (base64) or "embedding")"
+                   R"( (a list of numbers), and optionally "k")");
+        return;
+      }
+      if (body.contains("k")) {
+        if (!body["k"].is_number_integer()) {
+          json_error(res, 400, "\"k\" must be an integer");
+          return;
+        }
+        k_text = std::to_string(body["k"].get<int64_t>());
+      }
+      if (has_embedding) {
+        const nlohmann::json& e = body["embedding"];
+        const int64_t d = embedder_.dim();
+        if (!e.is_array() || int64_t(e.size()) != d) {
+          json_error(res, 400,
+                     "\"embedding\" must be a list of " + std::to_string(d) +
+                         " numbers (the model's dimension)");
+          return;
+        }
+        std::vector<float> values(static_cast<size_t>(d));
+        for (size_t i = 0; i < values.size(); ++i) {
+          if (!e[i].is_number() || !std::isfinite(e[i].get<double>())) {
+            json_error(res, 400, "embedding[" + std::to_string(i) + "] is not a finite number");
+            return;
+          }
+          values[i] = e[i].get<float>();
+        }
+        query = Tensor::from_vector(values, {1, d});
+      } else {
+        if (!body["image"].is_string()) {
+          json_error(res, 400, "\"image\" is not a string of base64");
+          return;
+        }
+        std::string bytes;
+        try {
+          bytes = base64_decode(body["image"].get_ref<const std::string&>());
+        } catch (const Error& e) {
+          json_error(res, 400, std::string("\"image\" is not base64: ") + e.what());
+          return;
+        }
+        Tensor image;
+        if (!prepare_image(embedder_, bytes, "\"image\"", &image, res)) return;
+        if (!embed_rows({image}, res, &query)) return;
+      }
+    } else {
+      Tensor image;
+      if (!prepare_image(embedder_, req.body, "the request body", &image, res)) return;
+      if (!embed_rows({image}, res, &query)) return;
+    }
+    int64_t k = 10;
+    if (!k_text.empty()) {
+      const char* end = k_text.data() + k_text.size();
+      const auto parsed = std::from_chars(k_text.data(), end, k);
+      if (parsed.ec != std::errc() || parsed.ptr != end || k < 1) {
+        json_error(res, 400, "k=" + k_text + " is not a positive integer");
+        return;
+      }
+    }
+    k = std::min(k, bank_rows);
+    const Neighbors found = bank_->index->search(query, k);
+    const int64_t* rows = found.indices.data<int64_t>();
+    const Tensor similarities = found.similarities.to(DType::f32);
+    const float* sims = similarities.data<float>();
+    std::string out = "{\"neighbors\":[";
+    char text[32];
+    for (int64_t i = 0; i < k; ++i) {
+      if (i > 0) out += ',';
+      const auto written = std::to_chars(text, text + sizeof text, sims[i]);
+      out += "{\"filename\":" + dump(bank_->filenames[size_t(rows[i])]) +
+             ",\"similarity\":" + std::string(text, written.ptr) + "}";
+    }
+    out += "],\"k\":" + std::to_string(k) + ",\"bank\":" + std::to_string(bank_rows) + "}";
+    res.set_content(out, "application/json");
   });
 }
 

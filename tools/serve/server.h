@@ -4,6 +4,10 @@
 //                         "checkpoint"}
 //   POST /v1/embed_batch  {"images": ["<base64>", ...]} -> {"embeddings": [[...], ...], ...},
 //                         in the order given
+//   POST /v1/neighbors    one encoded image as the body (?k=10), or JSON {"image": "<base64>"} or
+//                         {"embedding": [...]} with an optional "k" -> {"neighbors":
+//                         [{"filename", "similarity"}, ...], "k", "bank"}: the most similar rows
+//                         of the bank loaded with index= (lumen embed's CSV), most similar first
 //   GET  /healthz         200 "ok"
 //   GET  /metrics         Prometheus text
 // Errors are JSON {"error": "..."} that name the problem: 400 (empty body, not an image, a damaged
@@ -18,12 +22,14 @@
 #include <string>
 
 #include "api/embedder.h"
+#include "engine/search/cosine_index.h"
 #include "tools/serve/batcher.h"
 #include "tools/serve/metrics.h"
 
 namespace httplib {
 class Server;
-}
+struct Response;
+}  // namespace httplib
 
 namespace lumen::serve {
 
@@ -35,9 +41,20 @@ struct ServerOptions {
   int http_threads = 64;  // connections served at once (each keeps its thread while open)
 };
 
+// The embeddings POST /v1/neighbors searches (lightly's CSV, as `lumen embed` writes it).
+struct NeighborBank {
+  std::vector<std::string> filenames;  // of the bank's rows
+  std::unique_ptr<CosineIndex> index;  // exact cosine search on the CPU
+};
+// Reads an embeddings CSV into a bank for an embedder of `dim` features; throws naming the file
+// when it cannot be read or its rows have another dimension.
+NeighborBank load_neighbor_bank(const std::string& csv_path, int64_t dim);
+
 class EmbedServer {
  public:
-  EmbedServer(const Embedder& embedder, const ServerOptions& options);
+  // bank: what /v1/neighbors searches (null: the route answers 404 saying how to load one).
+  EmbedServer(const Embedder& embedder, const ServerOptions& options,
+              const NeighborBank* bank = nullptr);
   ~EmbedServer();
   EmbedServer(const EmbedServer&) = delete;
   EmbedServer& operator=(const EmbedServer&) = delete;
@@ -53,12 +70,16 @@ class EmbedServer {
  private:
   const Embedder& embedder_;
   ServerOptions options_;
+  const NeighborBank* bank_;
   ServerMetrics metrics_;
   Batcher batcher_;
   std::unique_ptr<httplib::Server> http_;
   std::atomic<bool> stopping_{false}, started_{false}, finished_{false};
   int port_ = -1;
   void install_routes();
+  void install_neighbors_route();
+  // Queues images and waits for their rows (N, D); false with 503 / 500 in `res` when it cannot.
+  bool embed_rows(std::vector<Tensor> images, httplib::Response& res, Tensor* rows);
 };
 
 }  // namespace lumen::serve
