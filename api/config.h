@@ -78,4 +78,8 @@ class Config {
 // The closest name among `candidates` by edit distance, or "" when nothing is close.
 std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates);
 
+// The shortest decimal text that reads back as v ("0.0075", not "0.0074999999999999997"): how a
+// derived number is written into a config.
+std::string shortest_text(double v);
+
 }  // namespace lumen

@@ -147,6 +147,8 @@ MethodFactory configure_dcl(const Config& c) {
 }
 
 std::vector<MethodEntry> make_table() {
+  OptimizerWiring unscaled_sgd;  // lightly's SimSiam benchmark: 0.06 whatever the batch
+  unscaled_sgd.lr_batch = 0;
   const ConfigKey feature_hidden = hidden_dim_key(0, " (0: the backbone's feature size)");
   return {
       {"simclr",
@@ -154,7 +156,6 @@ std::vector<MethodEntry> make_table() {
        {feature_hidden, out_dim_key(128), temperature_key("0.5"),
         bank_key(0, "negatives kept in a memory bank (0: off)"), gather_key()},
        ViewPreset::simclr,
-       true,
        configure_simclr},
       {"mocov2", "MoCo v2: queries against momentum-encoder keys and a memory bank of keys",
        with({feature_hidden,
@@ -165,30 +166,28 @@ std::vector<MethodEntry> make_table() {
               "data-parallel runs: the memory bank takes every rank's keys (lightly's "
               "gather_distributed)"}},
             momentum_keys()),
-       ViewPreset::moco_v2, true, configure_mocov2},
+       ViewPreset::moco_v2, configure_mocov2},
       {"byol", "BYOL: online predictions of a momentum target's projections",
        with({hidden_dim_key(1024, ""), out_dim_key(256), prediction_dim_key(1024)},
             momentum_keys()),
-       ViewPreset::byol, true, configure_byol},
+       ViewPreset::byol, configure_byol},
       {"simsiam",
        "SimSiam: predictions of the other view's projection, with stop-gradient",
        {hidden_dim_key(2048, ""), out_dim_key(2048), prediction_dim_key(512)},
        ViewPreset::simsiam,
-       false,
-       configure_simsiam},
+       configure_simsiam,
+       {unscaled_sgd}},
       {"nnclr",
        "NNCLR: NT-Xent between nearest neighbours from a support set and predictions",
        {hidden_dim_key(2048, ""), out_dim_key(256), prediction_dim_key(4096),
         temperature_key("0.5"), bank_key(4096, "projections kept in the support set"),
         gather_key()},
        ViewPreset::simclr,
-       true,
        configure_nnclr},
       {"dcl",
        "DCL: the decoupled contrastive loss on SimCLR's network",
        {feature_hidden, out_dim_key(128), temperature_key("0.1"), gather_key()},
        ViewPreset::simclr,
-       true,
        configure_dcl},
       {"dclw",
        "DCLW: the weighted decoupled contrastive loss on SimCLR's network",
@@ -198,7 +197,6 @@ std::vector<MethodEntry> make_table() {
         {"criterion.sigma", K::number, "0.5", "width of DCLW's von Mises-Fisher weights"},
         gather_key()},
        ViewPreset::simclr,
-       true,
        configure_dcl},
   };
 }
@@ -237,8 +235,30 @@ std::vector<std::string> methods_with_key(const std::string& key, const std::str
   return out;
 }
 
-double default_learning_rate(const MethodEntry& method, int64_t batch_size) {
-  return method.lr_scales_with_batch ? 0.06 * double(batch_size) / 128.0 : 0.06;
+OptimizerWiring optimizer_wiring(const MethodEntry& method, const std::string& optimizer,
+                                 int64_t batch_size) {
+  OptimizerWiring w = method.wirings.at(0);
+  for (const OptimizerWiring& candidate : method.wirings) {
+    if (candidate.optimizer == optimizer) w = candidate;
+  }
+  if (!optimizer.empty()) w.optimizer = optimizer;
+  if (w.lr_batch > 0) w.lr *= double(batch_size) / double(w.lr_batch);
+  return w;
+}
+
+std::string describe_wirings(const MethodEntry& method) {
+  std::string out;
+  for (const OptimizerWiring& w : method.wirings) {
+    out += (out.empty() ? "" : "; ") + w.optimizer + ": lr " + shortest_text(w.lr) +
+           (w.lr_batch > 0 ? " x batch/" + std::to_string(w.lr_batch) : "") + ", weight decay " +
+           shortest_text(w.weight_decay);
+    if (w.no_decay_lr_scale != 1) {
+      out += ", lr x " + shortest_text(w.no_decay_lr_scale) + " on batch norm and biases";
+    }
+    if (w.warmup_epochs > 0) out += ", " + shortest_text(w.warmup_epochs) + " warm-up epochs";
+    if (w.end_value != 0.001) out += ", cosine to " + shortest_text(w.end_value);
+  }
+  return out;
 }
 
 }  // namespace lumen

@@ -19,9 +19,9 @@ namespace lumen {
 
 namespace {
 constexpr const char* kOptimizerPrefix = "optimizer.";
-}  // namespace
 
-std::unique_ptr<Optimizer> make_optimizer(ParameterBuffer& params, const OptimizerSettings& s) {
+std::unique_ptr<Optimizer> make_plain_optimizer(ParameterBuffer& params,
+                                                const OptimizerSettings& s) {
   if (s.name == "sgd") {
     return std::make_unique<SGD>(params, SGDOptions{s.lr, s.momentum, 0, s.weight_decay, false},
                                  no_decay_for_bias_and_norm);
@@ -38,6 +38,18 @@ std::unique_ptr<Optimizer> make_optimizer(ParameterBuffer& params, const Optimiz
   o.lr = s.lr;
   o.weight_decay = s.weight_decay;
   return std::make_unique<AdamW>(params, o, no_decay_for_bias_and_norm);
+}
+}  // namespace
+
+std::unique_ptr<Optimizer> make_optimizer(ParameterBuffer& params, const OptimizerSettings& s) {
+  std::unique_ptr<Optimizer> optimizer = make_plain_optimizer(params, s);
+  if (s.no_decay_lr_scale != 1) {
+    // lightly's two parameter groups: batch norm and biases (no decay) at their own rate.
+    optimizer->set_lr_scales([&](const std::string& name, const Tensor& p) {
+      return no_decay_for_bias_and_norm(name, p) ? 1.0 : s.no_decay_lr_scale;
+    });
+  }
+  return optimizer;
 }
 
 SelfSupervisedTask::SelfSupervisedTask(const TrainOptions& options)
@@ -192,8 +204,9 @@ double SelfSupervisedTask::learning_rate(int64_t global_step) const {
   if (!options_.schedule.cosine) return base_lr;
   const int64_t total = options_.trainer.max_epochs * steps_per_epoch();
   const int64_t warmup = int64_t(options_.schedule.warmup_epochs * double(steps_per_epoch()));
-  // lightly's CosineWarmupScheduler factor (start 1, end 0.001), applied per step.
-  return base_lr * cosine_warmup_schedule(global_step, total, 1.0, 0.001, warmup, 0.0);
+  // lightly's CosineWarmupScheduler factor (start 1, end 0.001 or the wiring's), per step.
+  return base_lr *
+         cosine_warmup_schedule(global_step, total, 1.0, options_.schedule.end_value, warmup, 0.0);
 }
 
 std::map<std::string, Tensor> SelfSupervisedTask::state() {

@@ -12,18 +12,6 @@ namespace lumen {
 int storage_size(int input_size) { return (input_size * 8 + 6) / 7; }
 
 namespace {
-// The shortest decimal text that reads back as v ("0.0075", not "0.0074999999999999997").
-std::string shortest_text(double v) {
-  char text[32];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(text, sizeof(text), "%.*g", digits, v);
-    if (std::strtod(text, nullptr) == v) break;
-  }
-  return text;
-}
-}  // namespace
-
-namespace {
 // Each rank takes the GPU of its local rank, unless device names one (cuda:N) or the launcher left
 // it one GPU (CUDA_VISIBLE_DEVICES per rank).
 Device rank_device(const Config& c, const Job& job) {
@@ -70,14 +58,22 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone, const
   o.data.cache_path = c.get_string("output_dir") + "/cache/images_" +
                       std::to_string(o.data.image_size) + ".lumencache";
 
-  o.optimizer.name = c.get_string("optimizer.name");
-  o.optimizer.lr = c.is_set("optimizer.lr")
-                       ? c.get_float("optimizer.lr")
-                       : default_learning_rate(method, o.batch_size * job.world_size);
+  const OptimizerWiring wiring =
+      optimizer_wiring(method, c.get_string("optimizer.name"), o.batch_size * job.world_size);
+  auto number_or = [&](const char* key, double fallback) {
+    return c.is_set(key) ? c.get_float(key) : fallback;
+  };
+  o.optimizer.name = wiring.optimizer;
+  o.optimizer.lr = number_or("optimizer.lr", wiring.lr);
   o.optimizer.momentum = c.get_float("optimizer.momentum");
-  o.optimizer.weight_decay = c.get_float("optimizer.weight_decay");
+  o.optimizer.weight_decay = number_or("optimizer.weight_decay", wiring.weight_decay);
+  o.optimizer.no_decay_lr_scale = wiring.no_decay_lr_scale;
   o.schedule.cosine = c.get_string("scheduler.name") == "cosine";
-  o.schedule.warmup_epochs = c.get_float("scheduler.warmup_epochs");
+  // lightly's ImageNet benchmarks warm up for 10 of 100 epochs: a short run keeps that tenth.
+  const double epochs = double(c.get_int("trainer.max_epochs"));
+  o.schedule.warmup_epochs =
+      number_or("scheduler.warmup_epochs", std::min(wiring.warmup_epochs, epochs / 10));
+  o.schedule.end_value = number_or("scheduler.end_value", wiring.end_value);
   o.monitor.knn_every = c.get_int("trainer.knn_every");
   if (o.monitor.knn_every > 0) o.monitor.val_dir = c.require("val_dir");
   o.graph.enabled = c.get_bool("trainer.cuda_graph");
@@ -97,9 +93,12 @@ TrainOptions read_train_options(const Config& c, const Backbone* backbone, const
   t.checkpoint_every = c.get_int("trainer.checkpoint_every");
   t.resume = c.get_bool("resume");
   t.overwrite = c.get_bool("overwrite");
-  // The checkpoint records the values used: the learning rate the run derived, not "unset".
+  // The checkpoint records the values used: the numbers the run derived, not "unset".
   Config used = c;
   used.set("optimizer.lr", shortest_text(o.optimizer.lr));
+  used.set("optimizer.weight_decay", shortest_text(o.optimizer.weight_decay));
+  used.set("scheduler.warmup_epochs", shortest_text(o.schedule.warmup_epochs));
+  used.set("scheduler.end_value", shortest_text(o.schedule.end_value));
   t.config_text = used.serialize();
   t.resume_may_change = c.resume_may_change();
   t.resume_hint = "lumen train resume=true output_dir=" + t.output_dir +

@@ -16,16 +16,19 @@
 
 namespace lumen {
 
+// Each setting as given, or the method's wiring for the optimizer (api/methods.h).
 struct OptimizerSettings {
   std::string name = "sgd";  // sgd | lars | adamw
-  double lr = 0.06;          // as given, or the method's default for the batch size
+  double lr = 0.06;          // scaled with the global batch where the wiring scales it
   double momentum = 0.9;
-  double weight_decay = 5e-4;  // not on batch norm and biases
+  double weight_decay = 5e-4;    // not on batch norm and biases
+  double no_decay_lr_scale = 1;  // lr factor of batch norm and biases
 };
 
 struct ScheduleSettings {
   bool cosine = true;  // lightly's CosineWarmupScheduler factor per step; else constant
   double warmup_epochs = 0;
+  double end_value = 0.001;  // the cosine's last factor
 };
 
 // A data-parallel run (mpirun / srun: engine/dist/session.h); one rank otherwise.

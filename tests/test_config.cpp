@@ -9,6 +9,7 @@
 #include "api/lumen.h"
 #include "api/methods.h"
 #include "api/train_config.h"
+#include "api/train_options.h"
 
 using namespace lumen;
 
@@ -16,11 +17,15 @@ TEST_CASE("defaults follow lightly's SimCLR recipe and explicit values win") {
   Config cfg(train_config_schema());
   CHECK(cfg.get_string("optimizer.name") == "sgd");
   CHECK(cfg.get_float("optimizer.momentum") == 0.9);
-  CHECK(cfg.get_float("optimizer.weight_decay") == 5e-4);
   CHECK(cfg.get_float("criterion.temperature") == 0.5);
   CHECK(cfg.get_string("scheduler.name") == "cosine");
   CHECK(cfg.get_pair("collate.sigmas") == std::pair<double, double>(0.1, 2.0));
-  CHECK(default_learning_rate(find_method("simclr"), 512) == doctest::Approx(0.24));
+  const OptimizerWiring simclr = optimizer_wiring(find_method("simclr"), "", 512);
+  CHECK(simclr.optimizer == "sgd");
+  CHECK(simclr.lr == doctest::Approx(0.24));
+  CHECK(simclr.weight_decay == 5e-4);
+  CHECK(simclr.warmup_epochs == 0);
+  CHECK(simclr.end_value == 0.001);
   CHECK_FALSE(cfg.is_set("optimizer.lr"));
   cfg.parse_args({"loader.batch_size=512", "optimizer.lr=0.3", "resume=true",
                   "collate.sigmas=(0.2, 1.5)", "loader.batch_size=64"});
@@ -29,6 +34,57 @@ TEST_CASE("defaults follow lightly's SimCLR recipe and explicit values win") {
   CHECK(cfg.get_bool("resume"));
   CHECK(cfg.get_pair("collate.sigmas") == std::pair<double, double>(0.2, 1.5));
   CHECK(cfg.serialize().find("loader.batch_size=64\n") != std::string::npos);
+}
+
+TEST_CASE("the method's optimizer wiring fills the optimizer and schedule keys not given") {
+  const std::string dir = testing::temp_dir("config_wiring");
+  auto options = [&](std::vector<std::string> args) {
+    args.push_back("input_dir=" + dir);
+    args.push_back("output_dir=" + dir + "/out");
+    args.push_back("device=cpu");
+    args.push_back("loader.batch_size=64");
+    return read_train_options(train_config(args));
+  };
+  // SimCLR's one wiring (SGD 0.06 x batch/128) with another optimizer keeps its numbers.
+  TrainOptions o = options({"trainer.max_epochs=50"});
+  CHECK(o.optimizer.name == "sgd");
+  CHECK(o.optimizer.lr == doctest::Approx(0.03));
+  CHECK(o.optimizer.weight_decay == 5e-4);
+  CHECK(o.optimizer.no_decay_lr_scale == 1);
+  CHECK(o.schedule.warmup_epochs == 0);
+  CHECK(o.schedule.end_value == 0.001);
+  o = options({"optimizer.name=lars", "optimizer.weight_decay=1e-6", "scheduler.end_value=0.01",
+               "scheduler.warmup_epochs=3"});
+  CHECK(o.optimizer.name == "lars");
+  CHECK(o.optimizer.lr == doctest::Approx(0.03));
+  CHECK(o.optimizer.weight_decay == 1e-6);
+  CHECK(o.schedule.warmup_epochs == 3);
+  CHECK(o.schedule.end_value == 0.01);
+  // The derived numbers are in the config a checkpoint keeps.
+  CHECK(o.trainer.config_text.find("optimizer.weight_decay=1e-06\n") != std::string::npos);
+  o = options({});
+  CHECK(o.trainer.config_text.find("optimizer.weight_decay=0.0005\n") != std::string::npos);
+  CHECK(o.trainer.config_text.find("scheduler.end_value=0.001\n") != std::string::npos);
+}
+
+TEST_CASE("optimizer.name picks the method's wiring for it, its lr scaled with the batch") {
+  MethodEntry method = find_method("simclr");
+  OptimizerWiring lars;
+  lars.optimizer = "lars";
+  lars.lr = 0.2;
+  lars.lr_batch = 256;
+  lars.weight_decay = 1.5e-6;
+  lars.no_decay_lr_scale = 0.024;
+  lars.warmup_epochs = 10;
+  method.wirings.push_back(lars);
+  const OptimizerWiring picked = optimizer_wiring(method, "lars", 512);
+  CHECK(picked.lr == doctest::Approx(0.4));
+  CHECK(picked.no_decay_lr_scale == 0.024);
+  CHECK(optimizer_wiring(method, "", 512).optimizer == "sgd");
+  CHECK(optimizer_wiring(method, "adamw", 128).lr == doctest::Approx(0.06));
+  CHECK(describe_wirings(method) ==
+        "sgd: lr 0.06 x batch/128, weight decay 0.0005; lars: lr 0.2 x batch/256, weight decay "
+        "1.5e-06, lr x 0.024 on batch norm and biases, 10 warm-up epochs");
 }
 
 TEST_CASE("unknown keys are errors that suggest the nearest key") {

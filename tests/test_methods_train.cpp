@@ -107,8 +107,8 @@ TEST_CASE("a method's keys and defaults; a key of another method is an error nam
   CHECK_THROWS_WITH_AS(train_config({"method=byol", "criterion.temperature=0.2"}),
                        doctest::Contains("it belongs to simclr, mocov2, nnclr, dcl, dclw"), Error);
   // SimSiam's learning rate is not scaled with the batch; the others' is.
-  CHECK(default_learning_rate(find_method("simsiam"), 512) == 0.06);
-  CHECK(default_learning_rate(find_method("byol"), 512) == doctest::Approx(0.24));
+  CHECK(optimizer_wiring(find_method("simsiam"), "", 512).lr == 0.06);
+  CHECK(optimizer_wiring(find_method("byol"), "", 512).lr == doctest::Approx(0.24));
 }
 
 TEST_CASE(

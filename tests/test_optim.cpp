@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 
+#include "api/ssl_task.h"
 #include "engine/io/safetensors.h"
 #include "engine/train/adamw.h"
 #include "engine/train/lars.h"
@@ -108,6 +109,25 @@ TEST_CASE(
     set_grads(*grouped, 0);
     a->step();
     CHECK(grouped->get("conv.weight").to_doubles() != conv_before);
+  }
+}
+
+TEST_CASE("a training run's optimizer puts batch norm and biases at the wiring's lr scale") {
+  for (const char* name : {"sgd", "lars", "adamw"}) {
+    CAPTURE(name);
+    auto params = make_params(DType::f32);
+    OptimizerSettings s;
+    s.name = name;
+    s.no_decay_lr_scale = 0.024;  // lightly's Barlow Twins: 0.0048 of LARS' 0.2
+    auto grouped = make_optimizer(*params, s);
+    s.no_decay_lr_scale = 1;
+    auto plain = make_optimizer(*params, s);
+    for (size_t i = 0; i < params->size(); ++i) {
+      const bool decays = no_decay_for_bias_and_norm(params->name(i), params->get(params->name(i)));
+      CAPTURE(params->name(i));
+      CHECK(grouped->lr_scale_of(i) == (decays ? 1.0 : 0.024));
+      CHECK(plain->lr_scale_of(i) == 1.0);
+    }
   }
 }
 

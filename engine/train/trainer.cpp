@@ -134,6 +134,14 @@ TrainingInterrupted interrupted(int signal, int64_t global_step, int64_t steps,
       (options.resume_hint.empty() ? std::string("resume=true") : options.resume_hint));
 }
 
+// Equal texts, or texts of the same number ("5e-4" written by an older run, "0.0005" now).
+bool same_setting(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  char *end_a = nullptr, *end_b = nullptr;
+  const double x = std::strtod(a.c_str(), &end_a), y = std::strtod(b.c_str(), &end_b);
+  return !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0' && x == y;
+}
+
 // A resumed run ends where the interrupted one would have only with the same settings: any key
 // outside options.resume_may_change that differs from the checkpoint's config is an error.
 void check_resumable_config(const SafetensorsFile& saved, const std::string& path,
@@ -145,7 +153,7 @@ void check_resumable_config(const SafetensorsFile& saved, const std::string& pat
   for (const auto& [key, value] : key_value_lines(options.config_text)) {
     if (options.resume_may_change.count(key) != 0) continue;
     auto it = before.find(key);
-    if (it == before.end() || it->second == value) continue;
+    if (it == before.end() || same_setting(it->second, value)) continue;
     if (++count <= 6) {
       changed += std::string(changed.empty() ? "" : ", ") + key + "=" + it->second + " (now " +
                  (value.empty() ? "unset" : value) + ")";
