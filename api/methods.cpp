@@ -1,11 +1,13 @@
 #include "api/methods.h"
 
+#include "layers/methods/barlow_twins.h"
 #include "layers/methods/byol.h"
 #include "layers/methods/dcl.h"
 #include "layers/methods/moco.h"
 #include "layers/methods/nnclr.h"
 #include "layers/methods/simclr.h"
 #include "layers/methods/simsiam.h"
+#include "layers/methods/vicreg.h"
 
 namespace lumen {
 
@@ -146,6 +148,40 @@ MethodFactory configure_dcl(const Config& c) {
   };
 }
 
+ConfigKey redundancy_gather_key() {
+  return {"criterion.gather_distributed", K::boolean, "false",
+          "data-parallel runs: the loss's batch statistics over every rank's rows (lightly's "
+          "gather_distributed)"};
+}
+
+// Barlow Twins: the CIFAR-10 benchmark's 2-layer head (D -> 2048 -> 2048), lambda 5e-3.
+MethodFactory configure_barlowtwins(const Config& c) {
+  BarlowTwinsMethodOptions o;
+  o.hidden_dim = c.get_int("model.hidden_dim");
+  o.out_dim = c.get_int("model.out_dim");
+  o.loss.lambda_param = c.get_float("criterion.lambda_param");
+  o.loss.gather_distributed = c.get_bool("criterion.gather_distributed");
+  return [o](const Backbone& b, std::shared_ptr<Communicator> comm) {
+    return std::make_unique<BarlowTwins>(b, o, std::move(comm));
+  };
+}
+
+// VICReg: lightly's example head VICRegProjectionHead(D, 2048, 2048, 2 layers), 25 / 25 / 1.
+MethodFactory configure_vicreg(const Config& c) {
+  VICRegMethodOptions o;
+  o.hidden_dim = c.get_int("model.hidden_dim");
+  o.out_dim = c.get_int("model.out_dim");
+  o.num_layers = int(c.get_int("model.num_layers"));
+  o.loss.lambda_param = c.get_float("criterion.lambda_param");
+  o.loss.mu_param = c.get_float("criterion.mu_param");
+  o.loss.nu_param = c.get_float("criterion.nu_param");
+  o.loss.eps = c.get_float("criterion.eps");
+  o.loss.gather_distributed = c.get_bool("criterion.gather_distributed");
+  return [o](const Backbone& b, std::shared_ptr<Communicator> comm) {
+    return std::make_unique<VICReg>(b, o, std::move(comm));
+  };
+}
+
 std::vector<MethodEntry> make_table() {
   OptimizerWiring unscaled_sgd;  // lightly's SimSiam benchmark: 0.06 whatever the batch
   unscaled_sgd.lr_batch = 0;
@@ -198,6 +234,38 @@ std::vector<MethodEntry> make_table() {
         gather_key()},
        ViewPreset::simclr,
        configure_dcl},
+      {"barlowtwins",
+       "Barlow Twins: the cross-correlation of the two views' normalised projections driven to "
+       "the identity. The default optimizer is lightly's CIFAR-10 wiring (SGD 0.06), which "
+       "learns slowly on short recipes; for short or small runs take its ImageNet wiring with "
+       "optimizer.name=lars (LARS 0.2, 0.0048 for batch norm and biases, warm-up)",
+       {hidden_dim_key(2048, ""),
+        out_dim_key(2048),
+        {"criterion.lambda_param", K::number, "5e-3",
+         "weight of the off-diagonal (redundancy) terms"},
+        redundancy_gather_key()},
+       ViewPreset::byol,
+       configure_barlowtwins,
+       // lightly's CIFAR-10 benchmark (SGD), then its ImageNet benchmark (LARS, batch norm and
+       // biases at 0.0048 x batch/256 without weight decay, 10 warm-up epochs)
+       {OptimizerWiring{}, OptimizerWiring{"lars", 0.2, 256, 1.5e-6, 0.024, 10, 0.001}}},
+      {"vicreg",
+       "VICReg: invariance, variance and covariance terms of the two views' projections, trained "
+       "as lightly's ImageNet benchmark (LARS 0.2, warm-up, cosine to 0.01; SGD at 0.06 diverges "
+       "within a few epochs on small recipes)",
+       {hidden_dim_key(2048, ""),
+        out_dim_key(2048),
+        {"model.num_layers", K::integer, "2", "linear layers of the projection head", {}, 2},
+        {"criterion.lambda_param", K::number, "25", "weight of the invariance term"},
+        {"criterion.mu_param", K::number, "25", "weight of the variance term"},
+        {"criterion.nu_param", K::number, "1", "weight of the covariance term"},
+        {"criterion.eps", K::number, "1e-4", "inside the square root of the variance", {}, 0},
+        redundancy_gather_key()},
+       ViewPreset::vicreg,
+       configure_vicreg,
+       // lightly's ImageNet benchmark: LARS 0.2 x batch/256, weight decay 1e-6 (none, and no LARS
+       // adaptation, on batch norm and biases), 10 warm-up epochs, cosine down to 0.01
+       {OptimizerWiring{"lars", 0.2, 256, 1e-6, 1, 10, 0.01}}},
   };
 }
 

@@ -267,6 +267,8 @@ const char* preset_class_name(ViewPreset preset) {
       return "SimSiamTransform";
     case ViewPreset::byol:
       return "BYOLTransform";
+    case ViewPreset::vicreg:
+      return "VICRegTransform";
     case ViewPreset::dino:
       return "DINOTransform";
     case ViewPreset::swav:
@@ -285,6 +287,8 @@ TransformConfig preset_views(ViewPreset preset) {
       return simsiam_transform();
     case ViewPreset::byol:
       return byol_transform();
+    case ViewPreset::vicreg:
+      return vicreg_transform();
     case ViewPreset::dino:
       return dino_transform();
     case ViewPreset::swav:

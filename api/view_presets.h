@@ -3,7 +3,8 @@
 // reading of those keys into views. `lumen train method=M` takes its collate keys from M's preset
 // (MethodEntry::views), so `--help` lists them.
 //
-//   two-view presets (SimCLRTransform, MoCoV2Transform, SimSiamTransform, BYOLTransform):
+//   two-view presets (SimCLRTransform, MoCoV2Transform, SimSiamTransform, BYOLTransform,
+//   VICRegTransform):
 //     collate.input_size          size of both views
 //     collate.KEY                 KEY (cj_prob, min_scale, gaussian_blur, ...) on every view
 //   DINOTransform:
@@ -30,7 +31,7 @@
 
 namespace lumen {
 
-enum class ViewPreset { simclr, moco_v2, simsiam, byol, dino, swav };
+enum class ViewPreset { simclr, moco_v2, simsiam, byol, vicreg, dino, swav };
 
 // lightly's class of the preset ("SimCLRTransform", "DINOTransform", ...).
 const char* preset_class_name(ViewPreset preset);

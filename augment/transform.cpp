@@ -57,6 +57,16 @@ TransformConfig byol_transform(int input_size) {
   return {{view1, view2}};
 }
 
+TransformConfig vicreg_transform(int input_size) {
+  ViewConfig view;
+  view.input_size = input_size;
+  view.cj_strength = 0.5f;
+  view.cj_sat = 0.4f;
+  view.solarization_prob = 0.1f;
+  view.solarize_before_blur = true;
+  return {{view, view}};
+}
+
 ViewConfig dino_shared_view() {
   ViewConfig view;
   view.interpolation = Interpolation::bicubic;
@@ -166,6 +176,7 @@ kernels::AugmentViewSpec view_spec(const ViewConfig& c) {
   s.solarize_prob = c.solarization_prob;
   s.solarize_threshold = 128.0f / 255.0f;
   s.normalize = c.normalize.has_value() ? 1 : 0;
+  s.solarize_before_blur = c.solarize_before_blur ? 1 : 0;
   if (c.normalize) {
     for (int k = 0; k < 3; ++k) {
       LUMEN_CHECK(c.normalize->std[k] > 0.0f, "augmentation config: normalize std[", k,

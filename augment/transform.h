@@ -10,7 +10,7 @@
 // Order of a view (lightly 1.5.26's): random resized crop (scale (min_scale, max_scale), ratio
 // (3/4, 4/3), bilinear or bicubic) -> horizontal flip -> vertical flip -> 90 degree rotation with
 // rr_prob -> colour jitter with cj_prob (random op order) -> grayscale -> Gaussian blur -> solarize
-// -> normalize.
+// -> normalize; VICReg's views (solarize_before_blur) solarize before the blur.
 //
 // Where Lumen differs from lightly's PIL pipeline, by design: ops run on float images
 // (torchvision's tensor semantics) instead of 8-bit PIL images between ops; the resize is bilinear
@@ -60,6 +60,9 @@ struct ViewConfig {
   // random angle are not supported yet; setting this is an error.
   std::optional<std::array<float, 2>> rr_degrees;
   float solarization_prob = 0.0f;  // BYOL; threshold 128/255 as lightly's RandomSolarization
+  // lightly's VICRegViewTransform solarizes before the Gaussian blur, every other view transform
+  // after it.
+  bool solarize_before_blur = false;
   std::optional<NormalizeConfig> normalize = NormalizeConfig{};
   // The user's own stage, after solarize and before normalize (augment/custom_stage.h).
   std::optional<CustomStage> custom;
@@ -78,6 +81,10 @@ TransformConfig simsiam_transform(int input_size = 224);
 // BYOL's asymmetric views: view 1 always blurs and never solarizes; view 2 blurs with p = 0.1 and
 // solarizes with p = 0.2. Both use cj (0.4, 0.4, 0.2, 0.1).
 TransformConfig byol_transform(int input_size = 224);
+// lightly's VICRegTransform: two views of VICRegViewTransform as VICRegTransform passes its
+// defaults (cj_strength 0.5 on cj (0.8, 0.8, 0.4, 0.2), solarize 0.1 before the blur 0.5, sigmas
+// (0.1, 2); the view class's own default sigmas (0.2, 2) never reach it).
+TransformConfig vicreg_transform(int input_size = 224);
 
 // The arguments every DINO view shares, with DINOTransform's defaults (cj_strength 0.5, cj_sat
 // 0.4, bicubic crops; the rest as ViewConfig's).

@@ -6,6 +6,7 @@
 //   -> horizontal flip -> vertical flip -> 90 degree rotation (counter-clockwise)
 //   -> colour jitter (brightness, contrast, saturation, hue in a random order) -> grayscale
 //   -> Gaussian blur -> solarize -> normalize
+// (VICReg's views solarize before the blur: AugmentViewSpec::solarize_before_blur.)
 // Pixel values are floats in [0, 1] (the u8 value / 255, as ToTensor), and every op follows
 // torchvision's functional ops on float tensors, including their clamping to [0, 1].
 //
@@ -42,6 +43,9 @@ struct AugmentViewSpec {
   float blur_prob = 0.5f, sigma_min = 0.1f, sigma_max = 2.0f;
   float solarize_prob = 0, solarize_threshold = 128.0f / 255.0f;
   int normalize = 1;  // 0: leave values in [0, 1]
+  // 1: solarize right after grayscale, before the blur (lightly's VICRegViewTransform order);
+  // 0: after the blur (every other view transform of lightly's)
+  int solarize_before_blur = 0;
   float mean[3] = {0.485f, 0.456f, 0.406f};
   float std[3] = {0.229f, 0.224f, 0.225f};
 };
@@ -428,11 +432,25 @@ LUMEN_HD void crop_pixel(const uint8_t* src, int src_w, const AugmentViewSpec& s
   resized_crop_pixel(src, src_w, p, spec.interpolation, spec.out_h, spec.out_w, cy, cx, rgb);
 }
 
-// Output pixel (y, x) through crop, flips, rotation, jitter and grayscale (before blur).
+// solarize(threshold): v >= threshold -> 1 - v
+LUMEN_HD float solarize_value(float v, float threshold) { return v >= threshold ? 1.0f - v : v; }
+
+// What comes before the blur, on a resized-crop pixel in place: jitter and grayscale, then
+// solarize when drawn and the view solarizes before the blur.
+LUMEN_HD void pre_blur_pixel(const AugmentViewSpec& spec, const ViewParams& p, float contrast_mean,
+                             float rgb[3]) {
+  color_pixel(p, contrast_mean, rgb);
+  if (p.solarize && spec.solarize_before_blur) {
+    for (int c = 0; c < 3; ++c) rgb[c] = solarize_value(rgb[c], spec.solarize_threshold);
+  }
+}
+
+// Output pixel (y, x) through crop, flips, rotation and pre_blur_pixel (jitter, grayscale and,
+// for VICReg's order, solarize).
 LUMEN_HD void stage_pixel(const uint8_t* src, int src_w, const AugmentViewSpec& spec,
                           const ViewParams& p, float contrast_mean, int y, int x, float rgb[3]) {
   crop_pixel(src, src_w, spec, p, y, x, rgb);
-  color_pixel(p, contrast_mean, rgb);
+  pre_blur_pixel(spec, p, contrast_mean, rgb);
 }
 
 // ---- blur, solarize, normalize ----------------------------------------------------------------
@@ -462,13 +480,10 @@ LUMEN_HD int reflect_index(int i, int n) {
   return i;
 }
 
-// solarize(threshold): v >= threshold -> 1 - v
-LUMEN_HD float solarize_value(float v, float threshold) { return v >= threshold ? 1.0f - v : v; }
-
-// The last two steps: solarize when drawn (on [0, 1] values), then (v - mean) / std when
-// normalising. A custom stage runs between them.
+// The last two steps: solarize when drawn (on [0, 1] values; unless the view solarized before
+// the blur), then (v - mean) / std when normalising. A custom stage runs between them.
 LUMEN_HD float solarized(const AugmentViewSpec& spec, const ViewParams& p, float v) {
-  return p.solarize ? solarize_value(v, spec.solarize_threshold) : v;
+  return p.solarize && !spec.solarize_before_blur ? solarize_value(v, spec.solarize_threshold) : v;
 }
 LUMEN_HD float normalized(const AugmentViewSpec& spec, int channel, float v) {
   return spec.normalize ? (v - spec.mean[channel]) / spec.std[channel] : v;

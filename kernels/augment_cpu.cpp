@@ -67,20 +67,20 @@ void make_view(const uint8_t* src, int src_w, const ViewParams& p, const Augment
     mean = float(total / (double(h) * double(w)));
   }
   if (p.blur_radius == 0 && call != nullptr) {
-    for (size_t i = 0; i < n; i += 3) color_pixel(p, mean, &stage[i]);
+    for (size_t i = 0; i < n; i += 3) pre_blur_pixel(spec, p, mean, &stage[i]);
     finish_with_stage(spec, p, stage.data(), h, w, *call, out);
     return;
   }
   if (p.blur_radius == 0) {
     for (size_t i = 0; i < n; i += 3) {
-      color_pixel(p, mean, &stage[i]);
+      pre_blur_pixel(spec, p, mean, &stage[i]);
       for (int c = 0; c < 3; ++c) {
         out[i + c] = store<T>(compute_t<T>(finish_value(spec, p, c, stage[i + c])));
       }
     }
     return;
   }
-  for (size_t i = 0; i < n; i += 3) color_pixel(p, mean, &stage[i]);
+  for (size_t i = 0; i < n; i += 3) pre_blur_pixel(spec, p, mean, &stage[i]);
   tmp.resize(n);
   const int r = p.blur_radius;
   float weights[2 * kMaxBlurRadius + 1];

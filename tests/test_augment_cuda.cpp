@@ -64,6 +64,23 @@ TEST_CASE("GPU: fused views match the CPU pipeline for SimCLR, BYOL and a busy c
   }
 }
 
+// VICReg's order (solarize before the blur), with the blur and solarization drawn often, beside
+// the same views in the other order: both devices take the view's order.
+TEST_CASE("GPU: VICReg's views (solarize before the blur) match the CPU pipeline") {
+  if (!testing::cuda_or_skip()) return;
+  TransformConfig vicreg = vicreg_transform(32);
+  for (ViewConfig& v : vicreg.views) {
+    v.gaussian_blur = 0.8f;
+    v.solarization_prob = 0.6f;
+  }
+  TransformConfig after = vicreg;
+  for (ViewConfig& v : after.views) v.solarize_before_blur = false;
+  for (DType t : {DType::f32, DType::bf16, DType::f16}) {
+    compare("vicreg 32 from 40x36", vicreg, 12, 40, 36, t, 9);
+    compare("vicreg 32 from 40x36, solarize after the blur", after, 12, 40, 36, t, 9);
+  }
+}
+
 // Multi-crop: 2 global + 6 local views of different sizes (DINO: bicubic, per-view blur and
 // solarize; SwAV: bilinear), a busy multi-crop config, and 30 views (two launches of the kernel).
 TEST_CASE("GPU: multi-crop views (2 global + 6 local, 30 views) match the CPU pipeline") {

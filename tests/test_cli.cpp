@@ -451,6 +451,32 @@ TEST_CASE("method=NAME: its --help lists its keys and defaults; another method's
   check_fails("train method=mocov3 input_dir=x", 1, "unknown method 'mocov3'");
 }
 
+TEST_CASE("method=vicreg and method=barlowtwins: --help lists their keys, defaults and wirings") {
+  const Run vicreg = lumen_cli("train method=vicreg --help");
+  CHECK(vicreg.code == 0);
+  for (const char* text :
+       {"criterion.lambda_param            weight of the invariance term [default 25]",
+        "criterion.mu_param                weight of the variance term [default 25]",
+        "criterion.nu_param                weight of the covariance term [default 1]",
+        "criterion.eps", "[default 1e-4]", "model.num_layers", "[default lars;",
+        "lars: lr 0.2 x batch/256, weight decay 1e-06, 10 warm-up epochs, cosine to 0.01",
+        "collate.solarization_prob         probability of solarization [default 0.1]",
+        "collate.cj_strength               scales all colour jitter strengths [default 0.5]"}) {
+    CHECK_MESSAGE(vicreg.out.find(text) != std::string::npos, text);
+  }
+  const Run bt = lumen_cli("train method=barlowtwins --help");
+  CHECK(bt.code == 0);
+  for (const char* text :
+       {"optimizer.name=lars", "[default sgd;", "sgd: lr 0.06 x batch/128, weight decay 0.0005",
+        "lars: lr 0.2 x batch/256, weight decay 1.5e-06, lr x 0.024 on batch norm and biases, 10 "
+        "warm-up epochs",
+        "criterion.lambda_param            weight of the off-diagonal (redundancy) terms [default "
+        "5e-3]"}) {
+    CHECK_MESSAGE(bt.out.find(text) != std::string::npos, text);
+  }
+  CHECK(bt.out.find("criterion.mu_param") == std::string::npos);
+}
+
 TEST_CASE("train, embed and knn with a momentum method (byol) from the command line") {
   const std::string dir = lumen::testing::temp_dir("cli_byol");
   const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 6);

@@ -2,21 +2,27 @@
 // (tools/fixtures/ssl_method_steps.py): the same tiny backbone and small heads, the same weights,
 // views and bank, then forward, loss, backward, SGD and the momentum update; every tensor of the
 // method's state after the step (online and target networks, running statistics, banks and their
-// positions) within 1e-5 in f32 on the CPU.
+// positions) within 1e-5 in f32 on the CPU. Barlow Twins' LARS wiring and VICReg's take the
+// optimizer the method table wires (make_optimizer: LARS and its lr scale of batch norm and
+// biases) against lightly's LARS with the benchmark's parameter groups.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "support/testing.h"
 
 #include <cmath>
 
+#include "api/methods.h"
+#include "api/ssl_task.h"
 #include "engine/io/safetensors.h"
 #include "engine/train/sgd.h"
 #include "layers/layers.h"
+#include "layers/methods/barlow_twins.h"
 #include "layers/methods/byol.h"
 #include "layers/methods/dcl.h"
 #include "layers/methods/moco.h"
 #include "layers/methods/nnclr.h"
 #include "layers/methods/simclr.h"
 #include "layers/methods/simsiam.h"
+#include "layers/methods/vicreg.h"
 #include "layers/weights.h"
 
 using namespace lumen;
@@ -68,6 +74,10 @@ std::unique_ptr<Method> make_method(const std::string& name) {
     NNCLROptions o{kHidden, kOut, kHidden, 0.5, kBank};
     return std::make_unique<NNCLR>(kTiny, o);
   }
+  if (name == "barlowtwins") {
+    return std::make_unique<BarlowTwins>(kTiny, BarlowTwinsMethodOptions{kHidden, kOut});
+  }
+  if (name == "vicreg") return std::make_unique<VICReg>(kTiny, VICRegMethodOptions{kHidden, kOut});
   DCLMethodOptions o{kHidden, kOut, 0.1, name == "dclw" ? 0.5 : 0.0};
   return std::make_unique<DCL>(kTiny, o);
 }
@@ -83,8 +93,32 @@ const SafetensorsFile& fixture() {
   return f;
 }
 
+using OptimizerFactory = std::function<std::unique_ptr<Optimizer>(ParameterBuffer&)>;
+
+// The fixture's SGD: lr 0.05, momentum 0.9, weight decay 5e-4 except on biases and 1-D parameters.
+std::unique_ptr<Optimizer> fixture_sgd(ParameterBuffer& params) {
+  return std::make_unique<SGD>(params, SGDOptions{0.05, 0.9, 0, 5e-4, false},
+                               no_decay_for_bias_and_norm);
+}
+
+// The optimizer training builds for `method` with `optimizer` ("": the method's default), at the
+// fixture's global batch of 1280 (lightly's lr_factor 5).
+OptimizerFactory wired(const std::string& method, const std::string& optimizer) {
+  return [=](ParameterBuffer& params) {
+    const OptimizerWiring w = optimizer_wiring(find_method(method), optimizer, 1280);
+    OptimizerSettings s;
+    s.name = w.optimizer;
+    s.lr = w.lr;
+    s.momentum = 0.9;
+    s.weight_decay = w.weight_decay;
+    s.no_decay_lr_scale = w.no_decay_lr_scale;
+    return make_optimizer(params, s);
+  };
+}
+
 // The fixture case `key` ("byol", or "byol_3steps" for three steps in a row) of method `name`.
-void check_steps(const std::string& name, const std::string& key, int steps, double tol) {
+void check_steps(const std::string& name, const std::string& key, int steps, double tol,
+                 const OptimizerFactory& make_optimizer = fixture_sgd) {
   CAPTURE(key);
   const auto& t = fixture().tensors;
   std::unique_ptr<Method> method = make_method(name);
@@ -100,7 +134,7 @@ void check_steps(const std::string& name, const std::string& key, int steps, dou
     copy_from_checkpoint(live, t.at(key + "/init/" + entry), entry);
   }
 
-  SGD sgd(params, SGDOptions{0.05, 0.9, 0, 5e-4, false}, no_decay_for_bias_and_norm);
+  std::unique_ptr<Optimizer> optimizer = make_optimizer(params);
   for (int step = 0; step < steps; ++step) {
     const std::string at = steps == 1 ? "" : "/" + std::to_string(step);
     method->prepare_step(MethodStep{step, steps});
@@ -108,7 +142,7 @@ void check_steps(const std::string& name, const std::string& key, int steps, dou
         method->training_loss({t.at(key + "/views" + at + "/0"), t.at(key + "/views" + at + "/1")});
     CHECK(loss.item() == doctest::Approx(t.at(key + "/loss" + at).item()).epsilon(tol));
     loss.backward();
-    sgd.step();
+    optimizer->step();
     method->after_update();
     params.zero_grad();
   }
@@ -144,6 +178,16 @@ TEST_CASE("simsiam: one step as PyTorch + lightly") { check_one_step("simsiam");
 TEST_CASE("nnclr: one step as PyTorch + lightly") { check_one_step("nnclr"); }
 TEST_CASE("dcl: one step as PyTorch + lightly") { check_one_step("dcl"); }
 TEST_CASE("dclw: one step as PyTorch + lightly") { check_one_step("dclw"); }
+TEST_CASE("barlowtwins: one step as PyTorch + lightly") { check_one_step("barlowtwins"); }
+
+// lightly's ImageNet wirings: LARS 0.2 x batch/256; Barlow Twins' batch norm and biases at 0.0048 x
+// batch/256 (lr scale 0.024), both methods' without weight decay and so without LARS adaptation.
+TEST_CASE("barlowtwins with optimizer.name=lars: one step as lightly's LARS parameter groups") {
+  check_steps("barlowtwins", "barlowtwins_lars", 1, 1e-5, wired("barlowtwins", "lars"));
+}
+TEST_CASE("vicreg with its default wiring (LARS): one step as PyTorch + lightly") {
+  check_steps("vicreg", "vicreg", 1, 1e-5, wired("vicreg", ""));
+}
 
 // Three steps in a row: the momentum targets follow the online weights step after step, the
 // banks fill and wrap.

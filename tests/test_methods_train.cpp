@@ -53,6 +53,39 @@ void check_same_tensors(const std::string& a_path, const std::string& b_path) {
   }
 }
 
+// Trains `method` (with `extra` arguments) straight and stopped after the first step of epoch 2
+// then resumed: the same weights bit for bit; embed and knn read the checkpoint. Returns it.
+SafetensorsFile check_trains_resumes_embeds(const std::string& method, const std::string& data,
+                                            const std::string& out,
+                                            const std::vector<std::string>& extra = {}) {
+  auto args = [&](const std::string& run) {
+    std::vector<std::string> a = recipe(method, data, run);
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const std::string straight = train_embedding_model(train_config(args(out + "/a")));
+  SafetensorsFile checkpoint = load_safetensors(straight);
+  CHECK(checkpoint.metadata.at("method") == method);
+  CHECK(checkpoint.tensors.count("backbone.layer1.0.conv1.weight") == 1);
+
+  // 3 steps an epoch: stop after the first step of epoch 2, then resume.
+  std::vector<std::string> first = args(out + "/b");
+  first.push_back("trainer.max_steps=4");
+  train_embedding_model(train_config(first));
+  std::vector<std::string> rest = args(out + "/b");
+  rest.push_back("resume=true");
+  check_same_tensors(straight, train_embedding_model(train_config(rest)));
+
+  const Embeddings e =
+      embed_images(embed_config({"input_dir=" + data, "checkpoint=" + straight, "device=cpu"}));
+  CHECK(e.values.shape() == Shape{48, 64});  // resnet-9 at width 0.125: 64 features
+  const KnnResult knn = knn_evaluate(knn_config(
+      {"train_dir=" + data, "test_dir=" + data, "checkpoint=" + straight, "device=cpu"}));
+  CHECK(knn.top1 >= 0.0);
+  CHECK(knn.top1 <= 1.0);
+  return checkpoint;
+}
+
 }  // namespace
 
 TEST_CASE("every method trains, resumes bit for bit inside an epoch, and embeds") {
@@ -60,34 +93,30 @@ TEST_CASE("every method trains, resumes bit for bit inside an epoch, and embeds"
   const std::string data = testing::write_cifar_batch(dir + "/data_batch_1.bin", 48, 4, 1);
   for (const MethodEntry& method : method_table()) {
     CAPTURE(method.name);
-    const std::string straight =
-        train_embedding_model(train_config(recipe(method.name, data, dir + "/a_" + method.name)));
-    SafetensorsFile checkpoint = load_safetensors(straight);
-    CHECK(checkpoint.metadata.at("method") == method.name);
-    CHECK(checkpoint.tensors.count("backbone.layer1.0.conv1.weight") == 1);
+    const SafetensorsFile checkpoint =
+        check_trains_resumes_embeds(method.name, data, dir + "/" + method.name);
     if (method.name == "mocov2" || method.name == "byol") {
       CHECK(checkpoint.tensors.count("backbone_momentum.layer1.0.conv1.weight") == 1);
       CHECK(checkpoint.tensors.count("projection_head_momentum.layers.0.weight") == 1);
     }
     if (method.name == "mocov2") CHECK(checkpoint.tensors.count("criterion.memory_bank") == 1);
     if (method.name == "nnclr") CHECK(checkpoint.tensors.count("memory_bank.bank") == 1);
-
-    // 3 steps an epoch: stop after the first step of epoch 2, then resume.
-    std::vector<std::string> first = recipe(method.name, data, dir + "/b_" + method.name);
-    first.push_back("trainer.max_steps=4");
-    train_embedding_model(train_config(first));
-    std::vector<std::string> rest = recipe(method.name, data, dir + "/b_" + method.name);
-    rest.push_back("resume=true");
-    check_same_tensors(straight, train_embedding_model(train_config(rest)));
-
-    const Embeddings e =
-        embed_images(embed_config({"input_dir=" + data, "checkpoint=" + straight, "device=cpu"}));
-    CHECK(e.values.shape() == Shape{48, 64});  // resnet-9 at width 0.125: 64 features
-    const KnnResult knn = knn_evaluate(knn_config(
-        {"train_dir=" + data, "test_dir=" + data, "checkpoint=" + straight, "device=cpu"}));
-    CHECK(knn.top1 >= 0.0);
-    CHECK(knn.top1 <= 1.0);
   }
+  std::filesystem::remove_all(dir);
+}
+
+// Barlow Twins' second wiring: LARS with batch norm and biases in a group of their own rate.
+TEST_CASE("barlowtwins with optimizer.name=lars trains, resumes bit for bit, and embeds") {
+  const std::string dir = testing::temp_dir("methods_train_lars");
+  const std::string data = testing::write_cifar_batch(dir + "/data_batch_1.bin", 48, 4, 1);
+  const SafetensorsFile checkpoint =
+      check_trains_resumes_embeds("barlowtwins", data, dir, {"optimizer.name=lars"});
+  // The run recorded the numbers of the LARS wiring: 0.2 x 16/256, weight decay 1.5e-6, the
+  // 10 warm-up epochs cut to a tenth of the 2-epoch run.
+  const std::string config = checkpoint.metadata.at("config");
+  CHECK(config.find("optimizer.lr=0.0125\n") != std::string::npos);
+  CHECK(config.find("optimizer.weight_decay=1.5e-06\n") != std::string::npos);
+  CHECK(config.find("scheduler.warmup_epochs=0.2\n") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
@@ -109,6 +138,33 @@ TEST_CASE("a method's keys and defaults; a key of another method is an error nam
   // SimSiam's learning rate is not scaled with the batch; the others' is.
   CHECK(optimizer_wiring(find_method("simsiam"), "", 512).lr == 0.06);
   CHECK(optimizer_wiring(find_method("byol"), "", 512).lr == doctest::Approx(0.24));
+  // Barlow Twins and VICReg: lightly's heads, losses and views; their optimizer wirings.
+  const Config bt = train_config({"method=barlowtwins"});
+  CHECK(bt.get_int("model.hidden_dim") == 2048);
+  CHECK(bt.get_int("model.out_dim") == 2048);
+  CHECK(bt.get_float("criterion.lambda_param") == 5e-3);
+  CHECK(bt.get_float("collate.view_1.gaussian_blur") == 1.0);  // BYOL's views
+  CHECK(bt.get_float("collate.view_2.solarization_prob") == 0.2);
+  CHECK(bt.get_string("optimizer.name") == "sgd");
+  const OptimizerWiring bt_lars = optimizer_wiring(find_method("barlowtwins"), "lars", 512);
+  CHECK(bt_lars.lr == doctest::Approx(0.4));
+  CHECK(bt_lars.lr * bt_lars.no_decay_lr_scale == doctest::Approx(0.0048 * 2));
+  CHECK(bt_lars.weight_decay == 1.5e-6);
+  CHECK(bt_lars.warmup_epochs == 10);
+  const Config vicreg = train_config({"method=vicreg"});
+  CHECK(vicreg.get_int("model.num_layers") == 2);
+  CHECK(vicreg.get_float("criterion.lambda_param") == 25);
+  CHECK(vicreg.get_float("criterion.mu_param") == 25);
+  CHECK(vicreg.get_float("criterion.nu_param") == 1);
+  CHECK(vicreg.get_float("criterion.eps") == 1e-4);
+  CHECK(vicreg.get_float("collate.cj_strength") == 0.5);
+  CHECK(vicreg.get_float("collate.solarization_prob") == 0.1);
+  CHECK(vicreg.get_string("optimizer.name") == "lars");
+  const OptimizerWiring v = optimizer_wiring(find_method("vicreg"), "", 512);
+  CHECK(v.lr == doctest::Approx(0.4));
+  CHECK(v.no_decay_lr_scale == 1);
+  CHECK(v.weight_decay == 1e-6);
+  CHECK(v.end_value == 0.01);
 }
 
 TEST_CASE(

@@ -9,14 +9,18 @@ method as lightly's CIFAR-10 benchmark wires it (heads sized from the backbone's
 temperatures, banks, momentum 0.99, symmetric losses), with lightly's own transforms, heads,
 losses, memory banks and momentum update; SGD (momentum 0.9, weight decay 5e-4 except on biases
 and 1-D parameters) at 0.06 x batch / 128 (SimSiam: 0.06), lightly's cosine schedule per step, as
-Lumen. Then kNN (k 200, t 0.1) of the test folder against the training folder, images resized to
-32 px.
+Lumen. Barlow Twins' LARS wiring (--optimizer lars) and VICReg (not in lightly's CIFAR-10
+benchmark; its example's head) take lightly's ImageNet benchmark optimizers: lightly's LARS with
+its parameter groups, its CosineWarmupScheduler per step, the warm-up at most a tenth of the run
+as Lumen's. Then kNN (k 200, t 0.1) of the test folder against the training folder, images
+resized to 32 px.
 
 Needs lightly 1.5.26 (pip install --no-deps lightly==1.5.26 in a venv made with
 --system-site-packages beside Debian's python3-torch).
 
 usage: ssl_methods_fashion_mnist.py --write-folders OUT      (train/ and test/ class folders)
        ssl_methods_fashion_mnist.py --method byol --train OUT/train --test OUT/test [--threads 2]
+       ssl_methods_fashion_mnist.py --method barlowtwins --optimizer lars --train ... --test ...
 """
 import argparse
 import copy
@@ -32,12 +36,16 @@ import torch
 import torch.nn as nn
 import torchvision.transforms as T
 from lightly.data import LightlyDataset
-from lightly.loss import DCLLoss, DCLWLoss, NegativeCosineSimilarity, NTXentLoss
+from lightly.loss import (BarlowTwinsLoss, DCLLoss, DCLWLoss, NegativeCosineSimilarity,
+                          NTXentLoss, VICRegLoss)
 from lightly.models import utils
 from lightly.models.modules import heads
 from lightly.models.modules.nn_memory_bank import NNMemoryBankModule
 from lightly.transforms import (BYOLTransform, BYOLView1Transform, BYOLView2Transform,
-                                MoCoV2Transform, SimCLRTransform, SimSiamTransform)
+                                MoCoV2Transform, SimCLRTransform, SimSiamTransform,
+                                VICRegTransform)
+from lightly.utils.lars import LARS
+from lightly.utils.scheduler import CosineWarmupScheduler
 
 sys.path.insert(0, os.path.dirname(__file__))
 from simclr_fashion_mnist import SmallResNet, cosine_factor, knn_top1  # noqa: E402
@@ -112,6 +120,17 @@ class Method(nn.Module):
             self.prediction_head = heads.NNCLRPredictionHead(out, prediction_hidden or 4096, out)
             self.criterion = NTXentLoss()
             self.memory_bank = NNMemoryBankModule(size=(bank, out))
+        elif name == "barlowtwins":
+            # "use a 2-layer projection head for cifar10 as described in the paper"
+            hidden, out = hidden or 2048, out or 2048
+            self.projection_head = heads.ProjectionHead([
+                (d, hidden, nn.BatchNorm1d(hidden), nn.ReLU(inplace=True)),
+                (hidden, out, None, None)])
+            self.criterion = BarlowTwinsLoss()  # lambda 5e-3
+        elif name == "vicreg":  # lightly's examples/pytorch/vicreg.py
+            self.projection_head = heads.VICRegProjectionHead(d, hidden or 2048, out or 2048,
+                                                              num_layers=2)
+            self.criterion = VICRegLoss()
         else:
             raise ValueError(f"unknown method {name}")
         if self.momentum:
@@ -137,7 +156,7 @@ class Method(nn.Module):
     def loss(self, x0, x1):
         """The benchmark's training_step loss, forwards in its order."""
         n = self.name
-        if n in ("simclr", "dcl", "dclw"):
+        if n in ("simclr", "dcl", "dclw", "barlowtwins", "vicreg"):
             return self.criterion(self.project(x0), self.project(x1))
         if n == "mocov2":
             def step(a, b):
@@ -176,6 +195,22 @@ def sgd(model, lr):
                              "weight_decay": 0.0}], lr=lr, momentum=0.9)
 
 
+def lars(model, lr_factor):
+    """lightly's ImageNet benchmark optimizer of Barlow Twins and VICReg at lr_factor = global
+    batch / 256: LARS (momentum 0.9) with its parameter groups, batch norm and biases
+    (get_weight_decay_parameters) without weight decay, hence without LARS adaptation (Barlow
+    Twins: at 0.0048 x lr_factor). Returns the optimizer and the cosine's end value."""
+    params, no_decay = utils.get_weight_decay_parameters([model.backbone, model.projection_head])
+    if model.name == "barlowtwins":
+        groups = [{"params": params},
+                  {"params": no_decay, "weight_decay": 0.0, "lr": 0.0048 * lr_factor}]
+        return LARS(groups, lr=0.2 * lr_factor, momentum=0.9, weight_decay=1.5e-6), 0.001
+    if model.name == "vicreg":
+        groups = [{"params": params}, {"params": no_decay, "weight_decay": 0.0}]
+        return LARS(groups, lr=0.2 * lr_factor, momentum=0.9, weight_decay=1e-6), 0.01
+    raise ValueError(f"no LARS wiring for {model.name}")
+
+
 def transform_of(name):
     if name == "byol":
         return BYOLTransform(BYOLView1Transform(input_size=SIZE, gaussian_blur=0.0),
@@ -184,6 +219,10 @@ def transform_of(name):
         return MoCoV2Transform(input_size=SIZE, gaussian_blur=0.0)
     if name == "simsiam":
         return SimSiamTransform(input_size=SIZE, gaussian_blur=0.0)
+    if name == "barlowtwins":  # lightly's benchmarks give Barlow Twins BYOL's views
+        return transform_of("byol")
+    if name == "vicreg":
+        return VICRegTransform(input_size=SIZE, gaussian_blur=0.0)
     return SimCLRTransform(input_size=SIZE, gaussian_blur=0.0)
 
 
@@ -212,6 +251,8 @@ def main():
     p.add_argument("--width", type=float, default=0.25)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--optimizer", default="",
+                   help="sgd or lars (default: the method's; vicreg: lars, others: sgd)")
     a = p.parse_args()
     if a.write_folders:
         return write_folders(a.write_folders)
@@ -219,23 +260,36 @@ def main():
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     model = Method(a.method, SmallResNet([2, 2, 2, 2], a.width)).train()
-    lr = 0.06 if a.method == "simsiam" else 0.06 * a.batch / 128
-    opt = sgd(model, lr)
     dataset = LightlyDataset(a.train, transform=transform_of(a.method))
     loader = torch.utils.data.DataLoader(dataset, batch_size=a.batch, shuffle=True,
                                          drop_last=True, num_workers=0)
     total = len(loader) * a.epochs
+    optimizer = a.optimizer or ("lars" if a.method == "vicreg" else "sgd")
+    scheduler = None
+    if optimizer == "lars":
+        opt, end_value = lars(model, a.batch / 256)
+        # lightly's ImageNet benchmarks warm up for 10 epochs; Lumen keeps at most a tenth of
+        # the run
+        warmup = int(len(loader) * min(10, a.epochs / 10))
+        scheduler = CosineWarmupScheduler(opt, warmup_epochs=warmup, max_epochs=total,
+                                          end_value=end_value)
+    else:
+        lr = 0.06 if a.method == "simsiam" else 0.06 * a.batch / 128
+        opt = sgd(model, lr)
     start = time.time()
     step = 0
     for epoch in range(a.epochs):
         for (x0, x1), _, _ in loader:
-            for g in opt.param_groups:
-                g["lr"] = lr * cosine_factor(step, total)
+            if scheduler is None:
+                for g in opt.param_groups:
+                    g["lr"] = lr * cosine_factor(step, total)
             model.update_momentum()
             loss = model.loss(x0, x1)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if scheduler is not None:
+                scheduler.step()  # per step, as the benchmarks' "interval": "step"
             step += 1
         print(f"epoch {epoch + 1}/{a.epochs} loss {loss.item():.4f}", flush=True)
     seconds = time.time() - start
