@@ -33,7 +33,13 @@ std::unique_ptr<Optimizer> make_plain_optimizer(ParameterBuffer& params,
     o.weight_decay = s.weight_decay;
     return std::make_unique<LARS>(params, o, no_decay_for_bias_and_norm);
   }
-  LUMEN_CHECK(s.name == "adamw", "unknown optimizer '", s.name, "': use sgd, lars or adamw");
+  if (s.name == "adam") {
+    AdamOptions o;
+    o.lr = s.lr;
+    o.weight_decay = s.weight_decay;
+    return std::make_unique<Adam>(params, o, no_decay_for_bias_and_norm);
+  }
+  LUMEN_CHECK(s.name == "adamw", "unknown optimizer '", s.name, "': use sgd, lars, adam or adamw");
   AdamWOptions o;
   o.lr = s.lr;
   o.weight_decay = s.weight_decay;

@@ -72,7 +72,7 @@ TEST_CASE("bad commands, keys and values exit 1 or 2 with a message that names t
   check_fails("trian", 2, "unknown command 'trian' (did you mean 'train'?)");
   check_fails("train input_dir=x optimizer.wieght_decay=0.1", 1,
               "unknown key 'optimizer.wieght_decay'; did you mean 'optimizer.weight_decay'?");
-  check_fails("train input_dir=x optimizer.name=adam", 1, "did you mean 'adamw'");
+  check_fails("train input_dir=x optimizer.name=adan", 1, "did you mean 'adam'");
   check_fails("embed checkpoint", 1, "not of the form key=value");
   check_fails("train device=cpu input_dir=/nonexistent/lumen/images", 1,
               "/nonexistent/lumen/images");
