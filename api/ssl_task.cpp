@@ -75,7 +75,7 @@ SelfSupervisedTask::SelfSupervisedTask(const TrainOptions& options)
     // validation classes matched to them by name. Rank 0 alone monitors.
     DatasetRequest queries = options_.data;
     queries.path = options_.monitor.val_dir;
-    queries.image_size = options_.views.views.at(0).input_size;
+    queries.image_size = embedding_size(options_.views);
     queries.cache_path.clear();
     queries.filenames.clear();
     knn_queries_ = std::make_unique<data::ImageDataset>(open_dataset(queries));
@@ -162,7 +162,20 @@ std::vector<Tensor> SelfSupervisedTask::next_views(int64_t epoch, int64_t step) 
 }
 
 MethodStep SelfSupervisedTask::method_step(int64_t global_step) const {
-  return {global_step, options_.trainer.max_epochs * steps_per_epoch()};
+  return {global_step, options_.trainer.max_epochs * steps_per_epoch(),
+          global_step / steps_per_epoch(), options_.trainer.max_epochs};
+}
+
+void SelfSupervisedTask::begin_step(int64_t global_step) {
+  const MethodStep at = method_step(global_step);
+  std::vector<std::string> frozen = method_->frozen_parameters(at);
+  if (frozen != frozen_) {
+    optimizer_->set_frozen([&](const std::string& name) {
+      return std::find(frozen.begin(), frozen.end(), name) != frozen.end();
+    });
+    frozen_ = std::move(frozen);
+  }
+  method_->prepare_step(at);
 }
 
 void SelfSupervisedTask::reduce_gradients() {
@@ -170,7 +183,7 @@ void SelfSupervisedTask::reduce_gradients() {
 }
 
 Tensor SelfSupervisedTask::forward_loss(int64_t epoch, int64_t step) {
-  method_->prepare_step(method_step(epoch * steps_per_epoch() + step));
+  begin_step(epoch * steps_per_epoch() + step);
   return method_->training_loss(next_views(epoch, step));
 }
 
@@ -188,7 +201,7 @@ Tensor SelfSupervisedTask::train_step(int64_t epoch, int64_t step, int64_t globa
   // rest: forward, loss, backward, the fused update (reading those scalars), the method's
   // after_update and the zeroing of the gradients.
   std::vector<Tensor> views = next_views(epoch, step);
-  method_->prepare_step(method_step(global_step));
+  begin_step(global_step);
   optimizer_->set_lr(learning_rate(global_step));
   optimizer_->prepare_step();
   return step_graph_->run(views, [&](const std::vector<Tensor>& in) {
@@ -242,7 +255,7 @@ void SelfSupervisedTask::on_epoch_end(int64_t epoch, MetricsLog& metrics) {
   const int64_t every = options_.monitor.knn_every;
   if (every <= 0 || (epoch + 1) % every != 0) return;
   if (host_comm_->rank() == 0) {
-    const int size = options_.views.views.at(0).input_size;
+    const int size = embedding_size(options_.views);
     Module& backbone = method_->backbone();
     Embeddings bank = embed_dataset(backbone, *knn_bank_, size, options_.device, options_.dtype,
                                     options_.batch_size);
