@@ -56,9 +56,12 @@ int64_t trained_input_size(const std::map<std::string, std::string>& saved) {
     return size == saved.end() ? 0 : std::stoll(size->second);
   }
   const MethodEntry& entry = find_method(method->second);
+  // The stored config holds every key; those at their defaults are left unset, as in the run
+  // (a per-view key set explicitly for a view the other keys no longer make is an error).
   Config views(collate_keys(entry.views));
-  for (const auto& [key, value] : saved) {
-    if (views.has(key)) views.set(key, value);
+  for (const ConfigKey& k : views.schema()) {
+    auto it = saved.find(k.name);
+    if (it != saved.end() && it->second != k.default_value) views.set(k.name, it->second);
   }
   return embedding_size(views_from_config(views, entry.views));
 }
