@@ -451,6 +451,24 @@ TEST_CASE("method=NAME: its --help lists its keys and defaults; another method's
   check_fails("train method=mocov3 input_dir=x", 1, "unknown method 'mocov3'");
 }
 
+TEST_CASE("method=dino and method=swav: --help lists their keys and crop keys") {
+  const Run dino = lumen_cli("train method=dino --help");
+  CHECK(dino.code == 0);
+  for (const char* text :
+       {"method=dino", "model.bottleneck_dim", "model.freeze_last_layer", "criterion.teacher_temp",
+        "criterion.warmup_teacher_temp_epochs", "criterion.center_momentum", "[default 0.996]",
+        "collate.global_crop_size", "collate.n_local_views"}) {
+    CHECK_MESSAGE(dino.out.find(text) != std::string::npos, text);
+  }
+  const Run swav = lumen_cli("train method=swav --help");
+  CHECK(swav.code == 0);
+  for (const char* text : {"method=swav", "model.n_prototypes", "criterion.sinkhorn_iterations",
+                           "method.queue_length", "collate.crop_sizes", "adam: lr 0.001"}) {
+    CHECK_MESSAGE(swav.out.find(text) != std::string::npos, text);
+  }
+  CHECK(swav.out.find("collate.input_size") == std::string::npos);
+}
+
 TEST_CASE("train, embed and knn with a momentum method (byol) from the command line") {
   const std::string dir = lumen::testing::temp_dir("cli_byol");
   const std::string data = lumen::testing::write_cifar_batch(dir + "/data_batch_1.bin", 32, 4, 6);

@@ -3,7 +3,9 @@
 # (tools/reference/ssl_methods_fashion_mnist.py) on the same images and cores, then kNN top-1 of
 # both and their training speed, as one table.
 # Recipe: small-image ResNet-18 at width 0.25, 32 px views, 500 training and 100 test images per
-# class of Fashion-MNIST (class folders), batch 128, 10 epochs, no blur, seed 1.
+# class of Fashion-MNIST (class folders), batch 128, 10 epochs, no blur, seed 1. Multi-crop
+# methods (swav, dino): 2 crops of 32 px and 2 of 16 px (SwaV crop_sizes 32,16 / crop_counts 2,2;
+# DINO global 32, local 16, n_local_views 2), no blur; kNN at 32 px.
 #   tools/bench_methods.sh [method ...]        (default: every method)
 # Environment: PYTHON (a python with torch and lightly 1.5.26; default python3), EPOCHS (10),
 # THREADS (the cores both use; default all), SEED (1), OUT (runs/bench_methods), DATA (the class
@@ -18,11 +20,21 @@ seed=${SEED:-1}
 data=${DATA:-$out/data}
 lumen=${LUMEN_BIN:-build/bin/lumen}
 methods=("$@")
-((${#methods[@]})) || methods=(simclr mocov2 byol simsiam nnclr dcl dclw)
+((${#methods[@]})) || methods=(simclr mocov2 byol simsiam nnclr dcl dclw swav dino)
 reference=tools/reference/ssl_methods_fashion_mnist.py
 mkdir -p "$out"
 [[ -d $data/train ]] || "$python" $reference --write-folders "$data"
 export OMP_NUM_THREADS=$threads
+
+# The view keys of a method's preset for the recipe.
+view_keys() {
+  case $1 in
+    swav) echo "collate.crop_sizes=32,16 collate.crop_counts=2,2 collate.gaussian_blur=0" ;;
+    dino) echo "collate.global_crop_size=32 collate.local_crop_size=16 collate.n_local_views=2" \
+      "collate.gaussian_blur=0,0,0" ;;
+    *) echo "collate.input_size=32 collate.gaussian_blur=0" ;;
+  esac
+}
 
 table=$out/table.md
 echo "| method | Lumen kNN top-1 | PyTorch+lightly kNN top-1 | Lumen img/s | PyTorch img/s | speed ratio |" >"$table"
@@ -32,7 +44,7 @@ for m in "${methods[@]}"; do
   run=$out/lumen_$m
   log=$out/lumen_$m.log
   $lumen train method=$m input_dir=$data/train output_dir=$run overwrite=true \
-    model.name=resnet-18 model.width=0.25 collate.input_size=32 collate.gaussian_blur=0 \
+    model.name=resnet-18 model.width=0.25 $(view_keys $m) \
     loader.batch_size=128 trainer.max_epochs=$epochs trainer.checkpoint_every=0 seed=$seed \
     device=cpu loader.num_workers=$threads 2>"$log"
   lumen_ips=$(grep -o '[0-9.]* img/s (last epoch)' "$log" | tail -1 | cut -d' ' -f1)

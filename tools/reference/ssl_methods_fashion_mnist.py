@@ -9,8 +9,10 @@ method as lightly's CIFAR-10 benchmark wires it (heads sized from the backbone's
 temperatures, banks, momentum 0.99, symmetric losses), with lightly's own transforms, heads,
 losses, memory banks and momentum update; SGD (momentum 0.9, weight decay 5e-4 except on biases
 and 1-D parameters) at 0.06 x batch / 128 (SimSiam: 0.06), lightly's cosine schedule per step, as
-Lumen. Then kNN (k 200, t 0.1) of the test folder against the training folder, images resized to
-32 px.
+Lumen. SwaV: lightly's benchmark SwaVModel with Adam (1e-3 x batch / 128, weight decay 1e-6);
+DINO: its DINOModel, momentum cosine_schedule(step, total, 0.996, 1) after each step; both on 2
+crops of 32 px and 2 of 16 px without blur. Then kNN (k 200, t 0.1) of the test folder against
+the training folder, images resized to 32 px.
 
 Needs lightly 1.5.26 (pip install --no-deps lightly==1.5.26 in a venv made with
 --system-site-packages beside Debian's python3-torch).
@@ -40,7 +42,9 @@ from lightly.models.modules import heads
 from lightly.models.modules.memory_bank import MemoryBankModule
 from lightly.models.modules.nn_memory_bank import NNMemoryBankModule
 from lightly.transforms import (BYOLTransform, BYOLView1Transform, BYOLView2Transform,
-                                MoCoV2Transform, SimCLRTransform, SimSiamTransform)
+                                DINOTransform, MoCoV2Transform, SimCLRTransform, SimSiamTransform,
+                                SwaVTransform)
+from lightly.utils.scheduler import cosine_schedule
 
 sys.path.insert(0, os.path.dirname(__file__))
 from simclr_fashion_mnist import SmallResNet, cosine_factor, knn_top1  # noqa: E402
@@ -295,6 +299,14 @@ def sgd(model, lr):
 
 
 def transform_of(name):
+    # Multi-crop recipe (the same keys on Lumen's side, tools/bench_methods.sh): 2 crops of 32 px
+    # and 2 of 16 px, no blur (as lightly's CIFAR-10 benchmark disables it); other arguments
+    # lightly's defaults.
+    if name == "swav":
+        return SwaVTransform(crop_sizes=(SIZE, SIZE // 2), crop_counts=(2, 2), gaussian_blur=0.0)
+    if name == "dino":
+        return DINOTransform(global_crop_size=SIZE, local_crop_size=SIZE // 2, n_local_views=2,
+                             gaussian_blur=(0.0, 0.0, 0.0))
     if name == "byol":
         return BYOLTransform(BYOLView1Transform(input_size=SIZE, gaussian_blur=0.0),
                              BYOLView2Transform(input_size=SIZE, gaussian_blur=0.0))
@@ -336,9 +348,13 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    model = Method(a.method, SmallResNet([2, 2, 2, 2], a.width)).train()
-    lr = 0.06 if a.method == "simsiam" else 0.06 * a.batch / 128
-    opt = sgd(model, lr)
+    model = make_method(a.method, SmallResNet([2, 2, 2, 2], a.width)).train()
+    if a.method == "swav":  # lightly's SwaV benchmark: Adam 1e-3 x batch / 128, weight decay 1e-6
+        lr = 1e-3 * a.batch / 128
+        opt = adam(model, lr, 1e-6)
+    else:
+        lr = 0.06 if a.method == "simsiam" else 0.06 * a.batch / 128
+        opt = sgd(model, lr)
     dataset = LightlyDataset(a.train, transform=transform_of(a.method))
     loader = torch.utils.data.DataLoader(dataset, batch_size=a.batch, shuffle=True,
                                          drop_last=True, num_workers=0)
@@ -346,14 +362,19 @@ def main():
     start = time.time()
     step = 0
     for epoch in range(a.epochs):
-        for (x0, x1), _, _ in loader:
+        for views, _, _ in loader:
             for g in opt.param_groups:
                 g["lr"] = lr * cosine_factor(step, total)
-            model.update_momentum()
-            loss = model.loss(x0, x1)
+            if a.method != "dino":
+                model.update_momentum()
+            model.before_step(epoch)
+            loss = model.loss(*views)
             opt.zero_grad()
             loss.backward()
+            model.after_backward()
             opt.step()
+            if a.method == "dino":  # lightly's DINO example's schedule, per step, after the step
+                model.update_momentum(cosine_schedule(step, total, 0.996, 1.0))
             step += 1
         print(f"epoch {epoch + 1}/{a.epochs} loss {loss.item():.4f}", flush=True)
     seconds = time.time() - start
