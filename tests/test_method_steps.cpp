@@ -244,3 +244,18 @@ TEST_CASE("dino: one step as PyTorch + lightly (multi-crop, last layer frozen)")
 TEST_CASE("dino: two steps as PyTorch + lightly (teacher momentum, centre, temperature warm-up)") {
   check_multi_crop("dino", 2);
 }
+
+// lightly's CIFAR-10 benchmark SwaVTransform makes only the two high-resolution crops.
+TEST_CASE("swav: two high-resolution crops and no low-resolution crop (lightly's CIFAR-10 crops)") {
+  std::unique_ptr<Method> method = make_multi_crop_method("swav");
+  ParameterBuffer params;
+  finalize(*method, params, Device::cpu(), 7);
+  method->setup(params, Device::cpu(), 7);
+  method->train();
+  const auto& t = fixture().tensors;
+  method->prepare_step(MethodStep{});
+  Tensor loss = method->training_loss({t.at("swav/views/0"), t.at("swav/views/1")});
+  CHECK(std::isfinite(loss.item()));
+  loss.backward();
+  CHECK(max_abs(params.get("projection_head.layers.0.weight").grad()) > 0);
+}

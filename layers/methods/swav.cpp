@@ -35,8 +35,8 @@ Tensor SwaV::project(const Tensor& x) { return l2_normalize_rows((*head_)(forwar
 
 Tensor SwaV::training_loss(const std::vector<Tensor>& views) {
   const size_t n_high = size_t(options_.high_resolution_crops);
-  LUMEN_CHECK(views.size() > n_high, "SwaV trains on ", n_high,
-              " high-resolution crops and at least one more view, got ", views.size(),
+  LUMEN_CHECK(views.size() >= n_high && views.size() >= 2, "SwaV trains on its ", n_high,
+              " high-resolution crops and at least 2 views in all, got ", views.size(),
               " views; raise collate.crop_counts");
   std::vector<Tensor> high_features, high, low;
   for (size_t i = 0; i < views.size(); ++i) {
