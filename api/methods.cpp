@@ -3,10 +3,12 @@
 #include "layers/methods/barlow_twins.h"
 #include "layers/methods/byol.h"
 #include "layers/methods/dcl.h"
+#include "layers/methods/dino.h"
 #include "layers/methods/moco.h"
 #include "layers/methods/nnclr.h"
 #include "layers/methods/simclr.h"
 #include "layers/methods/simsiam.h"
+#include "layers/methods/swav.h"
 #include "layers/methods/vicreg.h"
 
 namespace lumen {
@@ -47,16 +49,17 @@ ConfigKey prediction_dim_key(int64_t value) {
   return {"model.prediction_hidden_dim",      K::integer, std::to_string(value),
           "prediction head hidden dimension", {},         1};
 }
-std::vector<ConfigKey> momentum_keys() {
+std::vector<ConfigKey> momentum_keys(const char* momentum = "0.99",
+                                     const char* schedule = "constant") {
   return {{"method.momentum",
            K::number,
-           "0.99",
+           momentum,
            "momentum of the target network (lightly's update_momentum)",
            {},
            0},
           {"method.momentum_schedule",
            K::choice,
-           "constant",
+           schedule,
            "constant, or lightly's cosine_schedule from method.momentum to 1 over the run",
            {"constant", "cosine"}}};
 }
@@ -181,6 +184,125 @@ MethodFactory configure_vicreg(const Config& c) {
     return std::make_unique<VICReg>(b, o, std::move(comm));
   };
 }
+}
+
+// SwaV: lightly's CIFAR-10 benchmark SwaVModel (head 512 -> 128, 512 prototypes), Adam; the
+// optional queues of its SwaVQueue example.
+std::vector<ConfigKey> swav_keys() {
+  return {hidden_dim_key(512, ""),
+          out_dim_key(128),
+          {"model.n_prototypes", K::integer, "512", "SwaV prototypes", {}, 1},
+          {"criterion.temperature", K::number, "0.1", "temperature of the prototype scores"},
+          {"criterion.sinkhorn_iterations", K::integer, "3", "Sinkhorn-Knopp iterations", {}, 1},
+          {"criterion.sinkhorn_epsilon", K::number, "0.05", "Sinkhorn-Knopp epsilon", {}, 0},
+          {"criterion.sinkhorn_gather_distributed", K::boolean, "false",
+           "data-parallel runs: the codes are computed over every rank's rows (lightly's "
+           "sinkhorn_gather_distributed)"},
+          {"method.queue_length",
+           K::integer,
+           "0",
+           "rows of earlier high-resolution projections queued per high-resolution crop and added "
+           "to the codes' Sinkhorn (lightly's SwaVQueue example: 3840, its benchmark 384; 0: off)",
+           {},
+           0},
+          {"method.start_queue_at_epoch",
+           K::integer,
+           "0",
+           "the queues take part from this epoch on (lightly's example: 2, its benchmark 15)",
+           {},
+           0},
+          {"method.frozen_prototype_epochs",
+           K::integer,
+           "0",
+           "the prototypes are not trained in the first epochs (lightly's SwaVQueue example: 1)",
+           {},
+           0}};
+}
+
+MethodFactory configure_swav(const Config& c) {
+  SwaVMethodOptions o;
+  o.hidden_dim = c.get_int("model.hidden_dim");
+  o.out_dim = c.get_int("model.out_dim");
+  o.n_prototypes = c.get_int("model.n_prototypes");
+  // SwaVTransform's first crop category is the high-resolution one.
+  o.high_resolution_crops = int64_t(c.get_numbers("collate.crop_counts").at(0));
+  o.loss.temperature = c.get_float("criterion.temperature");
+  o.loss.sinkhorn_iterations = int(c.get_int("criterion.sinkhorn_iterations"));
+  o.loss.sinkhorn_epsilon = c.get_float("criterion.sinkhorn_epsilon");
+  o.loss.sinkhorn_gather_distributed = c.get_bool("criterion.sinkhorn_gather_distributed");
+  o.queue_length = c.get_int("method.queue_length");
+  o.start_queue_at_epoch = c.get_int("method.start_queue_at_epoch");
+  o.frozen_prototype_epochs = c.get_int("method.frozen_prototype_epochs");
+  o.seed = uint64_t(c.get_int("seed"));
+  return [o](const Backbone& b, std::shared_ptr<Communicator> comm) {
+    return std::make_unique<SwaV>(b, o, std::move(comm));
+  };
+}
+
+OptimizerWiring swav_adam() {  // lightly's benchmark: Adam(lr=1e-3 * batch / 128, wd 1e-6)
+  OptimizerWiring w;
+  w.optimizer = "adam";
+  w.lr = 1e-3;
+  w.weight_decay = 1e-6;
+  return w;
+}
+
+// DINO: lightly's CIFAR-10 benchmark DINOModel (two-layer head with batch norm, 2048 -> 256 ->
+// 2048), the teacher's momentum as lightly's DINO example, SGD.
+std::vector<ConfigKey> dino_keys() {
+  return with({hidden_dim_key(2048, ""),
+               {"model.bottleneck_dim", K::integer, "256", "DINO head bottleneck dimension", {}, 1},
+               {"model.out_dim", K::integer, "2048", "DINO head output dimension", {}, 1},
+               {"model.freeze_last_layer",
+                K::integer,
+                "-1",
+                "the head's last layer is not trained in the epochs below this (-1: never)",
+                {},
+                -1},
+               {"criterion.warmup_teacher_temp",
+                K::number,
+                "0.04",
+                "teacher temperature at epoch 0",
+                {},
+                0},
+               {"criterion.teacher_temp",
+                K::number,
+                "0.04",
+                "teacher temperature after the warm-up",
+                {},
+                0},
+               {"criterion.warmup_teacher_temp_epochs",
+                K::integer,
+                "30",
+                "epochs of the teacher temperature's linear warm-up",
+                {},
+                0},
+               {"criterion.student_temp", K::number, "0.1", "student temperature", {}, 0},
+               {"criterion.center_momentum",
+                K::number,
+                "0.9",
+                "momentum of the teacher outputs' centre",
+                {},
+                0}},
+              momentum_keys("0.996", "cosine"));
+}
+
+MethodFactory configure_dino(const Config& c) {
+  DINOMethodOptions o;
+  o.hidden_dim = c.get_int("model.hidden_dim");
+  o.bottleneck_dim = c.get_int("model.bottleneck_dim");
+  o.out_dim = c.get_int("model.out_dim");
+  o.freeze_last_layer = c.get_int("model.freeze_last_layer");
+  o.loss.warmup_teacher_temp = c.get_float("criterion.warmup_teacher_temp");
+  o.loss.teacher_temp = c.get_float("criterion.teacher_temp");
+  o.loss.warmup_teacher_temp_epochs = c.get_int("criterion.warmup_teacher_temp_epochs");
+  o.loss.student_temp = c.get_float("criterion.student_temp");
+  o.loss.center_momentum = c.get_float("criterion.center_momentum");
+  o.momentum = momentum_of(c);
+  return [o](const Backbone& b, std::shared_ptr<Communicator> comm) {
+    return std::make_unique<DINO>(b, o, std::move(comm));
+  };
+}
 
 std::vector<MethodEntry> make_table() {
   OptimizerWiring unscaled_sgd;  // lightly's SimSiam benchmark: 0.06 whatever the batch
@@ -266,6 +388,14 @@ std::vector<MethodEntry> make_table() {
        // lightly's ImageNet benchmark: LARS 0.2 x batch/256, weight decay 1e-6 (none, and no LARS
        // adaptation, on batch norm and biases), 10 warm-up epochs, cosine down to 0.01
        {OptimizerWiring{"lars", 0.2, 256, 1e-6, 1, 10, 0.01}}},
+      {"swav",
+       "SwaV: swapped predictions of Sinkhorn codes over prototypes, multi-crop",
+       swav_keys(),
+       ViewPreset::swav,
+       configure_swav,
+       {swav_adam()}},
+      {"dino", "DINO: a student matching a momentum teacher's centred outputs, multi-crop",
+       dino_keys(), ViewPreset::dino, configure_dino},
   };
 }
 

@@ -25,7 +25,7 @@ using MethodFactory =
 // How a method trains with one optimizer when the optimizer.* and scheduler.* keys are not given:
 // lightly's benchmark wiring of the method (CIFAR-10's, else ImageNet's).
 struct OptimizerWiring {
-  std::string optimizer = "sgd";  // sgd | lars | adamw
+  std::string optimizer = "sgd";  // sgd | lars | adam | adamw
   double lr = 0.06;               // at lr_batch images a step
   int64_t lr_batch = 128;         // lr scales with the global batch / lr_batch; 0: not scaled
   double weight_decay = 5e-4;     // not on batch norm and biases

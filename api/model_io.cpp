@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "api/methods.h"
 #include "engine/train/trainer.h"
 #include "layers/weights.h"
 
@@ -46,6 +47,25 @@ void load_backbone_weights(Module& backbone, const std::string& path) {
   load_backbone_state_dict(backbone, backbone_weights(file, path), "'" + path + "'");
 }
 
+int64_t trained_input_size(const std::map<std::string, std::string>& saved) {
+  // The views are rebuilt from the stored collate keys of the run's method, so every preset
+  // follows the one rule of embedding_size (the largest view).
+  auto method = saved.find("method");
+  auto size = saved.find("collate.input_size");
+  if (method == saved.end()) {  // a run older than the method table: its two-view size
+    return size == saved.end() ? 0 : std::stoll(size->second);
+  }
+  const MethodEntry& entry = find_method(method->second);
+  // The stored config holds every key; those at their defaults are left unset, as in the run
+  // (a per-view key set explicitly for a view the other keys no longer make is an error).
+  Config views(collate_keys(entry.views));
+  for (const ConfigKey& k : views.schema()) {
+    auto it = saved.find(k.name);
+    if (it != saved.end() && it->second != k.default_value) views.set(k.name, it->second);
+  }
+  return embedding_size(views_from_config(views, entry.views));
+}
+
 EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& params, Device device,
                                     const Backbone* custom) {
   const std::string path = config.get_string("checkpoint");
@@ -66,8 +86,8 @@ EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& param
       try {
         stored.set("model.name", saved_name);
         stored.set("model.width", value("model.width"));
-        const std::string saved_size = value("collate.input_size");
-        if (!saved_size.empty()) stored.set("collate.input_size", saved_size);
+        const int64_t saved_size = trained_input_size(saved);
+        if (saved_size > 0) stored.set("collate.input_size", std::to_string(saved_size));
       } catch (const Error& e) {
         LUMEN_FAIL(path, ": the config stored in this checkpoint is unreadable (", e.what(),
                    "); was it written by another Lumen version?");

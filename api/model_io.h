@@ -36,6 +36,10 @@ struct EmbeddingModel {
   std::string name;  // the architecture: model.name, the checkpoint's, or the custom backbone's
   int input_size = 0;
 };
+// The image size a training checkpoint's backbone embeds at, from its stored config: the largest
+// view its method's collate keys make (embedding_size: collate.input_size of the two-view presets,
+// DINO's global crops, SwaV's high-resolution crops); 0 when the config names no size.
+int64_t trained_input_size(const std::map<std::string, std::string>& saved);
 EmbeddingModel load_embedding_model(const Config& config, ParameterBuffer& params, Device device,
                                     const Backbone* custom = nullptr);
 

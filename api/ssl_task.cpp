@@ -33,7 +33,13 @@ std::unique_ptr<Optimizer> make_plain_optimizer(ParameterBuffer& params,
     o.weight_decay = s.weight_decay;
     return std::make_unique<LARS>(params, o, no_decay_for_bias_and_norm);
   }
-  LUMEN_CHECK(s.name == "adamw", "unknown optimizer '", s.name, "': use sgd, lars or adamw");
+  if (s.name == "adam") {
+    AdamOptions o;
+    o.lr = s.lr;
+    o.weight_decay = s.weight_decay;
+    return std::make_unique<Adam>(params, o, no_decay_for_bias_and_norm);
+  }
+  LUMEN_CHECK(s.name == "adamw", "unknown optimizer '", s.name, "': use sgd, lars, adam or adamw");
   AdamWOptions o;
   o.lr = s.lr;
   o.weight_decay = s.weight_decay;
@@ -69,7 +75,7 @@ SelfSupervisedTask::SelfSupervisedTask(const TrainOptions& options)
     // validation classes matched to them by name. Rank 0 alone monitors.
     DatasetRequest queries = options_.data;
     queries.path = options_.monitor.val_dir;
-    queries.image_size = options_.views.views.at(0).input_size;
+    queries.image_size = embedding_size(options_.views);
     queries.cache_path.clear();
     queries.filenames.clear();
     knn_queries_ = std::make_unique<data::ImageDataset>(open_dataset(queries));
@@ -156,7 +162,20 @@ std::vector<Tensor> SelfSupervisedTask::next_views(int64_t epoch, int64_t step) 
 }
 
 MethodStep SelfSupervisedTask::method_step(int64_t global_step) const {
-  return {global_step, options_.trainer.max_epochs * steps_per_epoch()};
+  return {global_step, options_.trainer.max_epochs * steps_per_epoch(),
+          global_step / steps_per_epoch(), options_.trainer.max_epochs};
+}
+
+void SelfSupervisedTask::begin_step(int64_t global_step) {
+  const MethodStep at = method_step(global_step);
+  std::vector<std::string> frozen = method_->frozen_parameters(at);
+  if (frozen != frozen_) {
+    optimizer_->set_frozen([&](const std::string& name) {
+      return std::find(frozen.begin(), frozen.end(), name) != frozen.end();
+    });
+    frozen_ = std::move(frozen);
+  }
+  method_->prepare_step(at);
 }
 
 void SelfSupervisedTask::reduce_gradients() {
@@ -164,7 +183,7 @@ void SelfSupervisedTask::reduce_gradients() {
 }
 
 Tensor SelfSupervisedTask::forward_loss(int64_t epoch, int64_t step) {
-  method_->prepare_step(method_step(epoch * steps_per_epoch() + step));
+  begin_step(epoch * steps_per_epoch() + step);
   return method_->training_loss(next_views(epoch, step));
 }
 
@@ -182,7 +201,7 @@ Tensor SelfSupervisedTask::train_step(int64_t epoch, int64_t step, int64_t globa
   // rest: forward, loss, backward, the fused update (reading those scalars), the method's
   // after_update and the zeroing of the gradients.
   std::vector<Tensor> views = next_views(epoch, step);
-  method_->prepare_step(method_step(global_step));
+  begin_step(global_step);
   optimizer_->set_lr(learning_rate(global_step));
   optimizer_->prepare_step();
   return step_graph_->run(views, [&](const std::vector<Tensor>& in) {
@@ -237,12 +256,11 @@ void SelfSupervisedTask::on_epoch_end(int64_t epoch, MetricsLog& metrics) {
   if (every <= 0 || (epoch + 1) % every != 0) return;
   if (host_comm_->rank() == 0) {
     // The backbone's weights as they are now, on the inference path (the training module is not
-    // touched: no switch to eval mode and back).
+    // touched: no switch to eval mode and back), at the size embed uses for this run's views.
     EmbedderSettings settings;
     settings.max_batch = options_.batch_size;
-    const Embedder embedder(method_->backbone(), options_.backbone,
-                            options_.views.views.at(0).input_size, options_.device,
-                            options_.dtype, settings);
+    const Embedder embedder(method_->backbone(), options_.backbone, embedding_size(options_.views),
+                            options_.device, options_.dtype, settings);
     const Embeddings bank = embed_dataset(embedder, *knn_bank_);
     const Embeddings queries = embed_dataset(embedder, *knn_queries_);
     KnnResult r = knn_classify(bank.values, bank.labels, queries.values, knn_labels_.test,

@@ -69,6 +69,9 @@ class SelfSupervisedTask : public TrainingTask {
 
   std::vector<Tensor> next_views(int64_t epoch, int64_t step);  // loads and augments a batch
   MethodStep method_step(int64_t global_step) const;
+  // Before a step, outside any graph: the parameters the method freezes now, then its scalars.
+  void begin_step(int64_t global_step);
+  std::vector<std::string> frozen_;  // what the optimizer was last told to leave out
   void reduce_gradients();  // the gradient all-reduce across ranks (one rank: nothing to do)
   data::ImageDataset open_training_set();
   void broadcast_initial_state();

@@ -54,7 +54,7 @@ std::vector<ConfigKey> train_config_schema(const std::string& method_name) {
        "optimizer; the method's wirings (lightly's benchmarks) when optimizer.lr and the like are "
        "not given: " +
            describe_wirings(method),
-       {"sgd", "lars", "adamw"}},
+       {"sgd", "lars", "adam", "adamw"}},
       {"optimizer.lr",
        K::number,
        "",

@@ -18,7 +18,7 @@ namespace lumen {
 
 // Each setting as given, or the method's wiring for the optimizer (api/methods.h).
 struct OptimizerSettings {
-  std::string name = "sgd";  // sgd | lars | adamw
+  std::string name = "sgd";  // sgd | lars | adam | adamw
   double lr = 0.06;          // scaled with the global batch where the wiring scales it
   double momentum = 0.9;
   double weight_decay = 5e-4;    // not on batch norm and biases

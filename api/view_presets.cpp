@@ -357,4 +357,10 @@ std::string per_view_keys_help(ViewPreset preset) {
   return text;
 }
 
+int embedding_size(const TransformConfig& views) {
+  int size = 0;
+  for (const ViewConfig& v : views.views) size = std::max(size, v.input_size);
+  return size;
+}
+
 }  // namespace lumen

@@ -43,6 +43,10 @@ std::vector<ConfigKey> collate_keys(ViewPreset preset);
 // The views the collate keys of `config` (a config of collate_keys(preset)) describe; throws
 // naming a bad value.
 TransformConfig views_from_config(const Config& config, ViewPreset preset);
+// The image size a backbone trained on these views embeds at (embed, knn, kNN monitoring): the
+// largest view (the two-view presets' input_size, DINO's global crops, SwaV's high-resolution
+// crops).
+int embedding_size(const TransformConfig& views);
 // What `lumen train --help` says about the per-view keys of the preset.
 std::string per_view_keys_help(ViewPreset preset);
 

@@ -9,6 +9,8 @@
 //                             parameter where wd != 0 and |p|, |g| != 0; otherwise d = g
 //   AdamW (torch.optim.AdamW): p *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 //                             p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+//   Adam  (torch.optim.Adam): as AdamW with the weight decay coupled into the gradient (L2):
+//                             g = g + wd p, no decoupled decay
 #pragma once
 
 #include <cstdint>
@@ -17,7 +19,7 @@
 
 namespace lumen::kernels {
 
-enum class OptimizerKind : int32_t { sgd = 0, lars = 1, adamw = 2 };
+enum class OptimizerKind : int32_t { sgd = 0, lars = 1, adamw = 2, adam = 3 };
 
 // Scalars of one step (the same for every parameter).
 struct OptimizerHyper {
@@ -27,8 +29,8 @@ struct OptimizerHyper {
   int32_t nesterov = 0;
   int32_t first_step = 0;             // momentum buffers start as the first update
   double trust_coefficient = 0.001;   // LARS
-  double eps = 1e-8;                  // LARS, AdamW
-  double beta1 = 0.9, beta2 = 0.999;  // AdamW
+  double eps = 1e-8;                  // LARS, Adam, AdamW
+  double beta1 = 0.9, beta2 = 0.999;  // Adam, AdamW
   double bias_correction1 = 1;        // 1 - beta1^t
   double sqrt_bias_correction2 = 1;   // sqrt(1 - beta2^t)
 };
@@ -75,9 +77,15 @@ LUMEN_HD void momentum_sgd_update(C& p, C g, C* buf, C wd, C scale, C lr_scale,
   p -= C(h.lr) * lr_scale * d;
 }
 
+// Adam's moments and step; AdamW decays p first (decoupled), Adam adds wd p to the gradient.
 template <typename C>
-LUMEN_HD void adamw_update(C& p, C g, C& m, C& v, C wd, C lr_scale, const OptimizerHyper& h) {
-  p *= C(1) - C(h.lr) * lr_scale * wd;
+LUMEN_HD void adam_update(C& p, C g, C& m, C& v, C wd, C lr_scale, bool decoupled,
+                          const OptimizerHyper& h) {
+  if (decoupled) {
+    p *= C(1) - C(h.lr) * lr_scale * wd;
+  } else {
+    g += wd * p;
+  }
   m = C(h.beta1) * m + C(1 - h.beta1) * g;
   v = C(h.beta2) * v + C(1 - h.beta2) * g * g;
   const C denom = math_sqrt(v) / C(h.sqrt_bias_correction2) + C(h.eps);
@@ -99,8 +107,8 @@ LUMEN_HD void lars_segment_factors(const OptimizerSegment& seg, const C* chunk_w
 }
 
 // One element of segment s, updated by the optimizer h.kind names (callers skip frozen segments).
-// state0, state1: the element's state (SGD/LARS momentum buffer; AdamW m and v), null where the
-// optimizer keeps none; segment_work: the LARS factors of every segment (read for LARS only).
+// state0, state1: the element's state (SGD/LARS momentum buffer; Adam/AdamW m and v), null where
+// the optimizer keeps none; segment_work: the LARS factors of every segment (read for LARS only).
 template <typename C>
 LUMEN_HD void optimizer_update(C& p, C g, C* state0, C* state1, C decay, C lr_scale,
                                const C* segment_work, int64_t s, const OptimizerHyper& h) {
@@ -111,9 +119,10 @@ LUMEN_HD void optimizer_update(C& p, C g, C* state0, C* state1, C decay, C lr_sc
     case OptimizerKind::lars:
       momentum_sgd_update(p, g, state0, segment_work[2 * s], segment_work[2 * s + 1], lr_scale, h);
       break;
+    case OptimizerKind::adam:
     case OptimizerKind::adamw: {
       C m = *state0, v = *state1;
-      adamw_update(p, g, m, v, decay, lr_scale, h);
+      adam_update(p, g, m, v, decay, lr_scale, h.kind == OptimizerKind::adamw, h);
       *state0 = m;
       *state1 = v;
       break;

@@ -9,8 +9,8 @@
 namespace lumen::kernels {
 
 // param, grad:   (total) C    the flat buffers (only the segments' elements are touched)
-// state0:        (total) C    momentum buffer (SGD/LARS; null without momentum) or exp_avg (AdamW)
-// state1:        (total) C    exp_avg_sq (AdamW); null otherwise
+// state0:        (total) C    momentum buffer (SGD/LARS; null without momentum) or exp_avg (Adam)
+// state1:        (total) C    exp_avg_sq (Adam, AdamW); null otherwise
 // segments:      (num_segments) and chunks: (num_chunks), in memory the device can read
 // segment_work:  (2 * num_segments) C   LARS only: per-parameter weight decay and scale
 // chunk_work:    (2 * num_chunks) C     LARS only: per-chunk partial sums of p^2 and g^2

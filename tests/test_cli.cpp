@@ -72,7 +72,7 @@ TEST_CASE("bad commands, keys and values exit 1 or 2 with a message that names t
   check_fails("trian", 2, "unknown command 'trian' (did you mean 'train'?)");
   check_fails("train input_dir=x optimizer.wieght_decay=0.1", 1,
               "unknown key 'optimizer.wieght_decay'; did you mean 'optimizer.weight_decay'?");
-  check_fails("train input_dir=x optimizer.name=adam", 1, "did you mean 'adamw'");
+  check_fails("train input_dir=x optimizer.name=adan", 1, "did you mean 'adam'");
   check_fails("embed checkpoint", 1, "not of the form key=value");
   check_fails("train device=cpu input_dir=/nonexistent/lumen/images", 1,
               "/nonexistent/lumen/images");
@@ -475,6 +475,24 @@ TEST_CASE("method=vicreg and method=barlowtwins: --help lists their keys, defaul
     CHECK_MESSAGE(bt.out.find(text) != std::string::npos, text);
   }
   CHECK(bt.out.find("criterion.mu_param") == std::string::npos);
+}
+
+TEST_CASE("method=dino and method=swav: --help lists their keys and crop keys") {
+  const Run dino = lumen_cli("train method=dino --help");
+  CHECK(dino.code == 0);
+  for (const char* text :
+       {"method=dino", "model.bottleneck_dim", "model.freeze_last_layer", "criterion.teacher_temp",
+        "criterion.warmup_teacher_temp_epochs", "criterion.center_momentum", "[default 0.996]",
+        "collate.global_crop_size", "collate.n_local_views"}) {
+    CHECK_MESSAGE(dino.out.find(text) != std::string::npos, text);
+  }
+  const Run swav = lumen_cli("train method=swav --help");
+  CHECK(swav.code == 0);
+  for (const char* text : {"method=swav", "model.n_prototypes", "criterion.sinkhorn_iterations",
+                           "method.queue_length", "collate.crop_sizes", "adam: lr 0.001"}) {
+    CHECK_MESSAGE(swav.out.find(text) != std::string::npos, text);
+  }
+  CHECK(swav.out.find("collate.input_size") == std::string::npos);
 }
 
 TEST_CASE("train, embed and knn with a momentum method (byol) from the command line") {

@@ -9,28 +9,44 @@
 
 #include "api/lumen.h"
 #include "api/methods.h"
+#include "api/model_io.h"
 #include "api/train_config.h"
 #include "engine/io/safetensors.h"
+#include "engine/train/trainer.h"
 #include "support/datasets.h"
 
 using namespace lumen;
 
 namespace {
 
+// SwaV and DINO: 16 px high-resolution / global crops and two 8 px ones, small heads; SwaV with
+// its queues from epoch 2 on, DINO with its last layer frozen for the whole run and a teacher
+// temperature warm-up, so that a resume inside epoch 2 must restore all of them.
+std::vector<std::string> multi_crop_recipe(const std::string& method) {
+  if (method == "swav") {
+    return {"collate.crop_sizes=16,8", "collate.crop_counts=2,2", "model.n_prototypes=24",
+            "method.queue_length=20", "method.start_queue_at_epoch=1"};
+  }
+  if (method == "dino") {
+    return {"collate.global_crop_size=16",
+            "collate.local_crop_size=8",
+            "collate.n_local_views=2",
+            "model.bottleneck_dim=8",
+            "model.freeze_last_layer=2",
+            "criterion.warmup_teacher_temp=0.02",
+            "criterion.warmup_teacher_temp_epochs=2"};
+  }
+  return {};
+}
+
 // The tiny recipe, with the method's head sizes and banks made small where it has those keys.
 std::vector<std::string> recipe(const std::string& method, const std::string& data,
                                 const std::string& out) {
-  std::vector<std::string> args = {"method=" + method,
-                                   "input_dir=" + data,
-                                   "output_dir=" + out,
-                                   "device=cpu",
-                                   "model.name=resnet-9",
-                                   "model.width=0.125",
-                                   "collate.input_size=16",
-                                   "loader.batch_size=16",
-                                   "trainer.max_epochs=2",
-                                   "trainer.checkpoint_every=1",
-                                   "seed=3"};
+  std::vector<std::string> args = {"method=" + method,           "input_dir=" + data,
+                                   "output_dir=" + out,          "device=cpu",
+                                   "model.name=resnet-9",        "model.width=0.125",
+                                   "loader.batch_size=16",       "trainer.max_epochs=2",
+                                   "trainer.checkpoint_every=1", "seed=3"};
   Config schema(train_config_schema(method));
   const std::vector<std::pair<const char*, const char*>> small = {
       {"model.hidden_dim", "32"},
@@ -40,6 +56,8 @@ std::vector<std::string> recipe(const std::string& method, const std::string& da
   for (const auto& [key, value] : small) {
     if (schema.has(key)) args.push_back(std::string(key) + "=" + value);
   }
+  for (const std::string& a : multi_crop_recipe(method)) args.push_back(a);
+  if (schema.has("collate.input_size")) args.push_back("collate.input_size=16");
   return args;
 }
 
@@ -101,6 +119,25 @@ TEST_CASE("every method trains, resumes bit for bit inside an epoch, and embeds"
     }
     if (method.name == "mocov2") CHECK(checkpoint.tensors.count("criterion.memory_bank") == 1);
     if (method.name == "nnclr") CHECK(checkpoint.tensors.count("memory_bank.bank") == 1);
+    if (method.name == "swav") {
+      CHECK(checkpoint.tensors.count("prototypes.heads.0.weight") == 1);
+      CHECK(checkpoint.tensors.count("queues.1.bank") == 1);
+      CHECK(checkpoint.tensors.count("queues.1.pointer") == 1);
+    }
+    if (method.name == "dino") {
+      CHECK(checkpoint.tensors.count("teacher_backbone.layer1.0.conv1.weight") == 1);
+      CHECK(checkpoint.tensors.count("teacher_head.last_layer.weight_v") == 1);
+      CHECK(checkpoint.tensors.count("criterion.center") == 1);
+      // frozen for the whole run: the student's last layer is as after epoch 1, the rest moved
+      const SafetensorsFile epoch1 =
+          load_safetensors(dir + "/" + method.name + "/a/checkpoints/epoch_0001.safetensors");
+      CHECK(checkpoint.tensors.at("head.last_layer.weight_v").to_doubles() ==
+            epoch1.tensors.at("head.last_layer.weight_v").to_doubles());
+      CHECK(checkpoint.tensors.at("head.layers.0.weight").to_doubles() !=
+            epoch1.tensors.at("head.layers.0.weight").to_doubles());
+    }
+    // embed and knn take the size the run trained at: the largest view (16 px here).
+    CHECK(trained_input_size(checkpoint_config(checkpoint)) == 16);
   }
   std::filesystem::remove_all(dir);
 }
@@ -135,6 +172,15 @@ TEST_CASE("a method's keys and defaults; a key of another method is an error nam
                        Error);
   CHECK_THROWS_WITH_AS(train_config({"method=byol", "criterion.temperature=0.2"}),
                        doctest::Contains("it belongs to simclr, mocov2, nnclr, dcl, dclw"), Error);
+  CHECK(train_config({"method=swav"}).get_int("model.n_prototypes") == 512);
+  CHECK(train_config({"method=swav"}).get_float("criterion.sinkhorn_epsilon") == 0.05);
+  CHECK(train_config({"method=dino"}).get_int("model.out_dim") == 2048);
+  CHECK(train_config({"method=dino"}).get_float("method.momentum") == 0.996);
+  CHECK(train_config({"method=dino"}).get_string("method.momentum_schedule") == "cosine");
+  // SwaV trains with Adam as lightly's benchmark: 1e-3 x batch / 128, weight decay 1e-6.
+  CHECK(optimizer_wiring(find_method("swav"), "", 512).optimizer == "adam");
+  CHECK(optimizer_wiring(find_method("swav"), "", 512).lr == doctest::Approx(4e-3));
+  CHECK(optimizer_wiring(find_method("swav"), "", 512).weight_decay == 1e-6);
   // SimSiam's learning rate is not scaled with the batch; the others' is.
   CHECK(optimizer_wiring(find_method("simsiam"), "", 512).lr == 0.06);
   CHECK(optimizer_wiring(find_method("byol"), "", 512).lr == doctest::Approx(0.24));

@@ -1,5 +1,5 @@
-// Optimizers and schedules: three steps of SGD / LARS / AdamW against PyTorch fixtures (f32 and
-// f64), weight-decay exclusion, state round trips for checkpoints, argument errors, lightly's
+// Optimizers and schedules: three steps of SGD / LARS / Adam / AdamW against PyTorch fixtures (f32
+// and f64), weight-decay exclusion, state round trips for checkpoints, argument errors, lightly's
 // cosine warmup schedule against torch's LambdaLR (the GPU update against the CPU:
 // test_optim_cuda.cpp).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
@@ -22,7 +22,7 @@ using namespace lumen;
 using namespace lumen::testing::optim_cases;
 using testing::scaled_error;
 
-TEST_CASE("optimizers match PyTorch over three steps (SGD, LARS, AdamW; f32 and f64)") {
+TEST_CASE("optimizers match PyTorch over three steps (SGD, LARS, Adam, AdamW; f32 and f64)") {
   for (const auto& [config, make] : configs()) {
     for (DType dtype : {DType::f32, DType::f64}) {
       CAPTURE(config);
@@ -113,7 +113,7 @@ TEST_CASE(
 }
 
 TEST_CASE("a training run's optimizer puts batch norm and biases at the wiring's lr scale") {
-  for (const char* name : {"sgd", "lars", "adamw"}) {
+  for (const char* name : {"sgd", "lars", "adam", "adamw"}) {
     CAPTURE(name);
     auto params = make_params(DType::f32);
     OptimizerSettings s;

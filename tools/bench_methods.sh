@@ -7,6 +7,8 @@
 #   tools/bench_methods.sh [row ...]           (default: every method, and barlowtwins:lars)
 # A row is METHOD or METHOD:OPTIMIZER, the method with another of its optimizer wirings on both
 # sides (Lumen's optimizer.name=OPTIMIZER, the reference's --optimizer), e.g. barlowtwins:lars.
+# Multi-crop methods (swav, dino): 2 crops of 32 px and 2 of 16 px (SwaV crop_sizes 32,16 /
+# crop_counts 2,2; DINO global 32, local 16, n_local_views 2), no blur; kNN at 32 px.
 # Environment: PYTHON (a python with torch and lightly 1.5.26; default python3), EPOCHS (10),
 # THREADS (the cores both use; default all), SEED (1), OUT (runs/bench_methods), DATA (the class
 # folders; default OUT/data, written on the first run), LUMEN_BIN (build/bin/lumen).
@@ -20,11 +22,22 @@ seed=${SEED:-1}
 data=${DATA:-$out/data}
 lumen=${LUMEN_BIN:-build/bin/lumen}
 rows=("$@")
-((${#rows[@]})) || rows=(simclr mocov2 byol simsiam nnclr dcl dclw barlowtwins barlowtwins:lars vicreg)
+((${#rows[@]})) || rows=(simclr mocov2 byol simsiam nnclr dcl dclw barlowtwins barlowtwins:lars vicreg swav
+                            dino)
 reference=tools/reference/ssl_methods_fashion_mnist.py
 mkdir -p "$out"
 [[ -d $data/train ]] || "$python" $reference --write-folders "$data"
 export OMP_NUM_THREADS=$threads
+
+# The view keys of a method's preset for the recipe.
+view_keys() {
+  case $1 in
+    swav) echo "collate.crop_sizes=32,16 collate.crop_counts=2,2 collate.gaussian_blur=0" ;;
+    dino) echo "collate.global_crop_size=32 collate.local_crop_size=16 collate.n_local_views=2" \
+      "collate.gaussian_blur=0,0,0" ;;
+    *) echo "collate.input_size=32 collate.gaussian_blur=0" ;;
+  esac
+}
 
 table=$out/table.md
 echo "| method | Lumen kNN top-1 | PyTorch+lightly kNN top-1 | Lumen img/s | PyTorch img/s | speed ratio |" >"$table"
@@ -42,7 +55,7 @@ for row in "${rows[@]}"; do
   run=$out/lumen_$name
   log=$out/lumen_$name.log
   $lumen train method=$m input_dir=$data/train output_dir=$run overwrite=true \
-    model.name=resnet-18 model.width=0.25 collate.input_size=32 collate.gaussian_blur=0 \
+    model.name=resnet-18 model.width=0.25 $(view_keys $m) \
     loader.batch_size=128 trainer.max_epochs=$epochs trainer.checkpoint_every=0 seed=$seed \
     device=cpu loader.num_workers=$threads "${lumen_optimizer[@]}" 2>"$log"
   lumen_ips=$(grep -o '[0-9.]* img/s (last epoch)' "$log" | tail -1 | cut -d' ' -f1)

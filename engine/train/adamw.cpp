@@ -5,18 +5,22 @@
 namespace lumen {
 
 AdamW::AdamW(ParameterBuffer& params, const AdamWOptions& options, const WeightDecayRule& decays)
-    : Optimizer(params, "AdamW", options.lr, options.weight_decay, decays,
-                {"exp_avg", "exp_avg_sq"}),
-      options_(options) {
+    : AdamW(params, "AdamW", options, decays, kernels::OptimizerKind::adamw) {}
+
+AdamW::AdamW(ParameterBuffer& params, const char* name, const AdamWOptions& options,
+             const WeightDecayRule& decays, kernels::OptimizerKind kind)
+    : Optimizer(params, name, options.lr, options.weight_decay, decays, {"exp_avg", "exp_avg_sq"}),
+      options_(options),
+      kind_(kind) {
   LUMEN_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1,
-              "AdamW: betas must lie in [0, 1), got (", options.beta1, ", ", options.beta2, ")");
-  LUMEN_CHECK(std::isfinite(options.eps) && options.eps >= 0, "AdamW: eps must be >= 0, got ",
+              name, ": betas must lie in [0, 1), got (", options.beta1, ", ", options.beta2, ")");
+  LUMEN_CHECK(std::isfinite(options.eps) && options.eps >= 0, name, ": eps must be >= 0, got ",
               options.eps);
 }
 
 kernels::OptimizerHyper AdamW::hyper() const {
   kernels::OptimizerHyper h;
-  h.kind = kernels::OptimizerKind::adamw;
+  h.kind = kind_;
   h.beta1 = options_.beta1;
   h.beta2 = options_.beta2;
   h.eps = options_.eps;

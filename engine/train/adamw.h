@@ -1,4 +1,6 @@
-// AdamW: torch.optim.AdamW's update (decoupled weight decay, bias-corrected moments, no amsgrad).
+// Adam and AdamW: torch.optim.Adam's and torch.optim.AdamW's updates (bias-corrected moments, no
+// amsgrad). AdamW decays the weights apart from the gradient (decoupled); Adam adds wd * p to the
+// gradient (L2, coupled), as lightly's SwaV benchmark trains with it.
 #pragma once
 
 #include "engine/train/optimizer.h"
@@ -13,15 +15,32 @@ struct AdamWOptions {
   double weight_decay = 1e-2;
 };
 
-class AdamW final : public Optimizer {
+// torch.optim.Adam's defaults: as AdamW's but no weight decay.
+struct AdamOptions : AdamWOptions {
+  AdamOptions() { weight_decay = 0; }
+};
+
+class AdamW : public Optimizer {
  public:
   AdamW(ParameterBuffer& params, const AdamWOptions& options,
         const WeightDecayRule& decays = decay_all);
   const AdamWOptions& options() const { return options_; }
 
+ protected:
+  AdamW(ParameterBuffer& params, const char* name, const AdamWOptions& options,
+        const WeightDecayRule& decays, kernels::OptimizerKind kind);
+
  private:
   kernels::OptimizerHyper hyper() const override;
   AdamWOptions options_;
+  kernels::OptimizerKind kind_;
+};
+
+class Adam final : public AdamW {
+ public:
+  Adam(ParameterBuffer& params, const AdamOptions& options,
+       const WeightDecayRule& decays = decay_all)
+      : AdamW(params, "Adam", options, decays, kernels::OptimizerKind::adam) {}
 };
 
 }  // namespace lumen

@@ -2,6 +2,7 @@
 // task that trains it (api/ssl_task.h). The task runs every method the same way:
 //
 //   views = make_views(batch, method's transform preset)        (the task)
+//   method.frozen_parameters(step)                               left out of the optimizer's step
 //   method.prepare_step(step)                                    scalars of this step to the device
 //   loss = method.training_loss(views)                           forward, recorded on the tape
 //   loss.backward()                                              (the task)
@@ -35,6 +36,8 @@ namespace lumen {
 struct MethodStep {
   int64_t global_step = 0;  // counts from 0 over the whole run
   int64_t total_steps = 1;  // steps of the whole run (max_epochs * steps per epoch)
+  int64_t epoch = 0;        // counts from 0 (lightly's current_epoch)
+  int64_t max_epochs = 1;
 };
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
@@ -65,6 +68,10 @@ class Method : public Module {
   virtual NamedTensors extra_state() { return {}; }
   // Why a step cannot be captured as a CUDA graph ("" when it can).
   virtual std::string graph_blocker() const { return ""; }
+  // The parameters (this module's dotted names) the optimizer leaves alone at this step, as
+  // PyTorch's optimizers skip a parameter lightly left without gradient (SwaV's prototypes, DINO's
+  // last layer in the first epochs); asked before each step, outside any graph.
+  virtual std::vector<std::string> frozen_parameters(const MethodStep& step) { return {}; }
 
   // Every tensor of the method's state, live: this module's parameters and buffers, those of the
   // frozen networks, and extra_state().

@@ -71,6 +71,16 @@ std::map<std::string, Factory> configs() {
     o.lr = 0.1;
     return std::make_unique<AdamW>(p, o);
   };
+  c["adam_wd_excluded"] = [](ParameterBuffer& p) {
+    AdamOptions o;
+    o.lr = 0.1, o.beta1 = 0.8, o.beta2 = 0.95, o.eps = 1e-6, o.weight_decay = 0.05;
+    return std::make_unique<Adam>(p, o, no_decay_for_bias_and_norm);
+  };
+  c["adam_default"] = [](ParameterBuffer& p) {
+    AdamOptions o;
+    o.lr = 0.1;
+    return std::make_unique<Adam>(p, o);
+  };
   return c;
 }
 

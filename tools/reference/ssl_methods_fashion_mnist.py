@@ -12,8 +12,10 @@ and 1-D parameters) at 0.06 x batch / 128 (SimSiam: 0.06), lightly's cosine sche
 Lumen. Barlow Twins' LARS wiring (--optimizer lars) and VICReg (not in lightly's CIFAR-10
 benchmark; its example's head) take lightly's ImageNet benchmark optimizers: lightly's LARS with
 its parameter groups, its CosineWarmupScheduler per step, the warm-up at most a tenth of the run
-as Lumen's. Then kNN (k 200, t 0.1) of the test folder against the training folder, images
-resized to 32 px.
+as Lumen's. SwaV: lightly's benchmark SwaVModel with Adam (1e-3 x batch / 128, weight decay 1e-6);
+DINO: its DINOModel, momentum cosine_schedule(step, total, 0.996, 1) after each step; both on 2
+crops of 32 px and 2 of 16 px without blur. Then kNN (k 200, t 0.1) of the test folder against
+the training folder, images resized to 32 px.
 
 Needs lightly 1.5.26 (pip install --no-deps lightly==1.5.26 in a venv made with
 --system-site-packages beside Debian's python3-torch).
@@ -34,18 +36,20 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 import torchvision.transforms as T
 from lightly.data import LightlyDataset
-from lightly.loss import (BarlowTwinsLoss, DCLLoss, DCLWLoss, NegativeCosineSimilarity,
-                          NTXentLoss, VICRegLoss)
+from lightly.loss import (BarlowTwinsLoss, DCLLoss, DCLWLoss, DINOLoss, NegativeCosineSimilarity,
+                          NTXentLoss, SwaVLoss, VICRegLoss)
 from lightly.models import utils
 from lightly.models.modules import heads
+from lightly.models.modules.memory_bank import MemoryBankModule
 from lightly.models.modules.nn_memory_bank import NNMemoryBankModule
 from lightly.transforms import (BYOLTransform, BYOLView1Transform, BYOLView2Transform,
-                                MoCoV2Transform, SimCLRTransform, SimSiamTransform,
-                                VICRegTransform)
+                                DINOTransform, MoCoV2Transform, SimCLRTransform, SimSiamTransform,
+                                SwaVTransform, VICRegTransform)
 from lightly.utils.lars import LARS
-from lightly.utils.scheduler import CosineWarmupScheduler
+from lightly.utils.scheduler import CosineWarmupScheduler, cosine_schedule
 
 sys.path.insert(0, os.path.dirname(__file__))
 from simclr_fashion_mnist import SmallResNet, cosine_factor, knn_top1  # noqa: E402
@@ -144,6 +148,12 @@ class Method(nn.Module):
         return [(f"{c}.{n}", p) for c in ("backbone", "projection_head", "prediction_head")
                 if hasattr(self, c) for n, p in getattr(self, c).named_parameters()]
 
+    def before_step(self, epoch):
+        """What training_step does before the forward besides the momentum update (SwaV)."""
+
+    def after_backward(self):
+        """What runs between backward and the optimizer step (DINO)."""
+
     def update_momentum(self, m=0.99):
         """lightly's update_momentum of the targets (the benchmark runs it at each step's start)."""
         if self.momentum:
@@ -184,6 +194,115 @@ class Method(nn.Module):
         return 0.5 * (self.criterion(z0, p1) + self.criterion(z1, p0))
 
 
+class SwaV(Method):
+    """lightly's CIFAR-10 benchmark SwaVModel (SwaVProjectionHead(D, 512, 128), SwaVPrototypes(128,
+    512), SwaVLoss) on the given backbone; with queue_length > 0 the queues of lightly's SwaVQueue
+    example (one MemoryBankModule per high-resolution crop, used from start_queue_at_epoch on).
+    The first n_high crops are the high-resolution ones."""
+
+    def __init__(self, backbone, hidden=512, out=128, prototypes=512, n_high=2, queue_length=0,
+                 start_queue_at_epoch=0):
+        nn.Module.__init__(self)
+        self.name, self.backbone, self.momentum = "swav", backbone, False
+        self.projection_head = heads.SwaVProjectionHead(backbone.dim, hidden, out)
+        self.prototypes = heads.SwaVPrototypes(out, prototypes)
+        self.criterion = SwaVLoss()
+        self.n_high, self.start_queue_at_epoch = n_high, start_queue_at_epoch
+        self.queues = nn.ModuleList([MemoryBankModule(size=(queue_length, out))
+                                     for _ in range(n_high if queue_length > 0 else 0)])
+        self.epoch = 0
+
+    def trained(self):
+        return [(f"{c}.{n}", p) for c in ("backbone", "projection_head", "prototypes")
+                for n, p in getattr(self, c).named_parameters()]
+
+    def before_step(self, epoch):
+        self.epoch = epoch
+        self.prototypes.normalize()  # lightly: at the start of training_step
+
+    def project(self, x):
+        return F.normalize(self.projection_head(self.backbone(x).flatten(start_dim=1)), dim=1)
+
+    def loss(self, *crops):
+        features = [self.project(x) for x in crops]
+        scores = [self.prototypes(z) for z in features]
+        queue_scores = None
+        if len(self.queues) > 0:  # lightly's SwaVQueue example: _get_queue_prototypes
+            queued = [q(z, update=True)[1].permute(1, 0)
+                      for q, z in zip(self.queues, features[:self.n_high])]
+            if not (self.start_queue_at_epoch > 0 and self.epoch < self.start_queue_at_epoch):
+                queue_scores = [self.prototypes(x) for x in queued]
+        return self.criterion(scores[:self.n_high], scores[self.n_high:], queue_scores)
+
+
+class DINO(Method):
+    """lightly's CIFAR-10 benchmark DINOModel (DINOProjectionHead(D, 2048, 256, 2048,
+    batch_norm=True) with its two-layer MLP, teacher backbone and head without gradient,
+    DINOLoss) on the given backbone. The teacher sees the first two views; the momentum comes
+    from lightly's cosine_schedule, as its DINO example."""
+
+    def __init__(self, backbone, hidden=2048, bottleneck=256, out=2048, freeze_last_layer=-1,
+                 **loss_args):
+        nn.Module.__init__(self)
+        self.name, self.backbone, self.momentum = "dino", backbone, True
+        d = backbone.dim
+
+        def head():
+            h = heads.DINOProjectionHead(d, hidden, bottleneck, out, batch_norm=True,
+                                         freeze_last_layer=freeze_last_layer)
+            h.layers = heads.ProjectionHead([(d, hidden, nn.BatchNorm1d(hidden), nn.GELU()),
+                                             (hidden, bottleneck, None, None)]).layers
+            return h
+        self.head = head()
+        self.teacher_backbone = copy.deepcopy(self.backbone)
+        self.teacher_head = head()  # lightly builds it anew; Lumen copies the student's
+        self.teacher_head.load_state_dict(self.head.state_dict())
+        utils.deactivate_requires_grad(self.teacher_backbone)
+        utils.deactivate_requires_grad(self.teacher_head)
+        self.criterion = DINOLoss(output_dim=out, **loss_args)
+        self.epoch = 0
+
+    def trained(self):
+        return [(f"{c}.{n}", p) for c in ("backbone", "head")
+                for n, p in getattr(self, c).named_parameters()]
+
+    def before_step(self, epoch):
+        self.epoch = epoch
+
+    def update_momentum(self, m=0.996):
+        utils.update_momentum(self.backbone, self.teacher_backbone, m)
+        utils.update_momentum(self.head, self.teacher_head, m)
+
+    def after_backward(self):
+        self.head.cancel_last_layer_gradients(current_epoch=self.epoch)
+
+    def loss(self, *views):
+        teacher_out = [self.teacher_head(self.teacher_backbone(v).flatten(start_dim=1))
+                       for v in views[:2]]
+        student_out = [self.head(self.backbone(v).flatten(start_dim=1)) for v in views]
+        return self.criterion(teacher_out, student_out, epoch=self.epoch)
+
+
+def make_method(name, backbone):
+    """The benchmark model of `name` at the benchmark's sizes."""
+    if name == "swav":
+        return SwaV(backbone)
+    if name == "dino":
+        return DINO(backbone)
+    return Method(name, backbone)
+
+
+def adam(model, lr, weight_decay=1e-6):
+    """torch.optim.Adam as lightly's SwaV benchmark (weight decay coupled), with Lumen's groups:
+    no weight decay on biases and 1-D parameters."""
+    params = model.trained()
+    decays = [p.ndim > 1 and not n.endswith(".bias") for n, p in params]
+    return torch.optim.Adam([{"params": [p for (_, p), d in zip(params, decays) if d],
+                              "weight_decay": weight_decay},
+                             {"params": [p for (_, p), d in zip(params, decays) if not d],
+                              "weight_decay": 0.0}], lr=lr)
+
+
 def sgd(model, lr):
     """SGD as Lumen's default: momentum 0.9, weight decay 5e-4 except on biases and 1-D
     parameters."""
@@ -212,6 +331,14 @@ def lars(model, lr_factor):
 
 
 def transform_of(name):
+    # Multi-crop recipe (the same keys on Lumen's side, tools/bench_methods.sh): 2 crops of 32 px
+    # and 2 of 16 px, no blur (as lightly's CIFAR-10 benchmark disables it); other arguments
+    # lightly's defaults.
+    if name == "swav":
+        return SwaVTransform(crop_sizes=(SIZE, SIZE // 2), crop_counts=(2, 2), gaussian_blur=0.0)
+    if name == "dino":
+        return DINOTransform(global_crop_size=SIZE, local_crop_size=SIZE // 2, n_local_views=2,
+                             gaussian_blur=(0.0, 0.0, 0.0))
     if name == "byol":
         return BYOLTransform(BYOLView1Transform(input_size=SIZE, gaussian_blur=0.0),
                              BYOLView2Transform(input_size=SIZE, gaussian_blur=0.0))
@@ -259,7 +386,7 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    model = Method(a.method, SmallResNet([2, 2, 2, 2], a.width)).train()
+    model = make_method(a.method, SmallResNet([2, 2, 2, 2], a.width)).train()
     dataset = LightlyDataset(a.train, transform=transform_of(a.method))
     loader = torch.utils.data.DataLoader(dataset, batch_size=a.batch, shuffle=True,
                                          drop_last=True, num_workers=0)
@@ -273,23 +400,31 @@ def main():
         warmup = int(len(loader) * min(10, a.epochs / 10))
         scheduler = CosineWarmupScheduler(opt, warmup_epochs=warmup, max_epochs=total,
                                           end_value=end_value)
+    elif a.method == "swav":  # lightly's SwaV benchmark: Adam 1e-3 x batch / 128, wd 1e-6
+        lr = 1e-3 * a.batch / 128
+        opt = adam(model, lr, 1e-6)
     else:
         lr = 0.06 if a.method == "simsiam" else 0.06 * a.batch / 128
         opt = sgd(model, lr)
     start = time.time()
     step = 0
     for epoch in range(a.epochs):
-        for (x0, x1), _, _ in loader:
+        for views, _, _ in loader:
             if scheduler is None:
                 for g in opt.param_groups:
                     g["lr"] = lr * cosine_factor(step, total)
-            model.update_momentum()
-            loss = model.loss(x0, x1)
+            if a.method != "dino":
+                model.update_momentum()
+            model.before_step(epoch)
+            loss = model.loss(*views)
             opt.zero_grad()
             loss.backward()
+            model.after_backward()
             opt.step()
             if scheduler is not None:
                 scheduler.step()  # per step, as the benchmarks' "interval": "step"
+            if a.method == "dino":  # lightly's DINO example's schedule, per step, after the step
+                model.update_momentum(cosine_schedule(step, total, 0.996, 1.0))
             step += 1
         print(f"epoch {epoch + 1}/{a.epochs} loss {loss.item():.4f}", flush=True)
     seconds = time.time() - start
