@@ -184,7 +184,6 @@ MethodFactory configure_vicreg(const Config& c) {
     return std::make_unique<VICReg>(b, o, std::move(comm));
   };
 }
-}
 
 // SwaV: lightly's CIFAR-10 benchmark SwaVModel (head 512 -> 128, 512 prototypes), Adam; the
 // optional queues of its SwaVQueue example.
