@@ -102,6 +102,35 @@ bool prepare_image(const Embedder& embedder, std::string_view bytes, const std::
   return false;
 }
 
+// The body parsed as strict JSON, or a 400 saying what to send (`shape`).
+bool parse_json_body(const std::string& body, const char* shape, nlohmann::json* out,
+                     httplib::Response& res) {
+  try {
+    *out = parse_strict_json(body);
+    return true;
+  } catch (const Error& e) {
+    json_error(res, 400, std::string("the body is not JSON: ") + e.what() + "; send " + shape);
+    return false;
+  }
+}
+
+// A JSON string of base64 decoded and prepared as prepare_image does; `what` names it.
+bool prepare_base64_image(const Embedder& embedder, const nlohmann::json& value,
+                          const std::string& what, Tensor* out, httplib::Response& res) {
+  if (!value.is_string()) {
+    json_error(res, 400, what + " is not a string of base64");
+    return false;
+  }
+  std::string bytes;
+  try {
+    bytes = base64_decode(value.get_ref<const std::string&>());
+  } catch (const Error& e) {
+    json_error(res, 400, what + " is not base64: " + e.what());
+    return false;
+  }
+  return prepare_image(embedder, bytes, what, out, res);
+}
+
 }  // namespace
 
 NeighborBank load_neighbor_bank(const std::string& csv_path, int64_t dim) {
@@ -211,14 +240,7 @@ void EmbedServer::install_routes() {
 
   s.Post("/v1/embed_batch", [this](const httplib::Request& req, httplib::Response& res) {
     nlohmann::json body;
-    try {
-      body = parse_strict_json(req.body);
-    } catch (const Error& e) {
-      json_error(res, 400,
-                 std::string("the body is not JSON: ") + e.what() +
-                     R"(; send {"images": ["<base64>", ...]})");
-      return;
-    }
+    if (!parse_json_body(req.body, R"({"images": ["<base64>", ...]})", &body, res)) return;
     if (!body.is_object() || !body.contains("images") || !body["images"].is_array()) {
       json_error(res, 400, R"(the body must be a JSON object {"images": ["<base64>", ...]})");
       return;
@@ -238,18 +260,7 @@ void EmbedServer::install_routes() {
     std::vector<Tensor> images(list.size());
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string what = "images[" + std::to_string(i) + "]";
-      if (!list[i].is_string()) {
-        json_error(res, 400, what + " is not a string of base64");
-        return;
-      }
-      std::string bytes;
-      try {
-        bytes = base64_decode(list[i].get_ref<const std::string&>());
-      } catch (const Error& e) {
-        json_error(res, 400, what + " is not base64: " + e.what());
-        return;
-      }
-      if (!prepare_image(embedder_, bytes, what, &images[i], res)) return;
+      if (!prepare_base64_image(embedder_, list[i], what, &images[i], res)) return;
     }
     Tensor rows;
     if (!embed_rows(std::move(images), res, &rows)) return;
@@ -300,12 +311,9 @@ void EmbedServer::install_neighbors_route() {
     const std::string type = req.get_header_value("Content-Type");
     if (type.rfind("application/json", 0) == 0) {
       nlohmann::json body;
-      try {
-        body = parse_strict_json(req.body);
-      } catch (const Error& e) {
-        json_error(res, 400,
-                   std::string("the body is not JSON: ") + e.what() +
-                       R"(; send {"image": "<base64>"} or {"embedding": [...]}, optionally "k")");
+      if (!parse_json_body(req.body,
+                           R"({"image": "<base64>"} or {"embedding": [...]}, optionally "k")",
+                           &body, res)) {
         return;
       }
       const bool has_image = body.is_object() && body.contains("image");
@@ -342,19 +350,8 @@ void EmbedServer::install_neighbors_route() {
         }
         query = Tensor::from_vector(values, {1, d});
       } else {
-        if (!body["image"].is_string()) {
-          json_error(res, 400, "\"image\" is not a string of base64");
-          return;
-        }
-        std::string bytes;
-        try {
-          bytes = base64_decode(body["image"].get_ref<const std::string&>());
-        } catch (const Error& e) {
-          json_error(res, 400, std::string("\"image\" is not base64: ") + e.what());
-          return;
-        }
         Tensor image;
-        if (!prepare_image(embedder_, bytes, "\"image\"", &image, res)) return;
+        if (!prepare_base64_image(embedder_, body["image"], "\"image\"", &image, res)) return;
         if (!embed_rows({image}, res, &query)) return;
       }
     } else {
