@@ -89,17 +89,8 @@ BarlowTwinsLoss::BarlowTwinsLoss(BarlowTwinsOptions options, std::shared_ptr<Com
 
 Tensor BarlowTwinsLoss::forward(const Tensor& z_a, const Tensor& z_b) const {
   const char* op = "BarlowTwinsLoss";
-  check_defined(z_a, op);
-  check_defined(z_b, op);
-  LUMEN_CHECK(z_a.ndim() == 2 && z_a.size(1) > 0, op, " expects z_a of shape (batch, dim), got ",
-              z_a.str());
-  LUMEN_CHECK(z_a.size(0) > 1, op, " needs a batch of at least 2 (batch norm over one sample is ",
-              "undefined; torch's F.batch_norm refuses it too), got ", z_a.str());
-  check_same_shape(z_a, z_b, op);
-  check_same_device(z_a, z_b, op);
-  check_same_dtype(z_a, z_b, op);
-  LUMEN_CHECK(dtype_is_float(z_a.dtype()), op, ": inputs must be f32, f64, bf16 or f16, got ",
-              z_a.str());
+  losses::check_embedding_pair(
+      z_a, z_b, op, "batch norm over one sample is undefined; torch's F.batch_norm refuses it too");
   const int64_t n = z_a.size(0), d = z_a.size(1);
   const Normalized a = batch_normalize(z_a), b = batch_normalize(z_b);
   const bool gather = options_.gather_distributed && comm_->world_size() > 1;

@@ -26,4 +26,9 @@ Tensor to_compute(const Tensor& x);
 // tensor on g's device (no host sync).
 Tensor input_gradient(const Tensor& g, const Tensor& dy, DType dtype);
 
+// The checks of a loss of two (batch, dim) float embeddings of one shape, device and dtype with a
+// batch of at least 2; `why_two` says why one sample is not enough. Errors name `op`.
+void check_embedding_pair(const Tensor& z_a, const Tensor& z_b, const char* op,
+                          const char* why_two);
+
 }  // namespace lumen::losses

@@ -67,17 +67,8 @@ VICRegLoss::VICRegLoss(VICRegOptions options, std::shared_ptr<Communicator> comm
 
 Tensor VICRegLoss::forward(const Tensor& z_a, const Tensor& z_b) const {
   const char* op = "VICRegLoss";
-  check_defined(z_a, op);
-  check_defined(z_b, op);
-  LUMEN_CHECK(z_a.ndim() == 2 && z_a.size(1) > 0, op, " expects z_a of shape (batch, dim), got ",
-              z_a.str());
-  LUMEN_CHECK(z_a.size(0) > 1, op, " needs a batch of at least 2 (an unbiased variance of one ",
-              "sample is undefined; lightly asserts it too), got ", z_a.str());
-  check_same_shape(z_a, z_b, op);
-  check_same_device(z_a, z_b, op);
-  check_same_dtype(z_a, z_b, op);
-  LUMEN_CHECK(dtype_is_float(z_a.dtype()), op, ": inputs must be f32, f64, bf16 or f16, got ",
-              z_a.str());
+  losses::check_embedding_pair(
+      z_a, z_b, op, "an unbiased variance of one sample is undefined; lightly asserts it too");
   const int64_t n = z_a.size(0), d = z_a.size(1);
   const Tensor a = losses::to_compute(z_a), b = losses::to_compute(z_b);
   const DType c = a.dtype();

@@ -179,9 +179,9 @@ int main(int argc, char** argv) {
     if (command == "report") return lumen::cli::run_report(args);
     if (command == "version" || command == "--version") return print_version();
     if (command == "devices") return list_devices();
-    const std::string guess = lumen::nearest_name(
-        command, {"train", "embed", "knn", "check", "serve", "neighbors", "select", "report",
-                  "devices", "version"});
+    const std::string guess =
+        lumen::nearest_name(command, {"train", "embed", "knn", "check", "serve", "neighbors",
+                                      "select", "report", "devices", "version"});
     std::fprintf(stderr, "lumen: unknown command '%s'%s\n\n%s", command.c_str(),
                  guess.empty() ? "" : (" (did you mean '" + guess + "'?)").c_str(), kUsage);
     return 2;
